@@ -1,0 +1,91 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers (DESIGN.md §11), each a target that only sees the layers below it:
+//   CLibrdkafka → Kafka (knows nothing of webhooks)
+//   WebhookDomain (pure: models, routing, signing, no I/O)
+//   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
+//   WebhookBridge (config file, services, admin HTTP, demo) → everything above
+//   webhook-bridge (the CLI executable)
+let package = Package(
+    name: "webhook-bridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "webhook-bridge", targets: ["webhook-bridge"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibrdkafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CLibrdkafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "WebhookDomain",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ]
+        ),
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "Kafka",
+                "WebhookDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "WebhookBridge",
+            dependencies: [
+                "Kafka",
+                "WebhookDomain",
+                "Delivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "webhook-bridge",
+            dependencies: [
+                "WebhookBridge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "WebhookDomainTests", dependencies: ["WebhookDomain"]),
+        .testTarget(
+            name: "WebhookBridgeTests",
+            dependencies: [
+                "WebhookBridge",
+                "Kafka",
+                "Delivery",
+                "WebhookDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,92 @@
+import CLibrdkafka
+import Logging
+
+/// Topic administration and offset look-ups.
+public final class KafkaAdmin: Sendable {
+    public struct NewTopic: Sendable {
+        public var name: String
+        public var partitions: Int32
+        public var replicationFactor: Int32
+        public var configs: [String: String]
+
+        public init(name: String, partitions: Int32, replicationFactor: Int32 = -1, configs: [String: String] = [:]) {
+            self.name = name
+            self.partitions = partitions
+            self.replicationFactor = replicationFactor
+            self.configs = configs
+        }
+    }
+
+    private let client: RDKafkaClient
+
+    public init(kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
+        client = try RDKafkaClient(role: .producer, properties: kafka.flattened(defaults: [:]), context: .init(logger: logger))
+    }
+
+    /// Creates topics; a topic that already exists is not an error.
+    public func createTopics(_ topics: [NewTopic], timeoutMilliseconds: Int32 = 15_000) async throws(KafkaError) {
+        let client = self.client
+        try await BlockingCalls.run { () throws(KafkaError) in
+            var errorText = [CChar](repeating: 0, count: 512)
+            var newTopics: [OpaquePointer?] = []
+            defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
+            for topic in topics {
+                guard let newTopic = rd_kafka_NewTopic_new(topic.name, topic.partitions, topic.replicationFactor, &errorText, errorText.count) else {
+                    throw KafkaError(code: .configuration, message: "topic \(topic.name): \(String(cChars: errorText))")
+                }
+                newTopics.append(newTopic)
+                for (key, value) in topic.configs {
+                    try KafkaError.check(rd_kafka_NewTopic_set_config(newTopic, key, value), "topic \(topic.name) config \(key)")
+                }
+            }
+            let queue = rd_kafka_queue_new(client.handle)
+            defer { rd_kafka_queue_destroy(queue) }
+            let options = rd_kafka_AdminOptions_new(client.handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
+            defer { rd_kafka_AdminOptions_destroy(options) }
+            _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeoutMilliseconds, &errorText, errorText.count)
+            newTopics.withUnsafeMutableBufferPointer { buffer in
+                rd_kafka_CreateTopics(client.handle, buffer.baseAddress, buffer.count, options, queue)
+            }
+            guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 5_000) else {
+                throw KafkaError(code: .timedOut, message: "create topics: no answer", isRetriable: true)
+            }
+            defer { rd_kafka_event_destroy(event) }
+            try KafkaError.check(rd_kafka_event_error(event), "create topics")
+            guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
+            var count = 0
+            guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+            for i in 0..<count {
+                let err = rd_kafka_topic_result_error(results[i])
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
+                    throw KafkaError(err, context: "create topic \(String(cString: rd_kafka_topic_result_name(results[i])))")
+                }
+            }
+        }
+    }
+
+    /// Low (log start) and high (next offset) watermark of a partition.
+    public func watermarks(_ partition: TopicPartition) async throws(KafkaError) -> (low: Int64, high: Int64) {
+        let client = self.client
+        return try await BlockingCalls.run { () throws(KafkaError) in try client.queryWatermarks(partition) }
+    }
+
+    /// The number of partitions of a topic (0 if the broker does not know it).
+    public func partitionCount(of topic: String) async throws(KafkaError) -> Int32 {
+        let client = self.client
+        return try await BlockingCalls.run { () throws(KafkaError) in try client.partitionCount(of: topic) }
+    }
+
+    /// For each partition, the earliest offset whose timestamp is at or after the given time
+    /// (milliseconds since the epoch); -1 where there is none or the broker gives no answer.
+    public func offsetsForTimes(_ times: [TopicPartition: Int64], timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let client = self.client
+        return try await BlockingCalls.run { () throws(KafkaError) in
+            let list = PartitionList.make(times.map { TopicPartitionOffset($0.key, offset: $0.value) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try KafkaError.check(rd_kafka_offsets_for_times(client.handle, list, timeoutMilliseconds), "offsets for times")
+            var offsets: [TopicPartition: Int64] = [:]
+            for entry in PartitionList.read(list) { offsets[entry.topicPartition] = entry.offset }
+            return offsets
+        }
+    }
+}

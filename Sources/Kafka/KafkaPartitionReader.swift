@@ -1,0 +1,52 @@
+import CLibrdkafka
+import Logging
+
+/// An assign-mode reader: no group, no commits; reads given partitions from given offsets.
+/// Used to catch up a webhook from its cursors and to look at record timestamps.
+public final class KafkaPartitionReader: Sendable {
+    private let client: RDKafkaClient
+
+    public init(kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
+        client = try RDKafkaClient(
+            role: .consumer,
+            properties: kafka.flattened(defaults: [
+                "group.id": "webhook-bridge-reader",  // required by librdkafka; never joined or committed
+                "enable.auto.commit": "false",
+                "enable.auto.offset.store": "false",
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": "50",
+                "enable.partition.eof": "false",
+            ]),
+            context: .init(logger: logger))
+        rd_kafka_poll_set_consumer(client.handle)
+    }
+
+    /// Reads these partitions from these offsets, replacing any earlier assignment.
+    public func assign(_ positions: [TopicPartitionOffset]) throws(KafkaError) {
+        let list = PartitionList.make(positions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_assign(client.handle, list), "assign \(positions.map(\.topicPartition))")
+    }
+
+    /// Up to `maxRecords` records, waiting at most `timeoutMilliseconds` for the first one.
+    public func read(maxRecords: Int = 500, timeoutMilliseconds: Int32 = 100) async -> [KafkaRecord] {
+        let client = self.client
+        return try! await BlockingCalls.run { () throws(KafkaError) in
+            var records: [KafkaRecord] = []
+            client.pollRecords(maxRecords: maxRecords, timeoutMilliseconds: timeoutMilliseconds, into: &records)
+            return records
+        }
+    }
+
+    /// Low and high watermark of a partition.
+    public func watermarks(_ partition: TopicPartition) async throws(KafkaError) -> (low: Int64, high: Int64) {
+        let client = self.client
+        return try await BlockingCalls.run { () throws(KafkaError) in try client.queryWatermarks(partition) }
+    }
+
+    /// Stops reading. The handle is destroyed when the reader is released.
+    public func close() async {
+        let client = self.client
+        _ = try? await BlockingCalls.run { () throws(KafkaError) in _ = rd_kafka_consumer_close(client.handle) }
+    }
+}
