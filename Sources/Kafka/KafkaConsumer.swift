@@ -10,7 +10,7 @@ import Synchronization
 /// the work for a record is done, and committed by librdkafka's auto-commit, by `commit()`, and
 /// always before a partition is given up.
 public final class KafkaConsumer: Sendable {
-    public enum StartPosition: String, Sendable {
+    public enum StartPosition: String, Sendable, CaseIterable {
         case earliest, latest
     }
 

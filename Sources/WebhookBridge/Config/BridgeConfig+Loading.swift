@@ -1,0 +1,246 @@
+import Crypto
+import Foundation
+import Kafka
+import WebhookDomain
+import Yams
+
+extension BridgeConfig {
+    /// Reads and validates a config file. Secrets named by `*_env` keys come from `environment`.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> BridgeConfig {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigError(path: "", problem: "cannot read config file \(path): \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, environment: environment)
+    }
+
+    public static func parse(yaml: String, environment: [String: String] = [:]) throws(ConfigError) -> BridgeConfig {
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch { throw ConfigError(path: "", problem: "not valid YAML: \(error)") }
+        let top = ConfigNode(node: root, path: "")
+        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sites", "topics", "routes", "webhooks", "logging"])
+        var config = BridgeConfig()
+        try config.readKafka(top["kafka"])
+        try config.readHTTP(top["http"])
+        if !top["smtp"].isMissing { config.smtp = try readSMTP(top["smtp"], environment: environment) }
+        try config.readLogging(top["logging"])
+        config.topics = try top["topics"].items().map { node throws(ConfigError) in try readTopic(node) }
+        config.sites = try readSites(top["sites"], environment: environment)
+        config.routes = try top["routes"].items().map { node throws(ConfigError) in try config.readRoute(node) }
+        try config.readWebhooks(top["webhooks"], environment: environment)
+        return config
+    }
+
+    private mutating func readKafka(_ node: ConfigNode) throws(ConfigError) {
+        try node.requireMapping(allowedKeys: [
+            "bootstrap_servers", "group_id", "start_from", "control_topic", "attempts_topic", "dead_letter_topic", "properties", "embedded",
+        ])
+        kafka.bootstrapServers = try node["bootstrap_servers"].string(default: kafka.bootstrapServers)
+        kafka.groupID = try node["group_id"].string(default: kafka.groupID)
+        kafka.startFrom = try node["start_from"].oneOf(KafkaConsumer.StartPosition.self, default: .latest)
+        kafka.controlTopic = try node["control_topic"].string(default: kafka.controlTopic)
+        kafka.attemptsTopic = try node["attempts_topic"].string(default: kafka.attemptsTopic)
+        kafka.deadLetterTopic = try node["dead_letter_topic"].string(default: kafka.deadLetterTopic)
+        for (key, value) in try node["properties"].entries() { kafka.properties[key] = try value.string() }
+        let embedded = node["embedded"]
+        try embedded.requireMapping(allowedKeys: ["brokers", "partitions"])
+        kafka.embeddedBrokers = try embedded["brokers"].int(default: 1, in: 1...5)
+        kafka.embeddedPartitions = Int32(try embedded["partitions"].int(default: 4, in: 1...256))
+    }
+
+    private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
+        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations"])
+        let listen = try node["admin_listen"].string(default: "127.0.0.1:8080")
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
+            colon > listen.startIndex
+        else { throw node["admin_listen"].error("expected host:port, got \"\(listen)\"") }
+        http.adminHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        http.adminPort = port
+        http.allowPrivateDestinations = try node["allow_private_destinations"].bool(default: false)
+    }
+
+    private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {
+        try node.requireMapping(allowedKeys: ["host", "port", "tls", "username", "password", "password_env", "from", "ca_file"])
+        var smtp = SMTPSettings()
+        smtp.host = try node["host"].string(default: smtp.host)
+        smtp.port = try node["port"].int(default: 25, in: 1...65535)
+        smtp.tls = try node["tls"].oneOf(SMTPTLS.self, default: .none)
+        smtp.username = try node["username"].optionalString()
+        smtp.password = try node.secret(inline: "password", env: "password_env", environment: environment)
+        smtp.from = try node["from"].string(default: smtp.from)
+        smtp.caFile = try node["ca_file"].optionalString()
+        if smtp.username != nil, smtp.password == nil { throw node["password_env"].error("required when username is set") }
+        return smtp
+    }
+
+    private mutating func readLogging(_ node: ConfigNode) throws(ConfigError) {
+        try node.requireMapping(allowedKeys: ["level", "format", "log_payloads"])
+        let level = try node["level"].string(default: "info")
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw node["level"].error("expected trace, debug, info, notice, warning, error or critical, got \"\(level)\"")
+        }
+        logLevel = level
+        logFormat = try node["format"].oneOf(LogFormat.self, default: .text)
+        logPayloads = try node["log_payloads"].bool(default: false)
+    }
+
+    private static func readTopic(_ node: ConfigNode) throws(ConfigError) -> WebhookTopic {
+        try node.requireMapping(allowedKeys: ["topic", "ordered"])
+        return WebhookTopic(name: try node["topic"].string(), ordered: try node["ordered"].bool(default: true))
+    }
+
+    private static func readSites(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> [Site] {
+        var sites: [Site] = []
+        for item in try node.items() {
+            try item.requireMapping(allowedKeys: [
+                "id", "token", "token_env", "ack_statuses", "ack_timeout", "retry_intervals", "retries_until_failure",
+                "message_retention", "max_in_flight", "test_mode", "test_emails", "on_failure", "on_deactivation",
+                "on_failure_recovered", "custom_topics", "notifications",
+            ])
+            let id = try item["id"].string()
+            if sites.contains(where: { $0.id == id }) { throw item["id"].error("duplicate site id \(id)") }
+            guard let token = try item.secret(inline: "token", env: "token_env", environment: environment) else {
+                throw item["token"].error("required (or token_env)")
+            }
+            var site = Site(id: id, token: token)
+            if !item["ack_statuses"].isMissing {
+                site.ackStatuses = Set(try item["ack_statuses"].items().map { node throws(ConfigError) in try node.int(default: 0, in: 100...599) })
+                if site.ackStatuses.isEmpty { throw item["ack_statuses"].error("must not be empty") }
+            }
+            site.ackTimeout = try item["ack_timeout"].duration(default: site.ackTimeout)
+            if site.ackTimeout <= .zero { throw item["ack_timeout"].error("must be positive") }
+            if !item["retry_intervals"].isMissing {
+                site.retryIntervals = try item["retry_intervals"].items().map { node throws(ConfigError) in
+                    let interval = try node.duration(default: .zero)
+                    if interval <= .zero { throw node.error("must be positive") }
+                    return interval
+                }
+                if site.retryIntervals.isEmpty { throw item["retry_intervals"].error("must not be empty") }
+            }
+            site.retriesUntilFailure = try item["retries_until_failure"].int(default: 3, in: 1...site.retryIntervals.count)
+            site.messageRetention = try item["message_retention"].duration(default: site.messageRetention)
+            site.maxInFlight = try item["max_in_flight"].int(default: 8, in: 1...1_000)
+            site.testMode = try item["test_mode"].bool(default: false)
+            site.testEmails = try item["test_emails"].stringList()
+            site.onFailure = try readAlert(item["on_failure"], default: site.onFailure)
+            site.onDeactivation = try readAlert(item["on_deactivation"], default: site.onDeactivation)
+            site.onFailureRecovered = try readAlert(item["on_failure_recovered"], default: site.onFailureRecovered)
+            site.customTopics = try item["custom_topics"].items().map { node throws(ConfigError) in try readTopic(node) }
+            for (name, value) in try item["notifications"].entries() {
+                site.notifications[name] = try readNotification(value)
+            }
+            for (name, notification) in site.notifications {
+                for topic in notification.webhookTopics where !site.customTopics.contains(where: { $0.name == topic }) && !WebhookTopic.standard.contains(where: { $0.name == topic }) {
+                    throw item["notifications"][name]["media"]["webhook_topic"].error("unknown topic \(topic) (add it to custom_topics)")
+                }
+            }
+            sites.append(site)
+        }
+        return sites
+    }
+
+    private static func readAlert(_ node: ConfigNode, default value: AlertContacts) throws(ConfigError) -> AlertContacts {
+        try node.requireMapping(allowedKeys: ["contact_emails", "contact_mobiles", "email_notification_name", "sms_notification_name"])
+        var contacts = value
+        contacts.contactEmails = try node["contact_emails"].stringList()
+        contacts.contactMobiles = try node["contact_mobiles"].stringList()
+        contacts.emailNotificationName = try node["email_notification_name"].string(default: value.emailNotificationName)
+        contacts.smsNotificationName = try node["sms_notification_name"].optionalString() ?? ""
+        return contacts
+    }
+
+    /// The reference guide's format: `{media: {webhook_topic: [...]}, time_type: duration, time_value: 0s}`.
+    private static func readNotification(_ node: ConfigNode) throws(ConfigError) -> WorkflowNotification {
+        try node.requireMapping(allowedKeys: ["media", "time_type", "time_value"])
+        try node["media"].requireMapping(allowedKeys: ["webhook_topic"])
+        let topics = try node["media"]["webhook_topic"].stringList()
+        if topics.isEmpty { throw node["media"]["webhook_topic"].error("required: at least one topic") }
+        let timeType = try node["time_type"].string(default: "duration")
+        guard timeType == "duration" else { throw node["time_type"].error("only duration is supported, got \"\(timeType)\"") }
+        return WorkflowNotification(webhookTopics: topics, delay: try node["time_value"].duration(default: .zero))
+    }
+
+    private func readRoute(_ node: ConfigNode) throws(ConfigError) -> Route {
+        try node.requireMapping(allowedKeys: ["source", "site", "site_field", "topic", "topic_field", "notification_field", "payload_field"])
+        let source = try node["source"].string()
+        let site: Route.SiteSelector
+        switch (try node["site"].optionalString(), try node["site_field"].optionalString()) {
+        case (let id?, nil):
+            guard sites.contains(where: { $0.id == id }) else { throw node["site"].error("unknown site \(id)") }
+            site = .fixed(id)
+        case (nil, let field?): site = .field(field)
+        case (nil, nil): throw node["site"].error("required: give site or site_field")
+        default: throw node["site"].error("give site or site_field, not both")
+        }
+        let given = [("topic", try node["topic"].optionalString()), ("topic_field", try node["topic_field"].optionalString()),
+                     ("notification_field", try node["notification_field"].optionalString())].filter { $0.1 != nil }
+        guard given.count == 1, let (key, value) = given.first, let value else {
+            throw node["topic"].error(given.isEmpty ? "required: give topic, topic_field or notification_field" : "give only one of topic, topic_field, notification_field")
+        }
+        let topic: Route.TopicSelector
+        switch key {
+        case "topic":
+            if case .fixed(let siteID) = site, router.topic(named: value, site: siteID) == nil {
+                throw node["topic"].error("unknown webhook topic \(value) for site \(siteID)")
+            }
+            topic = .fixed(value)
+        case "topic_field": topic = .field(value)
+        default: topic = .notification(value)
+        }
+        return Route(source: source, site: site, topic: topic, payloadField: try node["payload_field"].optionalString())
+    }
+
+    private mutating func readWebhooks(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) {
+        let policy = DestinationPolicy(allowPrivateDestinations: http.allowPrivateDestinations)
+        let router = self.router
+        for item in try node.items() {
+            try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "status", "options"])
+            let siteID = try item["site"].string()
+            guard sites.contains(where: { $0.id == siteID }) else { throw item["site"].error("unknown site \(siteID)") }
+            let url = try item["url"].string()
+            if let problem = policy.problem(with: url) { throw item["url"].error(problem) }
+            let method = try item["http_method"].oneOf(HTTPMethod.self, default: .post)
+            let topics = try item["topics"].stringList()
+            if topics.isEmpty { throw item["topics"].error("required: at least one topic") }
+            for (index, topic) in topics.enumerated() where router.topic(named: topic, site: siteID) == nil {
+                throw item["topics"].error("unknown webhook topic \(topic) for site \(siteID)").at(index: index)
+            }
+            let id = try item["id"].optionalString() ?? Self.derivedWebhookID(site: siteID, url: url, method: method)
+            if webhooks.contains(where: { $0.id == id }) { throw item["id"].error("duplicate webhook id \(id)") }
+            let key: HashKey
+            if let text = try item.secret(inline: "hash_key", env: "hash_key_env", environment: environment) {
+                key = HashKey(text)
+            } else {
+                key = HashKey.generate()
+                generatedKeys.append((id, key))
+            }
+            let status = try item["status"].oneOf(WebhookStatus.self, default: .enabled)
+            if status == .dead { throw item["status"].error("a webhook cannot start dead") }
+            webhooks.append(
+                Webhook(id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: [key], status: status,
+                        options: try Self.readOptions(item["options"])))
+        }
+    }
+
+    static func readOptions(_ node: ConfigNode) throws(ConfigError) -> WebhookOptions {
+        try node.requireMapping(allowedKeys: ["batching", "signature", "max_batch_size", "batch_linger", "max_pending"])
+        var options = WebhookOptions()
+        options.batching = try node["batching"].bool(default: false)
+        options.signature = try node["signature"].oneOf(SignatureScheme.self, default: .hmac)
+        options.maxBatchSize = try node["max_batch_size"].int(default: 30, in: 1...WebhookOptions.maxBatchSizeLimit)
+        options.batchLinger = try node["batch_linger"].duration(default: options.batchLinger)
+        options.maxPending = try node["max_pending"].int(default: 1_000, in: 1...1_000_000)
+        return options
+    }
+
+    /// A config-file webhook without an id gets one derived from what it is, so it keeps its id
+    /// across restarts.
+    static func derivedWebhookID(site: String, url: String, method: HTTPMethod) -> String {
+        let digest = SHA256.hash(data: Array("\(site)\n\(method.rawValue)\n\(url)".utf8))
+        return "wh-" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension ConfigError {
+    func at(index: Int) -> ConfigError { ConfigError(path: "\(path)[\(index)]", problem: problem) }
+}

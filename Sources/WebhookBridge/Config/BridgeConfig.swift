@@ -1,0 +1,66 @@
+import Kafka
+import WebhookDomain
+
+/// The whole configuration file, validated (DESIGN.md §9). Key names are the contract; see
+/// `config/example.yaml` for every key with its default.
+public struct BridgeConfig: Sendable {
+    public struct KafkaSettings: Sendable {
+        /// `embedded` runs an in-process broker; otherwise `host:port,host:port`.
+        public var bootstrapServers = "embedded"
+        public var groupID = "webhook-bridge"
+        public var startFrom: KafkaConsumer.StartPosition = .latest
+        public var controlTopic = "webhook-bridge.control"
+        public var attemptsTopic = "webhook-bridge.attempts"
+        public var deadLetterTopic = "webhook-bridge.dead-letters"
+        /// Any librdkafka property, passed through to every client.
+        public var properties: [String: String] = [:]
+        /// Embedded mode only: brokers to start and partitions of each topic it creates.
+        public var embeddedBrokers = 1
+        public var embeddedPartitions: Int32 = 4
+
+        public var isEmbedded: Bool { bootstrapServers == "embedded" }
+    }
+
+    public struct HTTPSettings: Sendable {
+        public var adminHost = "127.0.0.1"
+        public var adminPort = 8080
+        public var allowPrivateDestinations = false
+    }
+
+    public enum SMTPTLS: String, Sendable, CaseIterable {
+        case none, starttls, implicit
+    }
+
+    public struct SMTPSettings: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 25
+        public var tls: SMTPTLS = .none
+        public var username: String?
+        public var password: String?
+        public var from = "webhook-bridge@localhost"
+        public var caFile: String?
+    }
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    public var kafka = KafkaSettings()
+    public var http = HTTPSettings()
+    /// Nil when the file has no `smtp` section: alerts are then only logged.
+    public var smtp: SMTPSettings?
+    public var sites: [Site] = []
+    /// Topics added to the standard catalog for every site.
+    public var topics: [WebhookTopic] = []
+    public var routes: [Route] = []
+    public var webhooks: [Webhook] = []
+    public var logLevel = "info"
+    public var logFormat: LogFormat = .text
+    public var logPayloads = false
+    /// Hash keys generated at load time for webhooks that had none, to tell the user once.
+    public var generatedKeys: [(webhookID: String, key: HashKey)] = []
+
+    public init() {}
+
+    public var router: Router { Router(routes: routes, sites: sites, extraTopics: topics) }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Durations as configuration and the API write them: a number of seconds (fractions allowed)
+/// or a number with a unit: `500ms`, `15s`, `2m`, `1h`, `7d`.
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            let number = trimmed.dropLast(unit.suffix.count)
+            // "ms" must win over "s": only accept a plain number before the suffix.
+            guard let value = Double(number), value >= 0, value.isFinite else { continue }
+            return seconds(value * unit.seconds)
+        }
+        guard let value = Double(trimmed), value >= 0, value.isFinite else { return nil }
+        return seconds(value)
+    }
+
+    public static func seconds(_ value: Double) -> Duration {
+        .nanoseconds(Int64((value * 1e9).rounded()))
+    }
+}

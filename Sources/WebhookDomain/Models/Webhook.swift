@@ -1,0 +1,62 @@
+/// A destination: where and how to send, which topics, with which keys, in which state.
+public struct Webhook: Sendable, Equatable {
+    public var id: String
+    public var siteID: String
+    public var url: String
+    public var method: HTTPMethod
+    public var topics: [String]
+    /// Newest first: h0, h1, h2. Never logged.
+    public var hashKeys: [HashKey]
+    public var status: WebhookStatus
+    public var options: WebhookOptions
+
+    public init(
+        id: String, siteID: String, url: String, method: HTTPMethod = .post, topics: [String], hashKeys: [HashKey],
+        status: WebhookStatus = .enabled, options: WebhookOptions = .init()
+    ) {
+        self.id = id
+        self.siteID = siteID
+        self.url = url
+        self.method = method
+        self.topics = topics
+        self.hashKeys = hashKeys
+        self.status = status
+        self.options = options
+    }
+
+    /// Adds a new newest key and keeps the three newest.
+    public mutating func rotate(to key: HashKey) {
+        hashKeys = Array(([key] + hashKeys).prefix(3))
+    }
+}
+
+/// The six methods of the reference guide (DESIGN.md §4).
+public enum HTTPMethod: String, Sendable, CaseIterable, Codable {
+    case get = "GET", xget = "XGET", post = "POST", patch = "PATCH", put = "PUT", delete = "DELETE"
+
+    /// The method on the wire: `XGET` is a GET that carries a body.
+    public var wireMethod: String { self == .xget ? "GET" : rawValue }
+    /// Every method but `GET` carries the JSON body; `GET` sends it as the `payload` query parameter.
+    public var carriesBody: Bool { self != .get }
+}
+
+public enum WebhookStatus: String, Sendable, Codable, CaseIterable {
+    case enabled, paused, disabled, dead
+}
+
+public enum SignatureScheme: String, Sendable, Codable, CaseIterable {
+    case hmac, standard, both
+}
+
+public struct WebhookOptions: Sendable, Equatable {
+    public var batching = false
+    public var signature: SignatureScheme = .hmac
+    public var maxBatchSize = 30
+    public var batchLinger: Duration = .milliseconds(20)
+    /// Messages held in memory for this webhook before it is parked.
+    public var maxPending = 1_000
+
+    public init() {}
+
+    public static let maxBatchSizeLimit = 30
+}
