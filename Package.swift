@@ -61,6 +61,7 @@ let package = Package(
                 "Delivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -70,6 +71,8 @@ let package = Package(
             name: "webhook-bridge",
             dependencies: [
                 "WebhookBridge",
+                "Kafka",
+                "WebhookDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import WebhookDomain
+
+/// What one HTTP attempt came to, before the site's ack rules judge it.
+public struct HTTPAttemptResult: Sendable {
+    public enum Failure: Sendable, Equatable {
+        case timeout
+        case connection(String)
+        case tls(String)
+        case refusedDestination(String)
+    }
+
+    /// The response status, if a response arrived in time.
+    public var status: Int?
+    /// `Retry-After` of the response, in seconds, if it had one.
+    public var retryAfter: Duration?
+    public var failure: Failure?
+    public var latency: Duration
+
+    /// A label-safe outcome for logs and metrics.
+    public var outcomeLabel: String {
+        if let status { return "status_\(status)" }
+        switch failure {
+        case .timeout: return "timeout"
+        case .connection: return "connection_error"
+        case .tls: return "tls_error"
+        case .refusedDestination: return "refused_destination"
+        case nil: return "unknown"
+        }
+    }
+
+    /// The failure in words (never the URL's secrets: URLs hold none, keys are in headers).
+    public var failureDescription: String {
+        if let status { return "HTTP \(status)" }
+        switch failure {
+        case .timeout: return "no answer within the ack timeout"
+        case .connection(let text), .tls(let text), .refusedDestination(let text): return text
+        case nil: return "unknown"
+        }
+    }
+}
+
+/// The one HTTP client of the process (AsyncHTTPClient): redirects are not followed (a 3xx is a
+/// failed delivery), every request has a deadline, response bodies are read with a bound and
+/// discarded. `shutdown()` must be called.
+public final class WebhookHTTPClient: Sendable {
+    private let client: HTTPClient
+
+    public init(maxConnectionsPerHost: Int = 64) {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5)),
+            decompression: .disabled)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Sends a request and waits at most `timeout` for the status line and body.
+    public func send(_ request: WebhookRequest, timeout: Duration) async -> HTTPAttemptResult {
+        let start = ContinuousClock.now
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)
+        do {
+            let response = try await client.execute(outgoing, deadline: deadline)
+            // The body is not used, but is read (bounded) so the connection can be reused.
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            return HTTPAttemptResult(
+                status: Int(response.status.code), retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After")), failure: nil,
+                latency: ContinuousClock.now - start)
+        } catch {
+            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: Self.classify(error), latency: ContinuousClock.now - start)
+        }
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    static func classify(_ error: any Error) -> HTTPAttemptResult.Failure {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout: return .timeout
+            case .connectTimeout: return .connection("connect timeout")
+            case .remoteConnectionClosed: return .connection("connection closed by the receiver")
+            default: break
+            }
+        }
+        let text = String(describing: error)
+        if text.contains("SSL") || text.contains("TLS") || text.contains("certificate") || text.contains("handshake") {
+            return .tls(text.count > 200 ? String(text.prefix(200)) : text)
+        }
+        return .connection(text.count > 200 ? String(text.prefix(200)) : text)
+    }
+
+    /// `Retry-After` as seconds or an HTTP date.
+    static func retryAfter(_ value: String?) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds >= 0 { return DurationText.seconds(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return DurationText.seconds(max(0, date.timeIntervalSinceNow))
+    }
+}

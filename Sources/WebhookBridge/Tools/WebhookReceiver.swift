@@ -1,0 +1,146 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import WebhookDomain
+
+/// A webhook receiver on loopback: records every request with its signature verdict and answers
+/// with whatever `respond` decides. Used by the demo, by tests as a scripted receiver, and by
+/// the `sink` command.
+public final class WebhookReceiver: Sendable {
+    public struct Received: Sendable {
+        public var method: String
+        public var uri: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var receivedAt: Date
+        /// Verdict of the `X-Webhook-Signature` header against the receiver's secret.
+        public var hmacVerdict: WebhookSignature.Verdict
+        /// Verdict of the Standard Webhooks headers against the receiver's secret.
+        public var standardVerdict: WebhookSignature.Verdict
+
+        public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+        /// The signed bytes: the body, or for GET the `payload` query parameter.
+        public var signedPayload: [UInt8] {
+            if !body.isEmpty { return body }
+            let value = URLComponents(string: uri)?.queryItems?.first { $0.name == "payload" }?.value
+            return Array((value ?? "").utf8)
+        }
+
+        public var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(signedPayload))) as? [String: Any]
+        }
+    }
+
+    /// How to answer a request: a status, after an optional delay.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var delay: Duration
+        public init(status: Int = 202, delay: Duration = .zero) {
+            self.status = status
+            self.delay = delay
+        }
+    }
+
+    private let secret: HashKey?
+    private let respond: @Sendable (Received) async -> Answer
+    private let received = Mutex<[Received]>([])
+    private let port = Mutex<(value: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+    private let waiters = Mutex<[UUID: (condition: @Sendable ([Received]) -> Bool, continuation: CheckedContinuation<Bool, Never>)]>([:])
+    private let logger: Logger
+
+    public init(secret: HashKey?, logger: Logger, respond: @escaping @Sendable (Received) async -> Answer = { _ in Answer() }) {
+        self.secret = secret
+        self.respond = respond
+        self.logger = logger
+    }
+
+    /// Everything received so far, in arrival order.
+    public var requests: [Received] { received.withLock { $0 } }
+
+    /// Waits until `condition` holds for what was received, re-checking at each arrival; gives up
+    /// after `timeout` and returns false.
+    public func wait(timeout: Duration, until condition: @escaping @Sendable ([Received]) -> Bool) async -> Bool {
+        let id = UUID()
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let satisfied = self.waiters.withLock { waiters in
+                        if condition(self.requests) { return true }
+                        waiters[id] = (condition, continuation)
+                        return false
+                    }
+                    if satisfied { continuation.resume(returning: true) }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            // On timeout, release the waiting child.
+            self.waiters.withLock { $0.removeValue(forKey: id) }?.continuation.resume(returning: false)
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The bound port, once the server runs.
+    public func boundPort() async -> Int {
+        await withCheckedContinuation { continuation in
+            let known = port.withLock { state -> Int? in
+                if state.value == nil { state.waiters.append(continuation) }
+                return state.value
+            }
+            if let known { continuation.resume(returning: known) }
+        }
+    }
+
+    /// The server as a service, on `host:port` (port 0 picks a free one).
+    public func service(host: String = "127.0.0.1", port requestedPort: Int = 0) -> some Service {
+        // Every method and path lands in `handle`.
+        Application(
+            responder: CallbackResponder { (request, _: BasicRequestContext) in try await self.handle(request) },
+            configuration: .init(address: .hostname(host, port: requestedPort), serverName: "webhook-receiver"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                let waiters = self.port.withLock { state in
+                    state.value = bound
+                    defer { state.waiters = [] }
+                    return state.waiters
+                }
+                for waiter in waiters { waiter.resume(returning: bound) }
+            },
+            logger: logger)
+    }
+
+    private func handle(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        var entry = Received(
+            method: request.method.rawValue, uri: request.uri.description, headers: headers, body: Array(buffer: body), receivedAt: Date(),
+            hmacVerdict: .missing, standardVerdict: .missing)
+        if let secret {
+            entry.hmacVerdict = WebhookSignature.verifyHMAC(header: entry.header("x-webhook-signature"), secret: secret, body: entry.signedPayload)
+            entry.standardVerdict = WebhookSignature.verifyStandard(
+                id: entry.header("webhook-id"), timestamp: entry.header("webhook-timestamp"), signature: entry.header("webhook-signature"),
+                secret: secret, body: entry.signedPayload)
+        }
+        let answer = await respond(entry)
+        let all = received.withLock { received in
+            received.append(entry)
+            return received
+        }
+        let satisfied = waiters.withLock { waiters in
+            let ids = waiters.filter { $0.value.condition(all) }.map(\.key)
+            return ids.compactMap { waiters.removeValue(forKey: $0)?.continuation }
+        }
+        for continuation in satisfied { continuation.resume(returning: true) }
+        if answer.delay > .zero { try? await Task.sleep(for: answer.delay) }
+        return Response(status: .init(code: answer.status))
+    }
+}

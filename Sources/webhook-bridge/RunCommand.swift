@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WebhookBridge
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Consume the configured source topics and deliver webhooks until SIGTERM or SIGINT.")
+
+    @Option(name: .shortAndLong, help: "The YAML configuration file.")
+    var config: String
+
+    func run() async throws {
+        let settings: BridgeConfig
+        do { settings = try BridgeConfig.load(path: config) } catch {
+            FileHandle.standardError.write(Data("webhook-bridge: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        LogSetup.bootstrap(level: settings.logLevel, format: settings.logFormat)
+        let logger = Logger(label: "webhook-bridge")
+        for generated in settings.generatedKeys {
+            // Shown once, like a key the API generates: the receiver needs it to verify signatures.
+            FileHandle.standardError.write(Data("webhook-bridge: webhook \(generated.webhookID) has no hash key; generated \(generated.key.whsec) (set hash_key_env to keep one)\n".utf8))
+        }
+        let bridge = try await Bridge(config: settings, logger: logger)
+        logger.notice("webhook-bridge starting", metadata: ["bootstrap_servers": "\(bridge.bootstrapServers)", "group_id": "\(settings.kafka.groupID)"])
+        try await bridge.serviceGroup().run()
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import WebhookBridge
+import WebhookDomain
+
+@main
+struct WebhookBridgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook-bridge",
+        abstract: "Turns Kafka streams of order-management events into signed, acknowledged, retried webhooks.",
+        version: WebhookBridgeVersion.current,
+        subcommands: [RunCommand.self, DemoCommand.self, DevBrokerCommand.self])
+}
