@@ -16,10 +16,11 @@ public final class Bridge: Sendable {
     /// The brokers actually used (the embedded cluster's address in embedded mode).
     public let bootstrapServers: String
     public let engine: DeliveryEngine
-    private let embedded: EmbeddedKafkaCluster?
     private let producer: KafkaProducer
     private let client: WebhookHTTPClient
     private let logger: Logger
+    /// Declared last so it is released after the clients that talk to it.
+    private let embedded: EmbeddedKafkaCluster?
 
     public init(config: BridgeConfig, logger: Logger, retryPause: Duration = .seconds(1)) async throws {
         self.config = config

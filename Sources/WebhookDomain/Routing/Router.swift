@@ -72,6 +72,14 @@ public struct Router: Sendable {
             targets = notification.webhookTopics.map { ($0, notification.delay) }
         }
 
+        var topics: [WebhookTopic] = []
+        for target in targets {
+            guard let topic = topic(named: target.name, site: siteID) else {
+                return .failure(.init(reason: "unknown webhook topic \(target.name) for site \(siteID)"))
+            }
+            topics.append(topic)
+        }
+
         let payload: [UInt8]
         if let field = route.payloadField {
             guard let bytes = event.objectBytes(at: field) else { return .failure(.init(reason: "payload field \(field) missing or not an object")) }
@@ -81,10 +89,7 @@ public struct Router: Sendable {
         }
 
         var messages: [RoutedMessage] = []
-        for target in targets {
-            guard let topic = topic(named: target.name, site: siteID) else {
-                return .failure(.init(reason: "unknown webhook topic \(target.name) for site \(siteID)"))
-            }
+        for (topic, target) in zip(topics, targets) {
             var notBefore: Int64?
             if target.delay > .zero {
                 let base = record.timestampMilliseconds ?? 0

@@ -1,0 +1,22 @@
+# The two commands a new user runs (README): `make demo` and `make test`.
+.PHONY: setup build demo test release clean
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	swift build
+
+demo: build
+	.build/debug/webhook-bridge demo
+
+# Builds everything (the executable too: some tests run it as a subprocess), then runs every test.
+test: setup
+	swift build --build-tests
+	swift test --skip-build
+
+release: setup
+	swift build -c release
+
+clean:
+	rm -rf .build

@@ -1,0 +1,121 @@
+import Delivery
+import Foundation
+import Kafka
+import Logging
+import ServiceLifecycle
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+/// The embedded cluster shared by this test target; each test makes its own topics and group.
+enum BridgeTestCluster {
+    static let logger: Logger = {
+        var logger = Logger(label: "bridge-tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static let shared: EmbeddedKafkaCluster = try! EmbeddedKafkaCluster(brokers: 1, logger: logger)
+
+    static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
+}
+
+/// A receiver running on loopback for the length of `body`.
+func withReceiver<T: Sendable>(
+    secret: HashKey?, respond: @escaping @Sendable (WebhookReceiver.Received) async -> WebhookReceiver.Answer = { _ in .init() },
+    _ body: @Sendable (WebhookReceiver, Int) async throws -> T
+) async throws -> T {
+    let receiver = WebhookReceiver(secret: secret, logger: BridgeTestCluster.logger, respond: respond)
+    let group = ServiceGroup(configuration: .init(services: [.init(service: receiver.service())], logger: BridgeTestCluster.logger))
+    return try await withThrowingTaskGroup(of: T?.self) { tasks in
+        tasks.addTask {
+            try await group.run()
+            return nil
+        }
+        let port = await receiver.boundPort()
+        do {
+            let result = try await body(receiver, port)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+    }
+}
+
+/// A bridge instance running for the length of `body`, stopped gracefully afterwards.
+func withBridge<T: Sendable>(_ config: BridgeConfig, retryPause: Duration = .milliseconds(50), _ body: @Sendable (Bridge) async throws -> T) async throws -> T {
+    let bridge = try await Bridge(config: config, logger: BridgeTestCluster.logger, retryPause: retryPause)
+    let group = bridge.serviceGroup(signals: [])
+    return try await withThrowingTaskGroup(of: T?.self) { tasks in
+        tasks.addTask {
+            try await group.run()
+            return nil
+        }
+        do {
+            try await waitUntilReady(bridge)
+            let result = try await body(bridge)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+    }
+}
+
+/// Readiness has no callback: it is a state the admin API polls, so tests poll it too.
+func waitUntilReady(_ bridge: Bridge) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while !bridge.engine.readiness.isReady {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("bridge not ready within 30 s")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// A config for one test: its own source topic(s), group and receiver.
+func testConfig(sources: [(topic: String, webhookTopic: String)], receiverPort: Int, group: String, key: String = "test-key",
+                extraYAML: String = "") throws -> BridgeConfig {
+    let routes = sources.map { "  - {source: \($0.topic), site: c404, topic: \($0.webhookTopic)}" }.joined(separator: "\n")
+    let topics = Set(sources.map(\.webhookTopic)).sorted().joined(separator: ", ")
+    var config = try BridgeConfig.parse(yaml: """
+        kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest,
+                dead_letter_topic: \(group)-dlq}
+        http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+        sites: [{id: c404, token: t, max_in_flight: 8}]
+        routes:
+        \(routes)
+        webhooks:
+          - {id: hook, site: c404, url: "http://127.0.0.1:\(receiverPort)/hooks", topics: [\(topics)], hash_key: \(key)}
+        \(extraYAML)
+        """)
+    config.http.adminPort = 0
+    return config
+}
+
+func produce(_ records: [KafkaOutgoingRecord]) async throws {
+    let producer = try KafkaProducer(configuration: .init(kafka: KafkaConfig(bootstrapServers: BridgeTestCluster.shared.bootstrapServers)), logger: BridgeTestCluster.logger)
+    for record in records { try await producer.send(record) }
+    await producer.close()
+}
+
+/// Offsets (from the `sequence` header) per entity, in arrival order, first arrivals only.
+func offsetsByEntity(_ requests: [WebhookReceiver.Received], entityField: String = "entity") -> [String: [Int64]] {
+    var seen: Set<String> = []
+    var result: [String: [Int64]] = [:]
+    for request in requests {
+        guard let id = request.header("message_id"), seen.insert(id).inserted,
+            let entity = request.json?[entityField] as? String,
+            let offset = request.header("sequence")?.split(separator: "-").last.flatMap({ Int64($0) })
+        else { continue }
+        result[entity, default: []].append(offset)
+    }
+    return result
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+@Suite("Configuration file")
+struct ConfigTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("the shipped example loads, with secrets from the environment")
+    func example() throws {
+        let config = try BridgeConfig.load(
+            path: Self.repository.appendingPathComponent("config/example.yaml").path,
+            environment: ["C404_TOKEN": "secret-token", "ERP_HASH_KEY": "erp-key"])
+        #expect(config.kafka.isEmbedded)
+        #expect(config.kafka.groupID == "webhook-bridge")
+        #expect(config.kafka.startFrom == .latest)
+        let site = try #require(config.sites.first)
+        #expect(site.token == "secret-token")
+        #expect(site.retryIntervals == [30, 60, 120, 240, 480, 840].map { .seconds($0) })
+        #expect(site.messageRetention == .seconds(7 * 86_400))
+        #expect(site.notifications["email_sent_to_client"] == WorkflowNotification(webhookTopics: ["email_sent_to_client_topic"], delay: .zero))
+        #expect(config.routes.count == 3)
+        #expect(config.routes[2].topic == .notification("notification"))
+        let webhook = try #require(config.webhooks.first)
+        #expect(webhook.hashKeys == [HashKey("erp-key")])
+        #expect(webhook.options.batchLinger == .milliseconds(20))
+        #expect(config.smtp?.tls == BridgeConfig.SMTPTLS.none)
+    }
+
+    @Test("the demo config loads")
+    func demo() throws {
+        let config = try BridgeConfig.load(path: Self.repository.appendingPathComponent("config/demo.yaml").path, environment: [:])
+        #expect(config.sites.first?.retryIntervals == [1, 2, 4].map { .seconds($0) })
+        #expect(config.webhooks.map(\.id) == ["demo-erp"])
+    }
+
+    @Test(
+        "each kind of mistake names the key path and the problem",
+        arguments: [
+            ("kafka: {group_idd: x}", "kafka.group_idd: unknown key"),
+            ("kafka: {start_from: middle}", "kafka.start_from: expected one of earliest, latest, got \"middle\""),
+            ("http: {admin_listen: nowhere}", "http.admin_listen: expected host:port"),
+            ("sites: [{id: c404}]", "sites[0].token: required (or token_env)"),
+            ("sites: [{id: c404, token_env: NOT_SET_ANYWHERE}]", "sites[0].token_env: environment variable NOT_SET_ANYWHERE is not set"),
+            ("sites: [{id: c404, token: t, ack_timeout: soon}]", "sites[0].ack_timeout: expected a duration"),
+            ("sites: [{id: c404, token: t, retry_intervals: [1, -2]}]", "sites[0].retry_intervals[1]: expected a duration"),
+            ("sites: [{id: c404, token: t, retries_until_failure: 9}]", "sites[0].retries_until_failure: must be between 1 and 6, got 9"),
+            ("sites: [{id: c404, token: t, max_in_flight: many}]", "sites[0].max_in_flight: expected a whole number"),
+            ("sites: [{id: c404, token: t}, {id: c404, token: u}]", "sites[1].id: duplicate site id c404"),
+            ("sites: [{id: c404, token: t, notifications: {n: {media: {webhook_topic: [nope]}}}}]", "sites[0].notifications.n.media.webhook_topic: unknown topic nope"),
+            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c405, topic: order_state_changed}]", "routes[0].site: unknown site c405"),
+            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c404}]", "routes[0].topic: required: give topic, topic_field or notification_field"),
+            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c404, topic: a, topic_field: b}]", "routes[0].topic: give only one of"),
+            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c404, topic: unknown_topic}]", "routes[0].topic: unknown webhook topic unknown_topic"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: x, topics: [order_state_changed]}]", "webhooks[0].url: not an absolute http(s) URL"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'http://127.0.0.1/', topics: [order_state_changed]}]", "webhooks[0].url: destination 127.0.0.1 is loopback"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [nope]}]", "webhooks[0].topics[0]: unknown webhook topic nope"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], http_method: FETCH}]", "webhooks[0].http_method: expected one of GET, XGET, POST, PATCH, PUT, DELETE"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_batch_size: 31}}]", "webhooks[0].options.max_batch_size: must be between 1 and 30, got 31"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {signature: rsa}}]", "webhooks[0].options.signature: expected one of hmac, standard, both"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: a, hash_key_env: B}]", "webhooks[0].hash_key: give hash_key or hash_key_env, not both"),
+            ("smtp: {username: u}", "smtp.password_env: required when username is set"),
+            ("webhooks: {}", "webhooks: expected a list"),
+            ("kafka: [1]", "kafka: expected a mapping"),
+            ("kafka: {bootstrap_servers: [a, b]}", "kafka.bootstrap_servers: expected a string"),
+            ("key: [unclosed", "not valid YAML"),
+        ])
+    func mistakes(yaml: String, expected: String) {
+        do {
+            _ = try BridgeConfig.parse(yaml: yaml, environment: [:])
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.description.hasPrefix(expected) || (expected == "not valid YAML" && error.description.contains(expected)), "\(error)")
+        }
+    }
+
+    @Test("webhooks without an id get a stable derived one; without a key, a generated one")
+    func derivedValues() throws {
+        let yaml = "sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example/h', topics: [order_state_changed]}]"
+        let first = try BridgeConfig.parse(yaml: yaml)
+        let second = try BridgeConfig.parse(yaml: yaml)
+        #expect(first.webhooks[0].id == second.webhooks[0].id)
+        #expect(first.webhooks[0].id.hasPrefix("wh-"))
+        #expect(first.generatedKeys.map(\.webhookID) == [first.webhooks[0].id])
+        #expect(first.webhooks[0].hashKeys[0].bytes.count == 32)
+    }
+
+    @Test("private destinations are accepted when allowed")
+    func allowPrivate() throws {
+        let config = try BridgeConfig.parse(yaml: """
+            http: {allow_private_destinations: true}
+            sites: [{id: c404, token: t}]
+            webhooks: [{site: c404, url: 'http://127.0.0.1:9/h', topics: [order_state_changed], hash_key: k}]
+            """)
+        #expect(config.webhooks.count == 1)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Kafka
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+@Suite("End to end: Kafka → bridge → HTTP receiver", .serialized)
+struct EndToEndTests {
+    static func events(topic: String, entities: Int, perEntity: Int) -> [KafkaOutgoingRecord] {
+        (0..<perEntity).flatMap { step in
+            (0..<entities).map { entity in
+                KafkaOutgoingRecord(topic: topic, key: "E\(entity)", value: #"{"entity":"E\#(entity)","step":\#(step)}"#)
+            }
+        }
+    }
+
+    @Test("events arrive signed, with stable ids and per-entity order; a restart does not resend acknowledged events")
+    func deliverAndRestart() async throws {
+        let topic = BridgeTestCluster.unique("orders")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 3)
+        let group = BridgeTestCluster.unique("g")
+        try await withReceiver(secret: HashKey("test-key")) { receiver, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
+
+            try await withBridge(config) { _ in
+                try await produce(Self.events(topic: topic, entities: 10, perEntity: 10))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 100 })
+            }
+            let first = receiver.requests
+            #expect(first.count == 100)
+            #expect(first.allSatisfy { $0.hmacVerdict == .valid(keyIndex: 0) })
+            #expect(first.allSatisfy { $0.header("topic") == "order_state_changed" && $0.header("webhook_id") == "hook" })
+            #expect(Set(first.compactMap { $0.header("message_id") }).count == 100)
+            for (entity, offsets) in offsetsByEntity(first) {
+                #expect(offsets == offsets.sorted() && offsets.count == 10, "entity \(entity): \(offsets)")
+            }
+            // Per-entity order means the steps arrive 0, 1, 2, … for each entity.
+            for entity in 0..<10 {
+                let steps = first.compactMap { $0.json }.filter { $0["entity"] as? String == "E\(entity)" }.compactMap { $0["step"] as? Int }
+                #expect(steps == Array(0..<10))
+            }
+
+            // Same group again: only the new events come, nothing acknowledged is resent.
+            try await withBridge(config) { _ in
+                try await produce(Self.events(topic: topic, entities: 5, perEntity: 1))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 105 })
+            }
+            let all = receiver.requests
+            #expect(all.count == 105)
+            #expect(Set(all.compactMap { $0.header("message_id") }).count == 105)
+        }
+    }
+
+    @Test("a failed delivery is not committed and is sent again with the same message_id")
+    func failedDeliveryRetried() async throws {
+        let topic = BridgeTestCluster.unique("flaky")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        let failures = FailureScript(failFirst: 3)
+        try await withReceiver(secret: HashKey("test-key"), respond: { _ in await failures.next() }) { receiver, port in
+            let config = try testConfig(sources: [(topic, "parcel_state_changed")], receiverPort: port, group: BridgeTestCluster.unique("g"))
+            try await withBridge(config) { _ in
+                try await produce(Self.events(topic: topic, entities: 1, perEntity: 3))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.header("message_id") != nil }.count >= 6 })
+            }
+            let requests = receiver.requests
+            let ids = requests.compactMap { $0.header("message_id") }
+            // The first message was refused three times, then acknowledged, all with one id;
+            // the entity's later messages waited for it.
+            #expect(ids.count == 6)
+            #expect(Set(ids.prefix(4)).count == 1)
+            #expect(Set(ids).count == 3)
+            #expect(requests.compactMap { $0.json?["step"] as? Int } == [0, 0, 0, 0, 1, 2])
+        }
+    }
+
+    @Test("garbage and tombstones go to the dead-letter topic with a reason; the partition goes on")
+    func deadLetters() async throws {
+        let topic = BridgeTestCluster.unique("mixed")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        let group = BridgeTestCluster.unique("g")
+        try BridgeTestCluster.shared.createTopic("\(group)-dlq", partitions: 1)
+        try await withReceiver(secret: HashKey("test-key")) { receiver, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
+            try await withBridge(config) { _ in
+                try await produce([
+                    KafkaOutgoingRecord(topic: topic, key: Array("E1".utf8), value: [0xff, 0x00, 0xfe], headers: [KafkaHeader(key: "trace", string: "t1")]),
+                    KafkaOutgoingRecord(topic: topic, key: "E1", value: #"{"entity":"E1","step":0}"#),
+                    KafkaOutgoingRecord(topic: topic, key: Array("E2".utf8), value: nil),
+                    KafkaOutgoingRecord(topic: topic, key: "E1", value: #"{"entity":"E1","step":1}"#),
+                ])
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 2 })
+            }
+            #expect(receiver.requests.compactMap { $0.json?["step"] as? Int } == [0, 1])
+
+            let reader = try KafkaPartitionReader(kafka: KafkaConfig(bootstrapServers: BridgeTestCluster.shared.bootstrapServers), logger: BridgeTestCluster.logger)
+            try reader.assign([TopicPartitionOffset(TopicPartition("\(group)-dlq", 0), offset: 0)])
+            var letters: [KafkaRecord] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while letters.count < 2, ContinuousClock.now < deadline { letters += await reader.read() }
+            await reader.close()
+            #expect(letters.count == 2)
+            #expect(letters.first?.value == [0xff, 0x00, 0xfe])
+            #expect(letters.first?.key == Array("E1".utf8))
+            #expect(letters.first?.header("trace") == "t1")
+            #expect(letters.first?.header("dead_letter_reason") == "not a JSON object")
+            #expect(letters.first?.header("source_offset") == "0")
+            #expect(letters.last?.value == nil)
+            #expect(letters.last?.header("dead_letter_reason")?.hasPrefix("tombstone") == true)
+        }
+    }
+}
+
+/// Answers 500 to the first `failFirst` requests, then 202.
+actor FailureScript {
+    private var remaining: Int
+    init(failFirst: Int) { remaining = failFirst }
+    func next() -> WebhookReceiver.Answer {
+        guard remaining > 0 else { return .init(status: 202) }
+        remaining -= 1
+        return .init(status: 500)
+    }
+}
