@@ -1,0 +1,72 @@
+/// The status and retry state of one webhook (DESIGN.md §5), as the control topic's status record
+/// holds it, so the instance that owns the probe's partition after a rebalance carries the retry on.
+public struct WebhookState: Codable, Equatable, Sendable {
+    public enum PauseKind: String, Codable, Sendable {
+        /// Paused by a failed delivery: the probe is retried on the site's schedule.
+        case auto
+        /// Paused through the API: nothing is sent, nothing is retried.
+        case manual
+    }
+
+    public var status: WebhookStatus
+    public var pause: PauseKind?
+    /// Failed retries in the current episode (the first attempt is not a retry).
+    public var retries: Int
+    /// When the probe is tried next, in milliseconds since the epoch.
+    public var nextRetryAtMilliseconds: Int64?
+    /// The message retried while paused; nothing else is sent meanwhile.
+    public var probe: Probe?
+    /// Whether `on_failure` went out in this episode (then recovery sends `on_failure_recovered`).
+    public var failureAlertSent: Bool
+    /// Since when the webhook has been paused or disabled, for `message_retention`.
+    public var inactiveSinceMilliseconds: Int64?
+    /// The last failure in words (status code or reason), for alerts and the API.
+    public var lastError: String?
+
+    public init(status: WebhookStatus = .enabled) {
+        self.status = status
+        pause = status == .paused ? .manual : nil
+        retries = 0
+        failureAlertSent = false
+    }
+
+    /// Whether messages flow to this webhook on the live path.
+    public var isDelivering: Bool { status == .enabled }
+}
+
+/// Where the probe message is, so any instance can read it again from Kafka.
+public struct Probe: Codable, Equatable, Sendable {
+    public var sourceTopic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var messageID: String
+    public var webhookTopic: String
+
+    public init(sourceTopic: String, partition: Int32, offset: Int64, messageID: String, webhookTopic: String) {
+        self.sourceTopic = sourceTopic
+        self.partition = partition
+        self.offset = offset
+        self.messageID = messageID
+        self.webhookTopic = webhookTopic
+    }
+}
+
+/// Why a delivery failed: enough for the transitions (410, Retry-After) and for alerts.
+public struct DeliveryFailure: Equatable, Sendable {
+    public var status: Int?
+    public var retryAfter: Duration?
+    public var reason: String
+
+    public init(status: Int? = nil, retryAfter: Duration? = nil, reason: String) {
+        self.status = status
+        self.retryAfter = retryAfter
+        self.reason = reason
+    }
+}
+
+/// The three alerts of the reference guide.
+public enum AlertKind: String, Sendable, CaseIterable, Codable {
+    case onFailure = "on_failure"
+    case onDeactivation = "on_deactivation"
+    case onFailureRecovered = "on_failure_recovered"
+}
