@@ -1,26 +1,41 @@
+import Foundation
 import Kafka
 import Logging
 import WebhookDomain
 
-/// What every lane shares: the HTTP client, the offset bookkeeping and where storable offsets go.
+/// What every lane shares.
 public struct DeliveryContext: Sendable {
     public var client: WebhookHTTPClient
     public var progress: PartitionProgress
-    /// Called with a partition's new storable offset (the lowest record not yet done).
-    public var storeOffset: @Sendable (TopicPartition, Int64) -> Void
-    /// Pause before a failed delivery is tried again. Issue 3 replaces this with the site's retry
-    /// schedule and webhook statuses.
-    public var retryPause: Duration
+    public var store: any DeliveryStore
+    public var alerts: any AlertSink
+    public var router: Router
+    /// For catch-up readers and probe look-ups.
+    public var kafka: KafkaConfig
+    /// Called with a partition's new storable offset (its lowest open record).
+    public var storeOffset: @Sendable (SourcePartition, Int64) -> Void
     public var logger: Logger
+    /// Wall-clock milliseconds since the epoch (injected so tests can move time).
+    public var now: @Sendable () -> Int64
 
     public init(
-        client: WebhookHTTPClient, progress: PartitionProgress, storeOffset: @escaping @Sendable (TopicPartition, Int64) -> Void,
-        retryPause: Duration = .seconds(1), logger: Logger
+        client: WebhookHTTPClient, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, router: Router, kafka: KafkaConfig,
+        storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.client = client
         self.progress = progress
+        self.store = store
+        self.alerts = alerts
+        self.router = router
+        self.kafka = kafka
         self.storeOffset = storeOffset
-        self.retryPause = retryPause
         self.logger = logger
+        self.now = now
+    }
+
+    /// Settles one live delivery in the partition's progress and stores the offset if it moved.
+    func settle(_ partition: SourcePartition, offset: Int64, epoch: UInt64) {
+        if let storable = progress.settle(partition, offset: offset, epoch: epoch) { storeOffset(partition, storable) }
     }
 }

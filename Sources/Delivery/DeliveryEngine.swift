@@ -3,16 +3,16 @@ import Logging
 import Synchronization
 import WebhookDomain
 
-/// Reads the source topics in the consumer group, routes each record, fans it out to the lanes
-/// of subscribed webhooks, dead-letters what cannot be placed, and stores offsets as records
-/// are done.
+/// Reads the source topics in the consumer group, routes each record, offers it to the lanes of
+/// the webhooks subscribed to it, dead-letters what cannot be placed, and stores each
+/// partition's offset as its records are settled.
 public final class DeliveryEngine: Sendable {
     public struct Configuration: Sendable {
         public var router: Router
         public var sites: [Site]
         public var webhooks: [Webhook]
         public var deadLetterTopic: String
-        /// Records in memory, not yet done, before reading pauses.
+        /// Records in memory, not yet settled, before reading pauses.
         public var maxPendingRecords: Int
 
         public init(router: Router, sites: [Site], webhooks: [Webhook], deadLetterTopic: String, maxPendingRecords: Int = 20_000) {
@@ -33,8 +33,9 @@ public final class DeliveryEngine: Sendable {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let progress: PartitionProgress
-    private let lanes: [WebhookLane]
-    private let subscribers: [SubscriptionKey: [WebhookLane]]
+    private let context: DeliveryContext
+    /// Lanes by webhook id, and by (site, topic) for dispatch.
+    private let lanes: Mutex<(byID: [String: WebhookLane], bySubscription: [SubscriptionKey: [WebhookLane]])>
     private let logger: Logger
     public let readiness = Readiness()
     private let stopRequested: AsyncStream<Void>
@@ -43,8 +44,8 @@ public final class DeliveryEngine: Sendable {
     private let completed: AsyncStream<Void>.Continuation
 
     public init(
-        configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, client: WebhookHTTPClient,
-        retryPause: Duration = .seconds(1), logger: Logger
+        configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, client: WebhookHTTPClient, kafka: KafkaConfig,
+        store: any DeliveryStore, alerts: any AlertSink, states: [String: WebhookState] = [:], logger: Logger
     ) {
         self.configuration = configuration
         self.consumer = consumer
@@ -55,40 +56,44 @@ public final class DeliveryEngine: Sendable {
         (stopRequested, requestStop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (completions, completed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let completed = self.completed
-        let context = DeliveryContext(
-            client: client, progress: progress,
+        context = DeliveryContext(
+            client: client, progress: progress, store: store, alerts: alerts, router: configuration.router, kafka: kafka,
             storeOffset: { partition, offset in
-                consumer.storeOffsets([TopicPartitionOffset(partition, offset: offset)])
+                consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
-            }, retryPause: retryPause, logger: logger)
+            }, logger: logger)
         let sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var lanes: [WebhookLane] = []
-        var subscribers: [SubscriptionKey: [WebhookLane]] = [:]
-        // Only enabled webhooks take messages for now; statuses, parking and cursors are issue 3.
-        for webhook in configuration.webhooks where webhook.status == .enabled {
+        var byID: [String: WebhookLane] = [:]
+        var bySubscription: [SubscriptionKey: [WebhookLane]] = [:]
+        for webhook in configuration.webhooks {
             guard let site = sites[webhook.siteID] else { continue }
-            let lane = WebhookLane(webhook: webhook, site: site, context: context)
-            lanes.append(lane)
-            for topic in Set(webhook.topics) { subscribers[SubscriptionKey(site: webhook.siteID, topic: topic), default: []].append(lane) }
+            let lane = WebhookLane(webhook: webhook, site: site, status: states[webhook.id] ?? WebhookState(status: webhook.status), context: context)
+            byID[webhook.id] = lane
+            for topic in Set(webhook.topics) { bySubscription[SubscriptionKey(site: webhook.siteID, topic: topic), default: []].append(lane) }
         }
-        self.lanes = lanes
-        self.subscribers = subscribers
+        lanes = Mutex((byID, bySubscription))
     }
 
+    /// The lane of a webhook (for status changes and inspection).
+    public func lane(_ webhookID: String) -> WebhookLane? { lanes.withLock { $0.byID[webhookID] } }
+
+    private var allLanes: [WebhookLane] { lanes.withLock { Array($0.byID.values) } }
+
     /// Subscribes and delivers until `stop()`; then lets in-flight requests end, commits what was
-    /// acknowledged and leaves the group.
+    /// settled and leaves the group.
     public func run() async throws(KafkaError) {
         try consumer.subscribe(configuration.router.sourceTopics)
         await withDiscardingTaskGroup { group in
-            for lane in lanes { group.addTask { await lane.run() } }
+            for lane in allLanes { group.addTask { await lane.run() } }
             await withTaskGroup(of: Void.self) { intake in
                 intake.addTask { await self.consume() }
+                intake.addTask { await self.tickLanes() }
                 intake.addTask { for await _ in self.stopRequested { break } }
                 await intake.next()
                 intake.cancelAll()
             }
             logger.info("delivery stopping: no new records; in-flight requests finish")
-            for lane in lanes { await lane.stop() }
+            for lane in allLanes { lane.stop() }
         }
         do { try await consumer.commit() } catch { logger.warning("final commit failed", metadata: ["error": "\(error)"]) }
         await consumer.close()
@@ -99,22 +104,42 @@ public final class DeliveryEngine: Sendable {
     /// Asks `run()` to stop taking records and wind down.
     public func stop() { requestStop.yield() }
 
+    /// Once a second: retention (paused or disabled too long → dead) and due probe retries.
+    private func tickLanes() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            for lane in allLanes { await lane.tick() }
+        }
+    }
+
     private func consume() async {
-        var epochs: [TopicPartition: UInt64] = [:]
+        var epochs: [SourcePartition: UInt64] = [:]
         var completionSignals = completions.makeAsyncIterator()
         for await event in consumer.events {
             switch event {
             case .assigned(let partitions):
-                for partition in partitions { epochs[partition.topicPartition] = progress.assign(partition.topicPartition) }
+                for assigned in partitions {
+                    let partition = assigned.topicPartition.source
+                    let epoch = progress.assign(partition)
+                    epochs[partition] = epoch
+                    // Every lane knows how this partition reaches it before any record is dispatched.
+                    for lane in allLanes { await lane.assign(partition, start: max(assigned.offset, 0), epoch: epoch) }
+                }
                 logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map { "\($0.topicPartition)@\($0.offset)" })"])
                 readiness.set(true)
             case .revoked(let partitions, let acknowledgement):
-                await revoke(partitions)
-                for partition in partitions { epochs[partition] = nil }
+                let revoked = Set(partitions.map(\.source))
+                for lane in allLanes { await lane.revoke(revoked) }
+                for partition in revoked {
+                    progress.revoke(partition)
+                    epochs[partition] = nil
+                }
+                do { try await consumer.commit() } catch { logger.warning("commit on revocation failed", metadata: ["error": "\(error)"]) }
+                logger.info("partitions revoked", metadata: ["partitions": "\(partitions)"])
                 acknowledgement.done()
             case .records(let records):
                 for record in records {
-                    guard let epoch = epochs[record.topicPartition] else { continue }
+                    guard let epoch = epochs[record.topicPartition.source] else { continue }
                     // False only when stopping mid-record: nothing after it may be registered.
                     guard await dispatch(record, epoch: epoch) else { return }
                 }
@@ -125,16 +150,8 @@ public final class DeliveryEngine: Sendable {
         }
     }
 
-    /// Partitions are about to move: finish their in-flight requests, store and commit.
-    private func revoke(_ partitions: [TopicPartition]) async {
-        let revoked = Set(partitions)
-        for lane in lanes { await lane.revoke(revoked) }
-        for partition in partitions { progress.revoke(partition) }
-        do { try await consumer.commit() } catch { logger.warning("commit on revocation failed", metadata: ["error": "\(error)"]) }
-        logger.info("partitions revoked", metadata: ["partitions": "\(partitions)"])
-    }
-
     private func dispatch(_ record: KafkaRecord, epoch: UInt64) async -> Bool {
+        let partition = record.topicPartition.source
         let source = SourceRecord(
             topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
             messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
@@ -143,24 +160,26 @@ public final class DeliveryEngine: Sendable {
         case .deadLetter(let reason):
             guard await deadLetter(record, reason: reason) else { return false }
         case .routed(let messages):
-            for message in messages {
-                for lane in subscribers[SubscriptionKey(site: message.siteID, topic: message.topic.name)] ?? [] {
-                    deliveries.append((lane, message))
+            lanes.withLock { lanes in
+                for message in messages {
+                    for lane in lanes.bySubscription[SubscriptionKey(site: message.siteID, topic: message.topic.name)] ?? [] {
+                        deliveries.append((lane, message))
+                    }
                 }
             }
         }
-        // Registered before any lane can complete it, so the storable offset never runs ahead.
-        if let offset = progress.register(record.topicPartition, offset: record.offset, deliveries: deliveries.count) {
+        // Registered before any lane can settle it, so the storable offset never runs ahead.
+        if let offset = progress.register(partition, offset: record.offset, deliveries: deliveries.count) {
             consumer.storeOffsets([TopicPartitionOffset(record.topicPartition, offset: offset)])
         }
-        for (lane, message) in deliveries {
-            await lane.enqueue(LaneMessage(message: message, partition: record.topicPartition, epoch: epoch))
+        for (lane, message) in deliveries where lane.offer(message, partition: partition) == .settledNow {
+            context.settle(partition, offset: record.offset, epoch: epoch)
         }
         return true
     }
 
-    /// Keeps the original key, value and headers and adds the reason; retried until the broker
-    /// has it, since the record's offset may only be stored afterwards.
+    /// Keeps the original key, value and headers and adds the reason; tried until the broker has
+    /// it, since the record's offset may only be stored afterwards.
     private func deadLetter(_ record: KafkaRecord, reason: String) async -> Bool {
         logger.warning("dead-lettered", metadata: ["source": "\(record.topicPartition)", "offset": "\(record.offset)", "reason": "\(reason)"])
         let headers = record.headers + [

@@ -1,157 +1,327 @@
-import DequeModule
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 import WebhookDomain
 
-/// Delivers one webhook's messages: per-entity order on ordered topics, at most `max_in_flight`
-/// requests at once (DESIGN.md §6).
+/// Delivers one webhook's messages (DESIGN.md §5–§7): per-entity order, at most `max_in_flight`
+/// requests, batching, the status and retry state machine, parking and catch-up.
 ///
-/// Messages of one entity on an ordered topic wait in that entity's queue until the one before
-/// is acknowledged; entities take turns. Unordered messages go in arrival order. `run()` owns
-/// every request task (one task group); `stop()` lets in-flight requests finish and starts no more.
-public actor WebhookLane {
-    public nonisolated let webhookID: String
-    private let webhook: Webhook
-    private let site: Site
-    private let context: DeliveryContext
+/// The dispatcher hands records over with `offer`, synchronously and under the lane's lock, so
+/// that whether a record goes to this webhook live, is held, or is left to the webhook's cursor
+/// is decided atomically with parking and with the catch-up's hand-back. `run()` owns every
+/// task of the lane (requests, parking, catch-up, probe retries) in one task group.
+public final class WebhookLane: Sendable {
+    /// How one source partition reaches this webhook.
+    enum Mode: Equatable {
+        /// Records are queued for delivery as the dispatcher reads them.
+        case live
+        /// A cursor write is in flight: records are held (their offsets stay uncommitted).
+        case parking
+        /// The durable cursor covers every record from here on: records are left to it.
+        case parked
+        /// A catch-up reader replays from the cursor; the dispatcher leaves records to it.
+        case catchingUp
+        /// The catch-up has read everything below this offset: the dispatcher leaves records
+        /// below it to the catch-up and queues the rest live.
+        case joining(Int64)
+    }
 
-    private var entityQueues: [[UInt8]: Deque<LaneMessage>] = [:]
-    /// Entities with queued messages and nothing in flight, in turn order.
-    private var readyEntities = Deque<[UInt8]>()
-    private var busyEntities: Set<[UInt8]> = []
-    private var unordered = Deque<LaneMessage>()
-    private var inFlight = 0
-    private var inFlightByPartition: [TopicPartition: Int] = [:]
-    private var revoking: Set<TopicPartition> = []
-    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    private var stopping = false
+    struct PartitionState {
+        var mode: Mode
+        /// The assignment epoch (for settling live deliveries in the partition's progress).
+        var epoch: UInt64
+        /// This webhook's unsettled messages of the partition (queued or in flight).
+        var window = OffsetWindow()
+        /// Every record below this that targets the webhook is settled or in `window`.
+        var floor: Int64
+        /// The highest offset the dispatcher offered to this webhook (or, before any offer, one
+        /// below where the assignment started: the dispatcher is past everything below it).
+        var lastOffered: Int64
+        /// Live offsets held while parking, settled once the cursor is durable.
+        var held: [Int64] = []
+        /// Catch-up messages not yet acknowledged; the cursor is deleted when none are left.
+        var catchUpOutstanding = 0
+        /// Bumped to stop a running catch-up.
+        var catchUpGeneration = 0
+    }
 
+    struct State {
+        var webhook: Webhook
+        var site: Site
+        var status: WebhookState
+        var queue = DeliveryQueue()
+        var inFlightRequests = 0
+        var inFlightByPartition: [SourcePartition: Int] = [:]
+        var partitions: [SourcePartition: PartitionState] = [:]
+        /// Work for `run()`: parking, catch-ups to start, the probe retry.
+        var parkRequested = false
+        var catchUpsToStart: [SourcePartition] = []
+        var retryScheduled = false
+        /// The failed request's messages, retried whole while this instance owns the probe.
+        var probeBatch: [QueuedMessage]?
+        /// Message ids acknowledged by a successful retry: catch-up does not send them again.
+        var acknowledgedProbeIDs: Set<String> = []
+        var lingerStarted: ContinuousClock.Instant?
+        var stopping = false
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    public let webhookID: String
+    let context: DeliveryContext
+    let state: Mutex<State>
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    public init(webhook: Webhook, site: Site, context: DeliveryContext) {
-        self.webhookID = webhook.id
-        self.webhook = webhook
-        self.site = site
+    public init(webhook: Webhook, site: Site, status: WebhookState, context: DeliveryContext) {
+        webhookID = webhook.id
         self.context = context
+        state = Mutex(State(webhook: webhook, site: site, status: status))
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    public func enqueue(_ item: LaneMessage) {
-        guard !stopping else { return }
-        if item.message.topic.ordered {
-            let entity = item.message.entity
-            entityQueues[entity, default: []].append(item)
-            if entityQueues[entity]!.count == 1, !busyEntities.contains(entity) { readyEntities.append(entity) }
-        } else {
-            unordered.append(item)
-        }
-        wake.yield()
+    var logger: Logger { context.logger }
+
+    /// The webhook's current status and retry state.
+    public var status: WebhookState { state.withLock { $0.status } }
+    public var webhook: Webhook { state.withLock { $0.webhook } }
+
+    /// Messages waiting in memory for this webhook.
+    public var queuedCount: Int { state.withLock { $0.queue.count } }
+
+    /// Whether this webhook takes a routed message.
+    func subscribes(to message: RoutedMessage) -> Bool {
+        state.withLock { $0.webhook.siteID == message.siteID && $0.webhook.topics.contains(message.topic.name) }
     }
 
-    /// Starts requests while there is room; runs until `stop()` and every request has ended.
+    func signal() { wake.yield() }
+
+    // MARK: - The dispatcher's side
+
+    /// What became of an offered message.
+    public enum OfferResult: Sendable {
+        /// Queued or held: the lane settles it later.
+        case taken
+        /// Left to the webhook's durable cursor (or its catch-up): settle it now.
+        case settledNow
+    }
+
+    /// A record routed to this webhook, read by the live consumer. `count` is how many of the
+    /// record's messages this is (1 unless a notification maps to several of its topics).
+    public func offer(_ message: RoutedMessage, partition: SourcePartition) -> OfferResult {
+        let result: (OfferResult, wake: Bool) = state.withLock { state in
+            guard var partitionState = state.partitions[partition] else { return (.settledNow, false) }
+            defer { state.partitions[partition] = partitionState }
+            let offset = message.sourceOffset
+            partitionState.lastOffered = max(partitionState.lastOffered, offset)
+            switch partitionState.mode {
+            case .parking:
+                partitionState.held.append(offset)
+                return (.taken, false)
+            case .parked, .catchingUp:
+                return (.settledNow, false)
+            case .joining(let from) where offset < from:
+                return (.settledNow, false)
+            case .joining, .live:
+                partitionState.mode = .live
+                partitionState.window.open(offset)
+                partitionState.floor = max(partitionState.floor, offset + 1)
+                state.queue.append(QueuedMessage(message: message, partition: partition, epoch: partitionState.epoch))
+                // Too slow: park it so it stops taking memory and never holds others back.
+                if state.queue.count >= state.webhook.options.maxPending { state.parkRequested = true }
+                return (.taken, true)
+            }
+        }
+        if result.wake { wake.yield() }
+        return result.0
+    }
+
+    // MARK: - Running
+
+    /// Runs the lane's tasks until `stop()` and every one of them has ended.
     public func run() async {
         await withDiscardingTaskGroup { group in
             for await _ in wakeups {
-                while inFlight < site.maxInFlight, let item = takeNext() {
-                    inFlight += 1
-                    inFlightByPartition[item.partition, default: 0] += 1
-                    group.addTask { await self.deliver(item) }
-                }
+                startWork(in: &group)
             }
         }
     }
 
-    /// Starts no new request; in-flight ones finish (a failure is then not tried again).
+    /// Starts no new request, parking or catch-up; in-flight requests finish.
     public func stop() {
-        stopping = true
+        state.withLock { state in
+            state.stopping = true
+            for partition in state.partitions.keys { state.partitions[partition]!.catchUpGeneration += 1 }
+        }
         wake.finish()
     }
 
-    /// Before a partition is given up: drops its queued messages and waits for its in-flight
-    /// requests to end. Acknowledged ones have stored their offsets by then.
-    public func revoke(_ partitions: Set<TopicPartition>) async {
-        revoking.formUnion(partitions)
-        for entity in Array(entityQueues.keys) {
-            entityQueues[entity]?.removeAll { partitions.contains($0.partition) }
-            if entityQueues[entity]?.isEmpty == true { entityQueues[entity] = nil }
+    private func startWork(in group: inout DiscardingTaskGroup) {
+        enum Work {
+            case send([QueuedMessage], retry: Bool)
+            case park
+            case catchUp(SourcePartition, generation: Int)
+            case retry
+            case linger(Duration)
         }
-        readyEntities.removeAll { entityQueues[$0] == nil }
-        unordered.removeAll { partitions.contains($0.partition) }
-        while partitions.contains(where: { (inFlightByPartition[$0] ?? 0) > 0 }) {
-            await withCheckedContinuation { drainWaiters.append($0) }
+        let work: [Work] = state.withLock { state in
+            guard !state.stopping else { return [] }
+            var work: [Work] = []
+            if state.parkRequested, !state.partitions.values.contains(where: { $0.mode == .parking }) {
+                state.parkRequested = false
+                work.append(.park)
+            }
+            for partition in state.catchUpsToStart where state.partitions[partition] != nil {
+                work.append(.catchUp(partition, generation: state.partitions[partition]!.catchUpGeneration))
+            }
+            state.catchUpsToStart = []
+            if state.status.status == .paused, state.status.pause == .auto, !state.retryScheduled, ownsProbe(state) {
+                state.retryScheduled = true
+                work.append(.retry)
+            }
+            guard state.status.isDelivering else { return work }
+            let options = state.webhook.options
+            let batchSize = options.batching ? options.maxBatchSize : 1
+            while state.inFlightRequests < state.site.maxInFlight, !state.queue.isEmpty {
+                if options.batching, state.queue.count < batchSize, state.inFlightRequests > 0 || options.batchLinger > .zero {
+                    // Wait up to batch_linger for a fuller batch.
+                    let now = ContinuousClock.now
+                    let started = state.lingerStarted ?? now
+                    if state.lingerStarted == nil {
+                        state.lingerStarted = now
+                        work.append(.linger(options.batchLinger))
+                    }
+                    if now - started < options.batchLinger { break }
+                }
+                let batch = state.queue.take(upTo: batchSize)
+                guard !batch.isEmpty else { break }
+                state.lingerStarted = nil
+                state.inFlightRequests += 1
+                for item in batch { state.inFlightByPartition[item.partition, default: 0] += 1 }
+                work.append(.send(batch, retry: false))
+            }
+            return work
         }
-        revoking.subtract(partitions)
+        for item in work {
+            switch item {
+            case .send(let batch, _): group.addTask { await self.deliver(batch) }
+            case .park: group.addTask { await self.park() }
+            case .catchUp(let partition, let generation): group.addTask { await self.catchUp(partition, generation: generation) }
+            case .retry: group.addTask { await self.retryProbe() }
+            case .linger(let duration):
+                group.addTask {
+                    try? await Task.sleep(for: duration)
+                    self.wake.yield()
+                }
+            }
+        }
     }
 
-    private func takeNext() -> LaneMessage? {
-        if let entity = readyEntities.popFirst(), let item = entityQueues[entity]?.popFirst() {
-            if entityQueues[entity]!.isEmpty { entityQueues[entity] = nil }
-            busyEntities.insert(entity)
-            return item
-        }
-        return unordered.popFirst()
+    /// The probe's retry runs where its partition is assigned (DESIGN.md §8).
+    func ownsProbe(_ state: State) -> Bool {
+        guard let probe = state.status.probe else { return false }
+        return state.partitions[SourcePartition(probe.sourceTopic, probe.partition)] != nil
     }
 
-    private func finished(_ item: LaneMessage) {
-        inFlight -= 1
-        inFlightByPartition[item.partition, default: 1] -= 1
-        if inFlightByPartition[item.partition] == 0 { inFlightByPartition[item.partition] = nil }
-        if item.message.topic.ordered {
-            let entity = item.message.entity
-            busyEntities.remove(entity)
-            if entityQueues[entity] != nil { readyEntities.append(entity) }
+    // MARK: - Requests
+
+    /// Sends one request (a message or a batch) and settles its messages.
+    private func deliver(_ batch: [QueuedMessage]) async {
+        let (webhook, site) = state.withLock { ($0.webhook, $0.site) }
+        let result = await send(batch.map(\.message), webhook: webhook, site: site, attempt: 1)
+        let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
+        var toSettle: [(SourcePartition, Int64, UInt64)] = []
+        let effects: [WebhookState.Effect] = state.withLock { state in
+            state.inFlightRequests -= 1
+            state.queue.finished(batch)
+            var effects: [WebhookState.Effect] = []
+            if !acked, state.status.isDelivering, let first = batch.first {
+                // The first failure of an enabled webhook: this request becomes the probe.
+                let probe = Probe(
+                    sourceTopic: first.partition.topic, partition: first.partition.partition, offset: first.message.sourceOffset,
+                    messageID: first.message.messageID, webhookTopic: first.message.topic.name)
+                effects = state.status.apply(.deliveryFailed(probe, Self.failure(result)), policy: .init(site: site), now: context.now())
+                state.probeBatch = batch
+                state.parkRequested = true
+            }
+            for item in batch {
+                state.inFlightByPartition[item.partition, default: 1] -= 1
+                if state.inFlightByPartition[item.partition] == 0 { state.inFlightByPartition[item.partition] = nil }
+                if let settled = settleLocked(&state, item, acked: acked) { toSettle.append(settled) }
+            }
+            return effects
         }
-        let waiters = drainWaiters
-        drainWaiters = []
-        for waiter in waiters { waiter.resume() }
+        for (partition, offset, epoch) in toSettle { context.settle(partition, offset: offset, epoch: epoch) }
+        if !effects.isEmpty || !acked { await afterTransition(effects) }
+        resumeDrainWaiters()
         wake.yield()
     }
 
-    private func mayRetry(_ item: LaneMessage) -> Bool {
-        !stopping && !revoking.contains(item.partition)
+    /// Books a finished message. Returns the live delivery to settle in the partition's progress,
+    /// if it may be settled now.
+    ///
+    /// This is where the commit invariant (DESIGN.md §7) is kept for the lane: a live delivery
+    /// is settled (its offset may then be committed) only when it was acknowledged, or when the
+    /// webhook's cursor for the partition is durably in the store at or below it (mode
+    /// `.parked`, `.catchingUp` or `.joining`). While that cursor is being written (`.parking`)
+    /// it is held and settled by `park()` after the write.
+    func settleLocked(_ state: inout State, _ item: QueuedMessage, acked: Bool) -> (SourcePartition, Int64, UInt64)? {
+        let offset = item.message.sourceOffset
+        guard var partitionState = state.partitions[item.partition] else { return nil }
+        defer { state.partitions[item.partition] = partitionState }
+        partitionState.window.close(offset)
+        guard let epoch = item.epoch else {
+            if acked { partitionState.catchUpOutstanding -= 1 }
+            return nil
+        }
+        guard epoch == partitionState.epoch else { return nil }
+        if acked { return (item.partition, offset, epoch) }
+        switch partitionState.mode {
+        case .parking, .live:
+            partitionState.held.append(offset)
+            return nil
+        case .parked, .catchingUp, .joining:
+            return (item.partition, offset, epoch)
+        }
     }
 
-    /// Sends one message until it is acknowledged or its partition or the lane is going away.
-    private nonisolated func deliver(_ item: LaneMessage) async {
-        var attempt = 0
-        let message = item.message
-        if let notBefore = message.notBeforeMilliseconds {
-            let wait = notBefore - Int64(Date().timeIntervalSince1970 * 1000)
+    /// One HTTP attempt, logged.
+    func send(_ messages: [RoutedMessage], webhook: Webhook, site: Site, attempt: Int) async -> HTTPAttemptResult {
+        if let notBefore = messages.compactMap(\.notBeforeMilliseconds).max() {
+            let wait = notBefore - context.now()
             if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
         }
-        while true {
-            attempt += 1
-            let request = WebhookRequest.single(message, to: webhook, timestamp: Int64(Date().timeIntervalSince1970))
-            let result = await context.client.send(request, timeout: site.ackTimeout)
-            let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
-            log(message, result: result, attempt: attempt, acked: acked)
-            if acked {
-                if let offset = context.progress.complete(item.partition, offset: message.sourceOffset, epoch: item.epoch) {
-                    context.storeOffset(item.partition, offset)
-                }
-                break
-            }
-            guard await mayRetry(item) else { break }
-            try? await Task.sleep(for: context.retryPause)
-            guard await mayRetry(item) else { break }
-        }
-        await finished(item)
-    }
-
-    private nonisolated func log(_ message: RoutedMessage, result: HTTPAttemptResult, attempt: Int, acked: Bool) {
+        let timestamp = context.now() / 1000
+        let request =
+            webhook.options.batching
+            ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp)
+            : WebhookRequest.single(messages[0], to: webhook, timestamp: timestamp)
+        let result = await context.client.send(request, timeout: site.ackTimeout)
+        let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
         var metadata: Logger.Metadata = [
-            "message_id": "\(message.messageID)", "webhook": "\(webhookID)", "topic": "\(message.topic.name)",
-            "sequence": "\(message.sequence)", "attempt": "\(attempt)",
+            "message_id": "\(messages.count == 1 ? messages[0].messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",
+            "webhook": "\(webhookID)", "topic": "\(messages[0].topic.name)", "attempt": "\(attempt)", "messages": "\(messages.count)",
             "latency_ms": "\(result.latency.milliseconds)", "outcome": "\(acked ? "acked" : result.outcomeLabel)",
         ]
         if let status = result.status { metadata["status"] = "\(status)" }
         if acked {
-            context.logger.debug("delivery", metadata: metadata)
+            logger.debug("delivery", metadata: metadata)
         } else {
             metadata["error"] = "\(result.failureDescription)"
-            context.logger.warning("delivery failed", metadata: metadata)
+            logger.warning("delivery failed", metadata: metadata)
         }
+        return result
+    }
+
+    static func failure(_ result: HTTPAttemptResult) -> DeliveryFailure {
+        DeliveryFailure(status: result.status, retryAfter: result.retryAfter, reason: result.failureDescription)
+    }
+
+    func resumeDrainWaiters() {
+        let waiters = state.withLock { state in
+            defer { state.drainWaiters = [] }
+            return state.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }

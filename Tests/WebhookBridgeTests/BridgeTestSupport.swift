@@ -47,8 +47,10 @@ func withReceiver<T: Sendable>(
 }
 
 /// A bridge instance running for the length of `body`, stopped gracefully afterwards.
-func withBridge<T: Sendable>(_ config: BridgeConfig, retryPause: Duration = .milliseconds(50), _ body: @Sendable (Bridge) async throws -> T) async throws -> T {
-    let bridge = try await Bridge(config: config, logger: BridgeTestCluster.logger, retryPause: retryPause)
+func withBridge<T: Sendable>(
+    _ config: BridgeConfig, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil, _ body: @Sendable (Bridge) async throws -> T
+) async throws -> T {
+    let bridge = try await Bridge(config: config, logger: BridgeTestCluster.logger, store: store, alerts: alerts)
     let group = bridge.serviceGroup(signals: [])
     return try await withThrowingTaskGroup(of: T?.self) { tasks in
         tasks.addTask {
@@ -89,7 +91,7 @@ func testConfig(sources: [(topic: String, webhookTopic: String)], receiverPort: 
         kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest,
                 dead_letter_topic: \(group)-dlq}
         http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-        sites: [{id: c404, token: t, max_in_flight: 8}]
+        sites: [{id: c404, token: t, max_in_flight: 8, retry_intervals: [0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}]
         routes:
         \(routes)
         webhooks:

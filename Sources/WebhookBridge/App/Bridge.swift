@@ -22,7 +22,8 @@ public final class Bridge: Sendable {
     /// Declared last so it is released after the clients that talk to it.
     private let embedded: EmbeddedKafkaCluster?
 
-    public init(config: BridgeConfig, logger: Logger, retryPause: Duration = .seconds(1)) async throws {
+    /// `store` keeps webhook states and cursors; `alerts` receives alert events.
+    public init(config: BridgeConfig, logger: Logger, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil) async throws {
         self.config = config
         self.logger = logger
         if config.kafka.isEmbedded {
@@ -45,7 +46,9 @@ public final class Bridge: Sendable {
         client = WebhookHTTPClient(maxConnectionsPerHost: max(64, maxInFlight))
         engine = DeliveryEngine(
             configuration: .init(router: config.router, sites: config.sites, webhooks: config.webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
-            consumer: consumer, producer: producer, client: client, retryPause: retryPause, logger: logger)
+            consumer: consumer, producer: producer, client: client, kafka: kafka,
+            // Not durable yet: the control-topic store replaces it (DESIGN.md §8).
+            store: store ?? InMemoryDeliveryStore(), alerts: alerts ?? LoggingAlertSink(logger: logger), logger: logger)
     }
 
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful

@@ -1,0 +1,123 @@
+import Foundation
+import Kafka
+import WebhookDomain
+
+extension WebhookLane {
+    /// Replays a parked partition from the webhook's cursor with an assign-mode reader, in order
+    /// and at the webhook's pace, then hands the partition back to the live path (DESIGN.md §7).
+    ///
+    /// Hand-back: once the reader has passed every offset the dispatcher has offered to this
+    /// webhook, the partition switches to `.joining(position)`: the dispatcher leaves records
+    /// below `position` to the catch-up and queues the rest live, so each record reaches the
+    /// webhook by exactly one path and an entity's catch-up messages are queued before its live
+    /// ones. The cursor is kept durable as acknowledgements come, and deleted once every
+    /// catch-up message is acknowledged.
+    func catchUp(_ partition: SourcePartition, generation: Int) async {
+        guard
+            let start: Int64 = state.withLock({ state in
+                guard var partitionState = state.partitions[partition], partitionState.mode == .parked,
+                    partitionState.catchUpGeneration == generation, state.status.isDelivering
+                else { return nil }
+                partitionState.mode = .catchingUp
+                state.partitions[partition] = partitionState
+                return partitionState.floor
+            })
+        else { return }
+        let reader: KafkaPartitionReader
+        do {
+            reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger)
+            try reader.assign([TopicPartitionOffset(partition.kafka, offset: start)])
+        } catch {
+            logger.error("catch-up reader failed", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "error": "\(error)"])
+            state.withLock { state in
+                if state.partitions[partition]?.catchUpGeneration == generation { state.partitions[partition]?.mode = .parked }
+            }
+            return
+        }
+        logger.info("catch-up started", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "from": "\(start)"])
+        var position = start
+        var savedCursor = start
+        var lastSave = ContinuousClock.now
+        var joined = false
+        while !joined {
+            // At the webhook's pace: read more only when its queue has room.
+            let (current, room) = state.withLock { state in
+                (state.partitions[partition]?.catchUpGeneration == generation, state.queue.count < max(1, state.webhook.options.maxPending / 2))
+            }
+            guard current else { break }
+            if !room {
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            let records = await reader.read(maxRecords: 500, timeoutMilliseconds: 100)
+            if let first = records.first, first.offset > position, position == start {
+                logger.warning(
+                    "cursor below the log start: messages removed by retention",
+                    metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "cursor": "\(start)", "log_start": "\(first.offset)"])
+            }
+            let routed = records.map { record in (record.offset, route(record)) }
+            let stillCurrent: Bool = state.withLock { state in
+                guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }
+                for (offset, messages) in routed where offset >= position {
+                    position = offset + 1
+                    partitionState.floor = position
+                    let mine = messages.filter { $0.siteID == state.webhook.siteID && state.webhook.topics.contains($0.topic.name) && !state.acknowledgedProbeIDs.contains($0.messageID) }
+                    guard !mine.isEmpty else { continue }
+                    partitionState.window.open(offset, count: mine.count)
+                    partitionState.catchUpOutstanding += mine.count
+                    for message in mine { state.queue.append(QueuedMessage(message: message, partition: partition, epoch: nil)) }
+                }
+                if position > partitionState.lastOffered {
+                    partitionState.mode = .joining(position)
+                    joined = true
+                }
+                state.partitions[partition] = partitionState
+                return true
+            }
+            guard stillCurrent else { break }
+            signal()
+            if ContinuousClock.now - lastSave > .milliseconds(500) {
+                savedCursor = await saveProgress(partition, generation: generation, saved: savedCursor)
+                lastSave = ContinuousClock.now
+            }
+        }
+        await reader.close()
+        guard joined else { return }
+        logger.info("catch-up joined the live path", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "at": "\(position)"])
+        // Keep the cursor moving until every catch-up message is acknowledged, then drop it.
+        while true {
+            let (current, outstanding) = state.withLock { state in
+                (state.partitions[partition]?.catchUpGeneration == generation, state.partitions[partition]?.catchUpOutstanding ?? 0)
+            }
+            guard current else { return }
+            if outstanding == 0 { break }
+            try? await Task.sleep(for: .milliseconds(20))
+            if ContinuousClock.now - lastSave > .milliseconds(500) {
+                savedCursor = await saveProgress(partition, generation: generation, saved: savedCursor)
+                lastSave = ContinuousClock.now
+            }
+        }
+        _ = await saveDurably(cursors: [partition: nil])
+    }
+
+    /// Saves the partition's cursor (lowest unacknowledged catch-up message, or how far the reader
+    /// got) if it moved.
+    private func saveProgress(_ partition: SourcePartition, generation: Int, saved: Int64) async -> Int64 {
+        let cursor: Int64? = state.withLock { state in
+            guard let partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return nil }
+            return partitionState.window.low ?? partitionState.floor
+        }
+        guard let cursor, cursor > saved else { return saved }
+        return await saveDurably(cursors: [partition: cursor]) ? cursor : saved
+    }
+
+    /// Routes a record read again: the same routing as the live path (dead letters are the live
+    /// path's business; here they are simply not this webhook's).
+    func route(_ record: KafkaRecord) -> [RoutedMessage] {
+        let source = SourceRecord(
+            topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
+            messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
+        guard case .routed(let messages) = context.router.route(source) else { return [] }
+        return messages
+    }
+}

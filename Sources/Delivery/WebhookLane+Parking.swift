@@ -1,0 +1,138 @@
+import Kafka
+import WebhookDomain
+
+extension WebhookLane {
+    /// Parks the webhook (paused, disabled, or too slow): every partition's cursor — its lowest
+    /// unsettled message, or where nothing is unsettled the point up to which everything is
+    /// settled — is written durably first; only then are its dropped and held live deliveries
+    /// settled, so the partitions' committed offsets can move on without it (DESIGN.md §7).
+    func park() async {
+        let (cursors, dropped): ([SourcePartition: Int64], [QueuedMessage]) = state.withLock { state in
+            let dropped = state.queue.remove { _ in true }
+            var cursors: [SourcePartition: Int64] = [:]
+            for (partition, var partitionState) in state.partitions where partitionState.mode != .parked {
+                let cursor = partitionState.window.low ?? partitionState.floor
+                cursors[partition] = cursor
+                partitionState.mode = .parking
+                partitionState.window = OffsetWindow()
+                partitionState.floor = cursor
+                partitionState.catchUpOutstanding = 0
+                partitionState.catchUpGeneration += 1
+                state.partitions[partition] = partitionState
+            }
+            state.lingerStarted = nil
+            return (cursors, dropped)
+        }
+        guard await saveDurably(cursors: cursors.mapValues { Optional($0) }) else { return }
+        var toSettle: [(SourcePartition, Int64, UInt64)] = []
+        let resume: Bool = state.withLock { state in
+            for partition in cursors.keys {
+                guard var partitionState = state.partitions[partition], partitionState.mode == .parking else { continue }
+                partitionState.mode = .parked
+                toSettle += partitionState.held.map { (partition, $0, partitionState.epoch) }
+                partitionState.held = []
+                state.partitions[partition] = partitionState
+            }
+            for item in dropped where item.epoch != nil && item.epoch == state.partitions[item.partition]?.epoch {
+                toSettle.append((item.partition, item.message.sourceOffset, item.epoch!))
+            }
+            return state.status.isDelivering
+        }
+        logger.info("webhook parked", metadata: ["webhook": "\(webhookID)", "cursors": "\(cursors.sorted { $0.key.description < $1.key.description })"])
+        for (partition, offset, epoch) in toSettle { context.settle(partition, offset: offset, epoch: epoch) }
+        // Parked for being slow while enabled: replay from the cursors at the webhook's own pace.
+        if resume { scheduleCatchUps() }
+        signal()
+    }
+
+    /// Writes cursors until the store has them; gives up only when the lane stops (then nothing
+    /// is settled and the offsets stay uncommitted).
+    func saveDurably(cursors: [SourcePartition: Int64?]) async -> Bool {
+        guard !cursors.isEmpty else { return true }
+        while true {
+            do {
+                try await context.store.save(cursors: cursors, webhookID: webhookID)
+                return true
+            } catch {
+                logger.error("cursor write failed; trying again", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
+                if state.withLock({ $0.stopping }) { return false }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Starts catch-up readers for every parked partition (the webhook delivers again).
+    func scheduleCatchUps() {
+        state.withLock { state in
+            state.catchUpsToStart = state.partitions.filter { $0.value.mode == .parked }.map(\.key)
+        }
+        signal()
+    }
+
+    /// A partition was assigned, starting at `start`: decides how it reaches this webhook before
+    /// any of its records is dispatched.
+    public func assign(_ partition: SourcePartition, start: Int64, epoch: UInt64) async {
+        let cursor: Int64?
+        do { cursor = try await context.store.cursors(webhookID: webhookID)[partition] } catch {
+            logger.error("cursor read failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
+            cursor = nil
+        }
+        let status = state.withLock { $0.status }
+        var mode: WebhookLane.Mode = .live
+        var floor = start
+        if status.status == .dead {
+            mode = .parked
+        } else if let cursor {
+            mode = .parked
+            floor = cursor
+        } else if !status.isDelivering {
+            // Not delivering and no cursor yet: the cursor must be durable before any record of
+            // the partition can be left to it.
+            mode = .parked
+            _ = await saveDurably(cursors: [partition: start])
+        }
+        state.withLock { state in
+            state.partitions[partition] = PartitionState(mode: mode, epoch: epoch, floor: floor, lastOffered: start - 1)
+            if mode == .parked, status.isDelivering { state.catchUpsToStart.append(partition) }
+        }
+        signal()
+    }
+
+    /// Partitions are being given up: stop their catch-ups, drop their queued messages, wait for
+    /// their in-flight requests, and leave a catch-up's progress in the cursor.
+    public func revoke(_ partitions: Set<SourcePartition>) async {
+        let cursors: [SourcePartition: Int64?] = state.withLock { state in
+            _ = state.queue.remove { partitions.contains($0.partition) }
+            var cursors: [SourcePartition: Int64?] = [:]
+            for partition in partitions {
+                guard var partitionState = state.partitions[partition] else { continue }
+                partitionState.catchUpGeneration += 1
+                switch partitionState.mode {
+                case .catchingUp, .joining:
+                    cursors[partition] = partitionState.window.low ?? partitionState.floor
+                case .live where partitionState.catchUpOutstanding > 0:
+                    cursors[partition] = partitionState.window.low ?? partitionState.floor
+                default: break
+                }
+                state.partitions[partition] = partitionState
+            }
+            return cursors
+        }
+        while state.withLock({ state in partitions.contains { state.inFlightByPartition[$0] != nil } }) {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if partitions.contains(where: { state.inFlightByPartition[$0] != nil }) {
+                        state.drainWaiters.append(continuation)
+                        return false
+                    }
+                    return true
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+        _ = await saveDurably(cursors: cursors)
+        state.withLock { state in
+            for partition in partitions { state.partitions[partition] = nil }
+        }
+    }
+}

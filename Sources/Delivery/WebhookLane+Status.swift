@@ -1,0 +1,128 @@
+import Foundation
+import Kafka
+import WebhookDomain
+
+extension WebhookLane {
+    /// Retries the probe on the site's schedule while the webhook is paused by a failure and this
+    /// instance owns the probe's partition. Nothing else is sent meanwhile.
+    func retryProbe() async {
+        defer {
+            state.withLock { $0.retryScheduled = false }
+            signal()
+        }
+        while true {
+            let snapshot: (probe: Probe, due: Int64, webhook: Webhook, site: Site, batch: [QueuedMessage]?, attempt: Int)? = state.withLock { state in
+                guard !state.stopping, state.status.status == .paused, state.status.pause == .auto, let probe = state.status.probe,
+                    let due = state.status.nextRetryAtMilliseconds, ownsProbe(state)
+                else { return nil }
+                return (probe, due, state.webhook, state.site, state.probeBatch, state.status.retries + 2)
+            }
+            guard let snapshot else { return }
+            let wait = snapshot.due - context.now()
+            if wait > 0 {
+                // In short steps, so an API change or a shutdown is noticed.
+                try? await Task.sleep(for: .milliseconds(min(wait, 250)))
+                continue
+            }
+            guard let messages = await probeMessages(snapshot.probe, batch: snapshot.batch) else {
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            let result = await send(messages, webhook: snapshot.webhook, site: snapshot.site, attempt: snapshot.attempt)
+            let acked = result.status.map { snapshot.site.ackStatuses.contains($0) } ?? false
+            let effects: [WebhookState.Effect]? = state.withLock { state in
+                // An API change in the meantime wins over this result.
+                guard state.status.status == .paused, state.status.pause == .auto, state.status.probe == snapshot.probe else { return nil }
+                let event: WebhookState.Event = acked ? .retryAcked : .retryFailed(Self.failure(result))
+                let effects = state.status.apply(event, policy: .init(site: state.site), now: context.now())
+                if acked {
+                    state.acknowledgedProbeIDs = Set(messages.map(\.messageID))
+                    state.probeBatch = nil
+                }
+                return effects
+            }
+            guard let effects else { return }
+            await afterTransition(effects, probe: snapshot.probe)
+        }
+    }
+
+    /// The probe's messages: the failed request as it was, or after a restart or a rebalance,
+    /// the probe record read again from Kafka and routed.
+    private func probeMessages(_ probe: Probe, batch: [QueuedMessage]?) async -> [RoutedMessage]? {
+        if let batch { return batch.map(\.message) }
+        do {
+            let reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger)
+            try reader.assign([TopicPartitionOffset(TopicPartition(probe.sourceTopic, probe.partition), offset: probe.offset)])
+            defer { Task { await reader.close() } }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < deadline {
+                for record in await reader.read(maxRecords: 1) where record.offset == probe.offset {
+                    return route(record).filter { $0.messageID == probe.messageID && $0.topic.name == probe.webhookTopic }.prefix(1).map { $0 }
+                }
+            }
+        } catch {
+            logger.error("probe read failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
+        }
+        return nil
+    }
+
+    /// After a status transition: persist the state, send its alerts, park or resume.
+    func afterTransition(_ effects: [WebhookState.Effect], probe: Probe? = nil) async {
+        let (status, webhook, site, needsPark) = state.withLock { state in
+            let needsPark = !state.status.isDelivering && state.partitions.values.contains { $0.mode != .parked }
+            if needsPark { state.parkRequested = true }
+            return (state.status, state.webhook, state.site, needsPark)
+        }
+        do { try await context.store.save(state: status, webhookID: webhookID) } catch {
+            logger.error("status write failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
+        }
+        logger.info(
+            "webhook status", metadata: ["webhook": "\(webhookID)", "status": "\(status.status.rawValue)", "retries": "\(status.retries)", "last_error": "\(status.lastError ?? "")"])
+        for effect in effects {
+            switch effect {
+            case .alert(let kind):
+                context.alerts.send(alertEvent(kind, status: status, webhook: webhook, site: site, probe: probe ?? status.probe))
+            case .died:
+                // Dead: its messages are no longer kept for it.
+                let partitions = (try? await context.store.cursors(webhookID: webhookID).keys).map(Array.init) ?? []
+                _ = await saveDurably(cursors: Dictionary(uniqueKeysWithValues: partitions.map { ($0, nil) }))
+            }
+        }
+        if status.isDelivering, !needsPark { scheduleCatchUps() }
+        signal()
+    }
+
+    private func alertEvent(_ kind: AlertKind, status: WebhookState, webhook: Webhook, site: Site, probe: Probe?) -> AlertEvent {
+        let contacts: AlertContacts =
+            switch kind {
+            case .onFailure: site.onFailure
+            case .onDeactivation: site.onDeactivation
+            case .onFailureRecovered: site.onFailureRecovered
+            }
+        return AlertEvent(
+            kind: kind, siteID: site.id, contacts: contacts, testMode: site.testMode, testEmails: site.testEmails, webhookID: webhook.id,
+            url: webhook.url, status: status.status, topic: probe?.webhookTopic, probeMessageID: probe?.messageID,
+            attempts: kind == .onFailureRecovered ? status.retries : status.retries + 1, lastError: status.lastError, at: Date())
+    }
+
+    /// An API request (pause, disable, enable). Returns false for a dead webhook.
+    public func apply(_ event: WebhookState.Event) async -> Bool {
+        let effects: [WebhookState.Effect]? = state.withLock { state in
+            guard state.status.status != .dead else { return nil }
+            return state.status.apply(event, policy: .init(site: state.site), now: context.now())
+        }
+        guard let effects else { return false }
+        await afterTransition(effects)
+        return true
+    }
+
+    /// Time passes: `message_retention` may make a paused or disabled webhook dead.
+    public func tick() async {
+        let effects: [WebhookState.Effect] = state.withLock { state in
+            state.status.apply(.tick, policy: .init(site: state.site), now: context.now())
+        }
+        if !effects.isEmpty { await afterTransition(effects) }
+        // A due probe retry whose partition just came to this instance.
+        signal()
+    }
+}
