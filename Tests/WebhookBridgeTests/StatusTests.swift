@@ -1,0 +1,207 @@
+import Delivery
+import Foundation
+import Kafka
+import Synchronization
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+/// Collects alert events for assertions.
+final class CollectingAlertSink: AlertSink {
+    private let events = Mutex<[AlertEvent]>([])
+    var alerts: [AlertEvent] { events.withLock { $0 } }
+    func send(_ alert: AlertEvent) { events.withLock { $0.append(alert) } }
+}
+
+/// A receiver's answer that the test can switch.
+final class Switch: Sendable {
+    private let value: Mutex<Int>
+    init(_ status: Int) { value = Mutex(status) }
+    var status: Int {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
+
+@Suite("Statuses, retries and backlogs (DESIGN.md §5, §7)", .serialized)
+struct StatusTests {
+    static func events(topic: String, entities: Int, perEntity: Int, from step: Int = 0) -> [KafkaOutgoingRecord] {
+        (step..<(step + perEntity)).flatMap { step in
+            (0..<entities).map { KafkaOutgoingRecord(topic: topic, key: "E\($0)", value: #"{"entity":"E\#($0)","step":\#(step)}"#) }
+        }
+    }
+
+    /// Two webhooks on one topic, each with its own path on the receiver.
+    static func twoWebhooks(topic: String, port: Int, group: String, site: String) throws -> BridgeConfig {
+        var config = try BridgeConfig.parse(yaml: """
+            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq}
+            http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+            sites: [\(site)]
+            routes: [{source: \(topic), site: c404, topic: order_state_changed}]
+            webhooks:
+              - {id: good, site: c404, url: "http://127.0.0.1:\(port)/good", topics: [order_state_changed], hash_key: k}
+              - {id: bad, site: c404, url: "http://127.0.0.1:\(port)/bad", topics: [order_state_changed], hash_key: k}
+            """)
+        config.http.adminPort = 0
+        return config
+    }
+
+    static func steps(_ requests: [WebhookReceiver.Received]) -> [String: [Int]] {
+        var steps: [String: [Int]] = [:]
+        for request in requests {
+            guard let json = request.json, let entity = json["entity"] as? String, let step = json["step"] as? Int else { continue }
+            steps[entity, default: []].append(step)
+        }
+        return steps
+    }
+
+    @Test("a failing webhook is paused and its probe retried on schedule while a healthy one gets everything; after recovery the backlog arrives in per-entity order")
+    func pauseRetryRecover() async throws {
+        let topic = BridgeTestCluster.unique("status")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        let bad = Switch(500)
+        let alerts = CollectingAlertSink()
+        try await withReceiver(secret: HashKey("k"), respond: { request in
+            .init(status: request.uri.hasPrefix("/bad") ? bad.status : 202)
+        }) { receiver, port in
+            let config = try Self.twoWebhooks(
+                topic: topic, port: port, group: BridgeTestCluster.unique("g"),
+                // One request at a time, so the only request in flight when it fails is the probe.
+                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [0.5, 0.7, 0.9, 1.1, 1.3, 1.5], retries_until_failure: 2, on_failure: {contact_emails: [ops@example.com]}}")
+            try await withBridge(config, alerts: alerts) { bridge in
+                try await produce(Self.events(topic: topic, entities: 5, perEntity: 10))
+                // The healthy webhook gets all 50 while the other one is paused.
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 50 })
+                // First attempt plus three failed retries.
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 4 })
+                let status = bridge.engine.lane("bad")?.status
+                #expect(status?.status == .paused && status?.pause == .auto)
+                bad.status = 202
+                #expect(await receiver.wait(timeout: .seconds(30)) { Set($0.filter { $0.uri.hasPrefix("/bad") && $0.header("message_id") != nil }.compactMap { $0.header("message_id") }).count >= 50 })
+                #expect(bridge.engine.lane("bad")?.status == WebhookState())
+            }
+            let badRequests = receiver.requests.filter { $0.uri.hasPrefix("/bad") }
+            // Only the probe was sent while paused: the first four requests carry one message id.
+            #expect(Set(badRequests.prefix(4).compactMap { $0.header("message_id") }).count == 1)
+            // Retries k = 1, 2, 3 came after retry_intervals[k-1], within ±10 %.
+            let times = badRequests.prefix(4).map(\.receivedAt)
+            for (k, interval) in [0.5, 0.7, 0.9].enumerated() {
+                let gap = times[k + 1].timeIntervalSince(times[k])
+                #expect(abs(gap - interval) <= interval * 0.1, "retry \(k + 1) after \(gap) s, expected \(interval) s")
+            }
+            // Everything arrived, each entity in order (the acknowledged probe is not sent twice).
+            let delivered = badRequests.filter { $0.header("message_id") != nil }
+            let firstArrivals = Dictionary(delivered.map { ($0.header("message_id")!, $0) }, uniquingKeysWith: { first, _ in first })
+            #expect(firstArrivals.count == 50)
+            for (entity, steps) in Self.steps(Self.uniqueInOrder(delivered)) { #expect(steps == Array(0..<10), "\(entity)") }
+            #expect(Self.steps(receiver.requests.filter { $0.uri.hasPrefix("/good") }).values.allSatisfy { $0 == Array(0..<10) })
+            #expect(alerts.alerts.map(\.kind) == [.onFailure, .onFailureRecovered])
+            #expect(alerts.alerts.first?.recipients == ["ops@example.com"])
+            #expect(alerts.alerts.first?.contacts.emailNotificationName == "webhook_failure")
+        }
+    }
+
+    static func uniqueInOrder(_ requests: [WebhookReceiver.Received]) -> [WebhookReceiver.Received] {
+        var seen: Set<String> = []
+        return requests.filter { seen.insert($0.header("message_id") ?? "").inserted }
+    }
+
+    @Test("the last failed retry disables the webhook with on_deactivation; nothing more is sent to it")
+    func exhaustion() async throws {
+        let topic = BridgeTestCluster.unique("exhaust")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        let alerts = CollectingAlertSink()
+        try await withReceiver(secret: HashKey("k"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 503 : 202) }) { receiver, port in
+            let config = try Self.twoWebhooks(
+                topic: topic, port: port, group: BridgeTestCluster.unique("g"),
+                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [0.1, 0.1, 0.1], retries_until_failure: 2}")
+            try await withBridge(config, alerts: alerts) { bridge in
+                try await produce(Self.events(topic: topic, entities: 2, perEntity: 2))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 4 })
+                #expect(await waitFor { bridge.engine.lane("bad")?.status.status == .disabled })
+                let sentBefore = receiver.requests.filter { $0.uri.hasPrefix("/bad") }.count
+                try await produce(Self.events(topic: topic, entities: 2, perEntity: 2, from: 2))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 8 })
+                #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.count == sentBefore)
+                #expect(sentBefore == 4)
+            }
+            #expect(alerts.alerts.map(\.kind) == [.onFailure, .onDeactivation])
+            #expect(alerts.alerts.last?.contacts.emailNotificationName == "webhook_deactivation")
+            #expect(alerts.alerts.last?.lastError == "HTTP 503")
+        }
+    }
+
+    @Test("410 Gone disables at once")
+    func gone() async throws {
+        let topic = BridgeTestCluster.unique("gone")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        let alerts = CollectingAlertSink()
+        try await withReceiver(secret: HashKey("k"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 410 : 202) }) { receiver, port in
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: BridgeTestCluster.unique("g"), site: "{id: c404, token: t}")
+            try await withBridge(config, alerts: alerts) { bridge in
+                try await produce(Self.events(topic: topic, entities: 1, perEntity: 3))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 3 })
+                #expect(await waitFor { bridge.engine.lane("bad")?.status.status == .disabled })
+            }
+            #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.count == 1)
+            #expect(alerts.alerts.map(\.kind) == [.onDeactivation])
+        }
+    }
+
+    @Test("a manual pause holds the messages; enable delivers them in order")
+    func manualPauseAndEnable() async throws {
+        let topic = BridgeTestCluster.unique("manual")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: BridgeTestCluster.unique("g"), site: "{id: c404, token: t}")
+            try await withBridge(config) { bridge in
+                let lane = try #require(bridge.engine.lane("bad"))
+                #expect(await lane.apply(.pauseRequested))
+                try await produce(Self.events(topic: topic, entities: 4, perEntity: 5))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 20 })
+                #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
+                #expect(await lane.apply(.enableRequested))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 20 })
+            }
+            let bad = receiver.requests.filter { $0.uri.hasPrefix("/bad") }
+            #expect(bad.count == 20)
+            #expect(Self.steps(bad).values.allSatisfy { $0 == Array(0..<5) })
+        }
+    }
+
+    @Test("a slow webhook is parked when its window is full and never holds back the other one; it catches up in order")
+    func slowWebhookParked() async throws {
+        let topic = BridgeTestCluster.unique("slow")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        let release = Switch(0)
+        try await withReceiver(secret: HashKey("k"), respond: { request in
+            // The slow receiver holds its answers until the test lets it go.
+            if request.uri.hasPrefix("/bad") { while release.status == 0 { try? await Task.sleep(for: .milliseconds(5)) } }
+            return .init(status: 202)
+        }) { receiver, port in
+            var config = try Self.twoWebhooks(topic: topic, port: port, group: BridgeTestCluster.unique("g"), site: "{id: c404, token: t, max_in_flight: 2}")
+            config.webhooks[1].options.maxPending = 5
+            try await withBridge(config) { bridge in
+                try await produce(Self.events(topic: topic, entities: 10, perEntity: 20))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 200 })
+                #expect((bridge.engine.lane("bad")?.queuedCount ?? 0) <= 5)
+                release.status = 1
+                #expect(await receiver.wait(timeout: .seconds(60)) { Set($0.filter { $0.uri.hasPrefix("/bad") }.compactMap { $0.header("message_id") }).count >= 200 })
+            }
+            let bad = Self.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
+            #expect(bad.count == 200)
+            for (entity, steps) in Self.steps(bad) { #expect(steps == Array(0..<20), "\(entity)") }
+        }
+    }
+}
+
+/// Polls a state that has no event of its own (a webhook's status), up to `seconds`.
+func waitFor(seconds: Double = 30, _ condition: @Sendable () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
