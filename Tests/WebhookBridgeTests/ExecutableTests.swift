@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Testing
 import WebhookDomain
 
@@ -51,5 +52,60 @@ struct ExecutableTests {
         let bridge = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path])
         #expect(await bridge.stop(signal: 0) == 2)
         #expect(bridge.lines.contains { $0.contains("webhooks[0].url: not an absolute http(s) URL") }, "\(bridge.lines)")
+    }
+
+    @Test("kill -9 in mid-stream loses nothing; redeliveries keep their message_id")
+    func crashLosesNothing() async throws {
+        let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "3", "--topic", "oms.orders"])
+        let bootstrap = try #require(await broker.waitForLine { $0.contains(":") })
+        try await withReceiver(secret: HashKey("crash-key"), respond: { _ in
+            // Slow enough that the kill lands in mid-stream.
+            try? await Task.sleep(for: .milliseconds(2))
+            return .init(status: 202)
+        }) { receiver, port in
+            let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).yaml")
+            try """
+                kafka: {bootstrap_servers: "\(bootstrap)", group_id: crash-test, start_from: earliest}
+                http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+                sites: [{id: c404, token: t, max_in_flight: 4}]
+                routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
+                webhooks:
+                  - {id: crash, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: crash-key}
+                """.write(to: configPath, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: configPath) }
+
+            let producer = try KafkaProducer(configuration: .init(kafka: KafkaConfig(bootstrapServers: bootstrap)), logger: BridgeTestCluster.logger)
+            for step in 0..<50 {
+                for entity in 0..<10 {
+                    try await producer.send(KafkaOutgoingRecord(topic: "oms.orders", key: "E\(entity)", value: #"{"entity":"E\#(entity)","step":\#(step)}"#))
+                }
+            }
+            await producer.close()
+
+            let first = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path])
+            #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 100 })
+            #expect(await first.stop(signal: SIGKILL) == SIGKILL)
+            let beforeRestart = receiver.requests.count
+            #expect(beforeRestart < 500, "the kill should land in mid-stream")
+
+            let second = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path])
+            #expect(await receiver.wait(timeout: .seconds(60)) { Set($0.compactMap { $0.header("message_id") }).count >= 500 }, "\(second.lines.suffix(10))")
+            #expect(await second.stop() == 0)
+
+            // Every event arrived; each (entity, step) under one id, and a resent id carries the same body.
+            var bodies: [String: [UInt8]] = [:]
+            var idsByEvent: [String: Set<String>] = [:]
+            for request in receiver.requests {
+                let id = try #require(request.header("message_id"))
+                if let known = bodies[id] { #expect(known == request.body) }
+                bodies[id] = request.body
+                let json = try #require(request.json)
+                idsByEvent["\(json["entity"]!)/\(json["step"]!)", default: []].insert(id)
+            }
+            #expect(idsByEvent.count == 500)
+            #expect(idsByEvent.values.allSatisfy { $0.count == 1 })
+            #expect(receiver.requests.allSatisfy { $0.hmacVerdict == .valid(keyIndex: 0) })
+        }
+        #expect(await broker.stop() == 0)
     }
 }

@@ -1,0 +1,123 @@
+import Foundation
+import Kafka
+import Synchronization
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+/// Counts requests in progress at the receiver and remembers the most seen at once.
+final class ConcurrencyGauge: Sendable {
+    private let state = Mutex<(current: Int, peak: Int)>((0, 0))
+    var peak: Int { state.withLock { $0.peak } }
+    func enter() { state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) } }
+    func leave() { state.withLock { $0.current -= 1 } }
+}
+
+@Suite("Methods, batching and concurrency (DESIGN.md §4, §6)", .serialized)
+struct DeliveryBehaviourTests {
+    static func config(topic: String, port: Int, webhooks: String, site: String = "{id: c404, token: t}") throws -> BridgeConfig {
+        let group = BridgeTestCluster.unique("g")
+        var config = try BridgeConfig.parse(yaml: """
+            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq}
+            http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+            sites: [\(site)]
+            routes: [{source: \(topic), site: c404, topic: order_state_changed}]
+            webhooks:
+            \(webhooks)
+            """)
+        config.http.adminPort = 0
+        return config
+    }
+
+    @Test("all six methods reach the receiver as DESIGN.md §4 defines them, signed")
+    func sixMethods() async throws {
+        let topic = BridgeTestCluster.unique("methods")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let webhooks = HTTPMethod.allCases.map {
+                "  - {id: \($0.rawValue.lowercased()), site: c404, url: \"http://127.0.0.1:\(port)/\($0.rawValue.lowercased())\", http_method: \($0.rawValue), topics: [order_state_changed], hash_key: k}"
+            }.joined(separator: "\n")
+            try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks)) { _ in
+                try await produce([KafkaOutgoingRecord(topic: topic, key: "DV1", value: #"{"order_id":"DV1","note":"a&b=c"}"#)])
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 6 })
+            }
+            for method in HTTPMethod.allCases {
+                let path = "/" + method.rawValue.lowercased()
+                let request = try #require(receiver.requests.first { $0.uri.hasPrefix(path) }, "\(method)")
+                #expect(request.method == method.wireMethod)
+                #expect(request.hmacVerdict == .valid(keyIndex: 0), "\(method)")
+                #expect(request.json?["note"] as? String == "a&b=c", "\(method)")
+                if method == .get {
+                    #expect(request.body.isEmpty && request.uri.contains("payload="))
+                } else {
+                    #expect(String(decoding: request.body, as: UTF8.self) == #"{"order_id":"DV1","note":"a&b=c"}"#)
+                }
+            }
+        }
+    }
+
+    @Test("batching sends up to max_batch_size messages per signed request, each entity in order")
+    func batching() async throws {
+        let topic = BridgeTestCluster.unique("batch")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 3)
+        try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let webhooks = "  - {id: batcher, site: c404, url: \"http://127.0.0.1:\(port)/b\", topics: [order_state_changed], hash_key: k, options: {batching: true, max_batch_size: 10, batch_linger: 50ms, signature: both}}"
+            try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks)) { _ in
+                try await produce(StatusTests.events(topic: topic, entities: 7, perEntity: 10))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.reduce(0) { $0 + (Int($1.header("message_count") ?? "0") ?? 0) } >= 70 })
+            }
+            var steps: [String: [Int]] = [:]
+            var ids: [String] = []
+            for request in receiver.requests {
+                #expect(request.hmacVerdict == .valid(keyIndex: 0))
+                #expect(request.standardVerdict == .valid(keyIndex: 0))
+                #expect(request.header("batch_id") != nil && request.header("webhook-id") == request.header("batch_id"))
+                let messages = try #require(request.json?["messages"] as? [[String: Any]])
+                #expect(messages.count <= 10 && messages.count == Int(request.header("message_count") ?? ""))
+                for message in messages {
+                    let headers = try #require(message["headers"] as? [String: String])
+                    ids.append(headers["message_id"] ?? "")
+                    #expect(headers["topic"] == "order_state_changed" && headers["sequence"] != nil)
+                    let data = try #require(message["data"] as? [String: Any])
+                    steps[data["entity"] as! String, default: []].append(data["step"] as! Int)
+                }
+            }
+            #expect(ids.count == 70 && Set(ids).count == 70)
+            #expect(receiver.requests.count < 70)
+            for (entity, entitySteps) in steps { #expect(entitySteps == Array(0..<10), "\(entity)") }
+        }
+    }
+
+    @Test("different entities go up to max_in_flight at once (20 here); one entity goes one at a time")
+    func concurrency() async throws {
+        let topic = BridgeTestCluster.unique("concurrency")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
+        let many = ConcurrencyGauge()
+        let single = ConcurrencyGauge()
+        try await withReceiver(secret: HashKey("k"), respond: { request in
+            let gauge = request.uri.hasPrefix("/many") ? many : single
+            gauge.enter()
+            try? await Task.sleep(for: .milliseconds(100))
+            gauge.leave()
+            return .init(status: 202)
+        }) { receiver, port in
+            let webhooks = "  - {id: many, site: c404, url: \"http://127.0.0.1:\(port)/many\", topics: [order_state_changed], hash_key: k}"
+            let site = "{id: c404, token: t, max_in_flight: 20}"
+            try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks, site: site)) { _ in
+                try await produce(StatusTests.events(topic: topic, entities: 60, perEntity: 1))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 60 })
+            }
+            #expect(many.peak == 20)
+
+            let oneEntity = BridgeTestCluster.unique("one-entity")
+            try BridgeTestCluster.shared.createTopic(oneEntity, partitions: 1)
+            let singleHook = "  - {id: single, site: c404, url: \"http://127.0.0.1:\(port)/single\", topics: [order_state_changed], hash_key: k}"
+            try await withBridge(Self.config(topic: oneEntity, port: port, webhooks: singleHook, site: site)) { _ in
+                try await produce(StatusTests.events(topic: oneEntity, entities: 1, perEntity: 10))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 70 })
+            }
+            #expect(single.peak == 1)
+        }
+    }
+}
