@@ -40,16 +40,20 @@ extension WebhookLane {
         var lastSave = ContinuousClock.now
         var joined = false
         while !joined {
-            // At the webhook's pace: read more only when its queue has room.
+            // At the webhook's pace: read only what its window (max_pending) has room for,
+            // reserved so that catch-ups of several partitions together stay within it.
             let (current, room) = state.withLock { state in
-                (state.partitions[partition]?.catchUpGeneration == generation, state.queue.count < max(1, state.webhook.options.maxPending / 2))
+                let room = max(0, min(500, state.webhook.options.maxPending - state.queue.count - state.catchUpReserved))
+                state.catchUpReserved += room
+                return (state.partitions[partition]?.catchUpGeneration == generation, room)
             }
-            guard current else { break }
-            if !room {
+            guard current, room > 0 else {
+                state.withLock { $0.catchUpReserved -= room }
+                if !current { break }
                 try? await Task.sleep(for: .milliseconds(5))
                 continue
             }
-            let records = await reader.read(maxRecords: 500, timeoutMilliseconds: 100)
+            let records = await reader.read(maxRecords: room, timeoutMilliseconds: 100)
             if let first = records.first, first.offset > position, position == start {
                 logger.warning(
                     "cursor below the log start: messages removed by retention",
@@ -57,6 +61,7 @@ extension WebhookLane {
             }
             let routed = records.map { record in (record.offset, route(record)) }
             let stillCurrent: Bool = state.withLock { state in
+                state.catchUpReserved -= room
                 guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }
                 for (offset, messages) in routed where offset >= position {
                     position = offset + 1

@@ -29,12 +29,16 @@ extension WebhookLane {
             for partition in cursors.keys {
                 guard var partitionState = state.partitions[partition], partitionState.mode == .parking else { continue }
                 partitionState.mode = .parked
-                toSettle += partitionState.held.map { (partition, $0, partitionState.epoch) }
+                let covered = partitionState.held.filter { partitionState.mode.coversUnacknowledged($0) }
+                toSettle += covered.map { (partition, $0, partitionState.epoch) }
                 partitionState.held = []
                 state.partitions[partition] = partitionState
             }
-            for item in dropped where item.epoch != nil && item.epoch == state.partitions[item.partition]?.epoch {
-                toSettle.append((item.partition, item.message.sourceOffset, item.epoch!))
+            for item in dropped {
+                guard let epoch = item.epoch, let partitionState = state.partitions[item.partition], epoch == partitionState.epoch,
+                    partitionState.mode.coversUnacknowledged(item.message.sourceOffset)
+                else { continue }
+                toSettle.append((item.partition, item.message.sourceOffset, epoch))
             }
             return state.status.isDelivering
         }

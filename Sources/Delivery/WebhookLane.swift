@@ -25,6 +25,21 @@ public final class WebhookLane: Sendable {
         /// The catch-up has read everything below this offset: the dispatcher leaves records
         /// below it to the catch-up and queues the rest live.
         case joining(Int64)
+
+        /// The commit invariant (DESIGN.md §7), stated once: a live delivery that this webhook has
+        /// not acknowledged may be settled — letting the partition's committed offset pass it —
+        /// only while the webhook's cursor for the partition is durably in the store at or below
+        /// it. That holds from the moment the cursor write returned (`.parked`) until the
+        /// catch-up hands the partition back (`.joining`, for offsets below the hand-back point).
+        /// While the cursor is being written (`.parking`) or the webhook is live, such a delivery
+        /// is held instead. Every settlement without an acknowledgement asks this.
+        func coversUnacknowledged(_ offset: Int64) -> Bool {
+            switch self {
+            case .parked, .catchingUp: true
+            case .joining(let from): offset < from
+            case .live, .parking: false
+            }
+        }
     }
 
     struct PartitionState {
@@ -62,6 +77,8 @@ public final class WebhookLane: Sendable {
         var probeBatch: [QueuedMessage]?
         /// Message ids acknowledged by a successful retry: catch-up does not send them again.
         var acknowledgedProbeIDs: Set<String> = []
+        /// Queue room promised to catch-up reads in progress.
+        var catchUpReserved = 0
         var lingerStarted: ContinuousClock.Instant?
         var stopping = false
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
@@ -114,14 +131,11 @@ public final class WebhookLane: Sendable {
             defer { state.partitions[partition] = partitionState }
             let offset = message.sourceOffset
             partitionState.lastOffered = max(partitionState.lastOffered, offset)
+            if partitionState.mode.coversUnacknowledged(offset) { return (.settledNow, false) }
             switch partitionState.mode {
-            case .parking:
+            case .parking, .parked, .catchingUp:
                 partitionState.held.append(offset)
                 return (.taken, false)
-            case .parked, .catchingUp:
-                return (.settledNow, false)
-            case .joining(let from) where offset < from:
-                return (.settledNow, false)
             case .joining, .live:
                 partitionState.mode = .live
                 partitionState.window.open(offset)
@@ -258,13 +272,8 @@ public final class WebhookLane: Sendable {
     }
 
     /// Books a finished message. Returns the live delivery to settle in the partition's progress,
-    /// if it may be settled now.
-    ///
-    /// This is where the commit invariant (DESIGN.md §7) is kept for the lane: a live delivery
-    /// is settled (its offset may then be committed) only when it was acknowledged, or when the
-    /// webhook's cursor for the partition is durably in the store at or below it (mode
-    /// `.parked`, `.catchingUp` or `.joining`). While that cursor is being written (`.parking`)
-    /// it is held and settled by `park()` after the write.
+    /// if it may be settled now: acknowledged, or covered by the durable cursor
+    /// (`Mode.coversUnacknowledged`); otherwise it is held until `park()` has written the cursor.
     func settleLocked(_ state: inout State, _ item: QueuedMessage, acked: Bool) -> (SourcePartition, Int64, UInt64)? {
         let offset = item.message.sourceOffset
         guard var partitionState = state.partitions[item.partition] else { return nil }
@@ -275,14 +284,9 @@ public final class WebhookLane: Sendable {
             return nil
         }
         guard epoch == partitionState.epoch else { return nil }
-        if acked { return (item.partition, offset, epoch) }
-        switch partitionState.mode {
-        case .parking, .live:
-            partitionState.held.append(offset)
-            return nil
-        case .parked, .catchingUp, .joining:
-            return (item.partition, offset, epoch)
-        }
+        if acked || partitionState.mode.coversUnacknowledged(offset) { return (item.partition, offset, epoch) }
+        partitionState.held.append(offset)
+        return nil
     }
 
     /// One HTTP attempt, logged.

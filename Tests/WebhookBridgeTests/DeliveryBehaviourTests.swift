@@ -120,4 +120,36 @@ struct DeliveryBehaviourTests {
             #expect(single.peak == 1)
         }
     }
+
+    @Test("a notification routes to its custom topic and its time_value delay is honoured")
+    func notificationDelay() async throws {
+        let topic = BridgeTestCluster.unique("notifications")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let group = BridgeTestCluster.unique("g")
+            var config = try BridgeConfig.parse(yaml: """
+                kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq}
+                http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+                sites:
+                  - id: c404
+                    token: t
+                    custom_topics: [{topic: email_sent_to_client_topic, ordered: true}]
+                    notifications:
+                      email_sent_to_client: {media: {webhook_topic: [email_sent_to_client_topic]}, time_type: duration, time_value: 700ms}
+                routes: [{source: \(topic), site_field: site, notification_field: notification, payload_field: payload}]
+                webhooks:
+                  - {id: n, site: c404, url: "http://127.0.0.1:\(port)/n", topics: [email_sent_to_client_topic], hash_key: k}
+                """)
+            config.http.adminPort = 0
+            try await withBridge(config) { _ in
+                let sent = Date()
+                try await produce([KafkaOutgoingRecord(topic: topic, key: "66fd0d", value: #"{"site":"c404","notification":"email_sent_to_client","payload":{"object_id":"66fd0d","object_type":"parcel"}}"#)])
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 1 })
+                let request = try #require(receiver.requests.first)
+                #expect(request.header("topic") == "email_sent_to_client_topic")
+                #expect(request.json?["object_type"] as? String == "parcel")
+                #expect(request.receivedAt.timeIntervalSince(sent) >= 0.7)
+            }
+        }
+    }
 }

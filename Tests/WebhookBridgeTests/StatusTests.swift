@@ -68,7 +68,7 @@ struct StatusTests {
             let config = try Self.twoWebhooks(
                 topic: topic, port: port, group: BridgeTestCluster.unique("g"),
                 // One request at a time, so the only request in flight when it fails is the probe.
-                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [0.5, 0.7, 0.9, 1.1, 1.3, 1.5], retries_until_failure: 2, on_failure: {contact_emails: [ops@example.com]}}")
+                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [1.0, 1.5, 2.0, 0.5, 0.5, 0.5], retries_until_failure: 2, on_failure: {contact_emails: [ops@example.com]}}")
             try await withBridge(config, alerts: alerts) { bridge in
                 try await produce(Self.events(topic: topic, entities: 5, perEntity: 10))
                 // The healthy webhook gets all 50 while the other one is paused.
@@ -86,7 +86,7 @@ struct StatusTests {
             #expect(Set(badRequests.prefix(4).compactMap { $0.header("message_id") }).count == 1)
             // Retries k = 1, 2, 3 came after retry_intervals[k-1], within ±10 %.
             let times = badRequests.prefix(4).map(\.receivedAt)
-            for (k, interval) in [0.5, 0.7, 0.9].enumerated() {
+            for (k, interval) in [1.0, 1.5, 2.0].enumerated() {
                 let gap = times[k + 1].timeIntervalSince(times[k])
                 #expect(abs(gap - interval) <= interval * 0.1, "retry \(k + 1) after \(gap) s, expected \(interval) s")
             }
