@@ -5,6 +5,7 @@ import PackageDescription
 //   CLibrdkafka → Kafka (knows nothing of webhooks)
 //   WebhookDomain (pure: models, routing, signing, no I/O)
 //   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
+//   ControlPlane (the control topic: view and store) → Kafka, WebhookDomain, Delivery
 //   WebhookBridge (config file, services, admin HTTP, demo) → everything above
 //   webhook-bridge (the CLI executable)
 let package = Package(
@@ -55,8 +56,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ControlPlane",
+            dependencies: [
+                "Kafka",
+                "WebhookDomain",
+                "Delivery",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "WebhookBridge",
             dependencies: [
+                "ControlPlane",
                 "Kafka",
                 "WebhookDomain",
                 "Delivery",
@@ -79,6 +90,7 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "WebhookDomainTests", dependencies: ["WebhookDomain"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "Kafka", "Delivery", "WebhookDomain"]),
         .testTarget(
             name: "WebhookBridgeTests",
             dependencies: [

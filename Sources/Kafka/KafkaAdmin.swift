@@ -70,6 +70,12 @@ public final class KafkaAdmin: Sendable {
         return try await BlockingCalls.run { () throws(KafkaError) in try client.queryWatermarks(partition) }
     }
 
+    /// Whether the cluster has this topic (asking does not create it).
+    public func topicExists(_ topic: String) async throws(KafkaError) -> Bool {
+        let client = self.client
+        return try await BlockingCalls.run { () throws(KafkaError) in try client.topicNames().contains(topic) }
+    }
+
     /// The number of partitions of a topic (0 if the broker does not know it).
     public func partitionCount(of topic: String) async throws(KafkaError) -> Int32 {
         let client = self.client

@@ -44,4 +44,14 @@ extension RDKafkaClient {
         try KafkaError.check(topicMetadata.err, "metadata of \(topic)")
         return topicMetadata.partition_cnt
     }
+
+    /// The names of all topics the cluster knows. Asks for all topics, so that no topic is
+    /// auto-created by asking. Blocks.
+    func topicNames(timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Set<String> {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        try KafkaError.check(rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMilliseconds), "metadata")
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard let metadata else { return [] }
+        return Set((0..<Int(metadata.pointee.topic_cnt)).map { String(cString: metadata.pointee.topics[$0].topic) })
+    }
 }

@@ -19,6 +19,15 @@ enum BridgeTestCluster {
     static let shared: EmbeddedKafkaCluster = try! EmbeddedKafkaCluster(brokers: 1, logger: logger)
 
     static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
+
+    /// A consumer group name with its own dead-letter (`<group>-dlq`) and control
+    /// (`<group>-control`) topics, so tests share no state.
+    static func group() throws -> String {
+        let group = unique("g")
+        try shared.createTopic("\(group)-dlq", partitions: 1)
+        try shared.createTopic("\(group)-control", partitions: 1)
+        return group
+    }
 }
 
 /// A receiver running on loopback for the length of `body`.
@@ -89,7 +98,7 @@ func testConfig(sources: [(topic: String, webhookTopic: String)], receiverPort: 
     let topics = Set(sources.map(\.webhookTopic)).sorted().joined(separator: ", ")
     var config = try BridgeConfig.parse(yaml: """
         kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest,
-                dead_letter_topic: \(group)-dlq}
+                dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
         http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
         sites: [{id: c404, token: t, max_in_flight: 8, retry_intervals: [0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}]
         routes:

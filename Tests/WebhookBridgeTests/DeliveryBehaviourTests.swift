@@ -17,9 +17,9 @@ final class ConcurrencyGauge: Sendable {
 @Suite("Methods, batching and concurrency (DESIGN.md §4, §6)", .serialized)
 struct DeliveryBehaviourTests {
     static func config(topic: String, port: Int, webhooks: String, site: String = "{id: c404, token: t}") throws -> BridgeConfig {
-        let group = BridgeTestCluster.unique("g")
+        let group = try BridgeTestCluster.group()
         var config = try BridgeConfig.parse(yaml: """
-            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq}
+            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
             http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
             sites: [\(site)]
             routes: [{source: \(topic), site: c404, topic: order_state_changed}]
@@ -126,9 +126,9 @@ struct DeliveryBehaviourTests {
         let topic = BridgeTestCluster.unique("notifications")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         try await withReceiver(secret: HashKey("k")) { receiver, port in
-            let group = BridgeTestCluster.unique("g")
+            let group = try BridgeTestCluster.group()
             var config = try BridgeConfig.parse(yaml: """
-                kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq}
+                kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
                 http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
                 sites:
                   - id: c404

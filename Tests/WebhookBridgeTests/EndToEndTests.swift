@@ -19,7 +19,7 @@ struct EndToEndTests {
     func deliverAndRestart() async throws {
         let topic = BridgeTestCluster.unique("orders")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 3)
-        let group = BridgeTestCluster.unique("g")
+        let group = try BridgeTestCluster.group()
         try await withReceiver(secret: HashKey("test-key")) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
 
@@ -58,7 +58,7 @@ struct EndToEndTests {
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let failures = FailureScript(failFirst: 3)
         try await withReceiver(secret: HashKey("test-key"), respond: { _ in await failures.next() }) { receiver, port in
-            let config = try testConfig(sources: [(topic, "parcel_state_changed")], receiverPort: port, group: BridgeTestCluster.unique("g"))
+            let config = try testConfig(sources: [(topic, "parcel_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             try await withBridge(config) { _ in
                 try await produce(Self.events(topic: topic, entities: 1, perEntity: 3))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.header("message_id") != nil }.count >= 6 })
@@ -78,9 +78,8 @@ struct EndToEndTests {
     func deadLetters() async throws {
         let topic = BridgeTestCluster.unique("mixed")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
-        let group = BridgeTestCluster.unique("g")
-        try BridgeTestCluster.shared.createTopic("\(group)-dlq", partitions: 1)
-        try await withReceiver(secret: HashKey("test-key")) { receiver, port in
+        let group = try BridgeTestCluster.group()
+                try await withReceiver(secret: HashKey("test-key")) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
             try await withBridge(config) { _ in
                 try await produce([

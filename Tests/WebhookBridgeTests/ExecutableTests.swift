@@ -7,7 +7,7 @@ import WebhookDomain
 struct ExecutableTests {
     @Test("events produced by kcat to dev-broker reach a webhook through `run --config`, signed")
     func devBrokerRunAndKcat() async throws {
-        let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "2", "--topic", "oms.orders"])
+        let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "2", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
         let bootstrap = try #require(await broker.waitForLine { $0.contains(":") }, "no bootstrap address: \(broker.lines)")
         #expect(broker.lines.first == bootstrap, "the address must be the first line of stdout")
 
@@ -56,7 +56,7 @@ struct ExecutableTests {
 
     @Test("kill -9 in mid-stream loses nothing; redeliveries keep their message_id")
     func crashLosesNothing() async throws {
-        let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "3", "--topic", "oms.orders"])
+        let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "3", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
         let bootstrap = try #require(await broker.waitForLine { $0.contains(":") })
         try await withReceiver(secret: HashKey("crash-key"), respond: { _ in
             // Slow enough that the kill lands in mid-stream.

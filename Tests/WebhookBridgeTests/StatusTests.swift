@@ -35,7 +35,7 @@ struct StatusTests {
     /// Two webhooks on one topic, each with its own path on the receiver.
     static func twoWebhooks(topic: String, port: Int, group: String, site: String) throws -> BridgeConfig {
         var config = try BridgeConfig.parse(yaml: """
-            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq}
+            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
             http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
             sites: [\(site)]
             routes: [{source: \(topic), site: c404, topic: order_state_changed}]
@@ -66,7 +66,7 @@ struct StatusTests {
             .init(status: request.uri.hasPrefix("/bad") ? bad.status : 202)
         }) { receiver, port in
             let config = try Self.twoWebhooks(
-                topic: topic, port: port, group: BridgeTestCluster.unique("g"),
+                topic: topic, port: port, group: try BridgeTestCluster.group(),
                 // One request at a time, so the only request in flight when it fails is the probe.
                 site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [1.0, 1.5, 2.0, 0.5, 0.5, 0.5], retries_until_failure: 2, on_failure: {contact_emails: [ops@example.com]}}")
             try await withBridge(config, alerts: alerts) { bridge in
@@ -114,7 +114,7 @@ struct StatusTests {
         let alerts = CollectingAlertSink()
         try await withReceiver(secret: HashKey("k"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 503 : 202) }) { receiver, port in
             let config = try Self.twoWebhooks(
-                topic: topic, port: port, group: BridgeTestCluster.unique("g"),
+                topic: topic, port: port, group: try BridgeTestCluster.group(),
                 site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [0.1, 0.1, 0.1], retries_until_failure: 2}")
             try await withBridge(config, alerts: alerts) { bridge in
                 try await produce(Self.events(topic: topic, entities: 2, perEntity: 2))
@@ -138,7 +138,7 @@ struct StatusTests {
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let alerts = CollectingAlertSink()
         try await withReceiver(secret: HashKey("k"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 410 : 202) }) { receiver, port in
-            let config = try Self.twoWebhooks(topic: topic, port: port, group: BridgeTestCluster.unique("g"), site: "{id: c404, token: t}")
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
             try await withBridge(config, alerts: alerts) { bridge in
                 try await produce(Self.events(topic: topic, entities: 1, perEntity: 3))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 3 })
@@ -154,7 +154,7 @@ struct StatusTests {
         let topic = BridgeTestCluster.unique("manual")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
         try await withReceiver(secret: HashKey("k")) { receiver, port in
-            let config = try Self.twoWebhooks(topic: topic, port: port, group: BridgeTestCluster.unique("g"), site: "{id: c404, token: t}")
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
             try await withBridge(config) { bridge in
                 let lane = try #require(bridge.engine.lane("bad"))
                 #expect(await lane.apply(.pauseRequested))
@@ -170,6 +170,33 @@ struct StatusTests {
         }
     }
 
+    @Test("a paused webhook's status and cursors survive a restart (control topic); enabled after it, its backlog arrives")
+    func pausedAcrossRestart() async throws {
+        let topic = BridgeTestCluster.unique("restart")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
+            try await withBridge(config) { bridge in
+                #expect(await bridge.engine.lane("bad")?.apply(.pauseRequested) == true)
+                try await produce(Self.events(topic: topic, entities: 3, perEntity: 4))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 12 })
+            }
+            // A new instance: the group's committed offsets are past these events for "good",
+            // "bad" is still paused and its cursors hold its backlog.
+            try await withBridge(config) { bridge in
+                let lane = try #require(bridge.engine.lane("bad"))
+                #expect(lane.status.status == .paused && lane.status.pause == .manual)
+                #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
+                #expect(await lane.apply(.enableRequested))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 12 })
+            }
+            let bad = Self.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
+            #expect(bad.count == 12)
+            #expect(Self.steps(bad).values.allSatisfy { $0 == Array(0..<4) })
+            #expect(receiver.requests.filter { $0.uri.hasPrefix("/good") }.count == 12)
+        }
+    }
+
     @Test("a slow webhook is parked when its window is full and never holds back the other one; it catches up in order")
     func slowWebhookParked() async throws {
         let topic = BridgeTestCluster.unique("slow")
@@ -180,7 +207,7 @@ struct StatusTests {
             if request.uri.hasPrefix("/bad") { while release.status == 0 { try? await Task.sleep(for: .milliseconds(5)) } }
             return .init(status: 202)
         }) { receiver, port in
-            var config = try Self.twoWebhooks(topic: topic, port: port, group: BridgeTestCluster.unique("g"), site: "{id: c404, token: t, max_in_flight: 2}")
+            var config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t, max_in_flight: 2}")
             config.webhooks[1].options.maxPending = 5
             try await withBridge(config) { bridge in
                 try await produce(Self.events(topic: topic, entities: 10, perEntity: 20))

@@ -1,3 +1,4 @@
+import ControlPlane
 import Delivery
 import Foundation
 import Hummingbird
@@ -18,11 +19,13 @@ public final class Bridge: Sendable {
     public let engine: DeliveryEngine
     private let producer: KafkaProducer
     private let client: WebhookHTTPClient
+    private let control: ControlTopicView
     private let logger: Logger
     /// Declared last so it is released after the clients that talk to it.
     private let embedded: EmbeddedKafkaCluster?
 
-    /// `store` keeps webhook states and cursors; `alerts` receives alert events.
+    /// `store` keeps webhook states and cursors (the control topic unless given); `alerts`
+    /// receives alert events (logged unless given).
     public init(config: BridgeConfig, logger: Logger, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil) async throws {
         self.config = config
         self.logger = logger
@@ -39,6 +42,12 @@ public final class Bridge: Sendable {
             bootstrapServers = config.kafka.bootstrapServers
         }
         let kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: config.kafka.properties)
+        if embedded == nil { await Self.createControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger) }
+        // The whole control topic is read before any source record (DESIGN.md §8).
+        control = try ControlTopicView(topic: config.kafka.controlTopic, kafka: kafka, logger: logger)
+        try await control.load()
+        let store = store ?? ControlTopicStore(view: control)
+        let states = try await store.states()
         let consumer = try KafkaConsumer(
             configuration: .init(kafka: kafka, groupID: config.kafka.groupID, startFrom: config.kafka.startFrom), logger: logger)
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
@@ -47,8 +56,7 @@ public final class Bridge: Sendable {
         engine = DeliveryEngine(
             configuration: .init(router: config.router, sites: config.sites, webhooks: config.webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
-            // Not durable yet: the control-topic store replaces it (DESIGN.md §8).
-            store: store ?? InMemoryDeliveryStore(), alerts: alerts ?? LoggingAlertSink(logger: logger), logger: logger)
+            store: store, alerts: alerts ?? LoggingAlertSink(logger: logger), states: states, logger: logger)
     }
 
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
@@ -60,10 +68,24 @@ public final class Bridge: Sendable {
             onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         let delivery = DeliveryService(engine: engine, producer: producer, client: client)
+        // Shutdown runs in reverse: delivery (which may still write cursors) stops before the
+        // control-topic follower that applies those writes.
         return ServiceGroup(
             configuration: .init(
-                services: [.init(service: admin), .init(service: delivery)],
+                services: [.init(service: admin), .init(service: ControlTopicService(view: control)), .init(service: delivery)],
                 gracefulShutdownSignals: signals,
                 logger: logger))
+    }
+
+    /// On a real cluster: creates the control topic (compacted, one partition) if it is missing.
+    /// A failure is logged, not fatal: the topic may exist already or be auto-created.
+    private static func createControlTopic(_ topic: String, kafka: KafkaConfig, logger: Logger) async {
+        do {
+            let admin = try KafkaAdmin(kafka: kafka, logger: logger)
+            if try await admin.topicExists(topic) { return }
+            try await admin.createTopics([.init(name: topic, partitions: 1, configs: ["cleanup.policy": "compact"])], timeoutMilliseconds: 5_000)
+        } catch {
+            logger.warning("control topic not created (it may exist already)", metadata: ["topic": "\(topic)", "error": "\(error)"])
+        }
     }
 }

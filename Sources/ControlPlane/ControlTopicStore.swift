@@ -1,0 +1,65 @@
+import Delivery
+import Foundation
+import Kafka
+import WebhookDomain
+
+/// Webhook states and cursors kept in the control topic (DESIGN.md §8):
+/// `status/<webhook>` holds the status and retry state, `cursor/<webhook>/<source topic>/<partition>`
+/// a cursor; each value is JSON with a `version`. A cursor write returns once the broker has it
+/// (acks=all), which is what the commit invariant needs.
+public struct ControlTopicStore: DeliveryStore {
+    public static let version = 1
+
+    let view: ControlTopicView
+
+    public init(view: ControlTopicView) { self.view = view }
+
+    struct StatusRecord: Codable {
+        var version: Int
+        var state: WebhookState
+    }
+
+    struct CursorRecord: Codable {
+        var version: Int
+        var offset: Int64
+    }
+
+    static func statusKey(_ webhookID: String) -> String { "status/\(webhookID)" }
+    static func cursorKey(_ webhookID: String, _ partition: SourcePartition) -> String {
+        "cursor/\(webhookID)/\(partition.topic)/\(partition.partition)"
+    }
+
+    public func states() -> [String: WebhookState] {
+        var states: [String: WebhookState] = [:]
+        for (key, value) in view.values(prefix: "status/") {
+            guard let record = try? JSONDecoder().decode(StatusRecord.self, from: Data(value)) else { continue }
+            states[String(key.dropFirst("status/".count))] = record.state
+        }
+        return states
+    }
+
+    public func save(state: WebhookState, webhookID: String) async throws {
+        try await view.write(Self.statusKey(webhookID), Array(JSONEncoder().encode(StatusRecord(version: Self.version, state: state))))
+    }
+
+    public func cursors(webhookID: String) -> [SourcePartition: Int64] {
+        let prefix = "cursor/\(webhookID)/"
+        var cursors: [SourcePartition: Int64] = [:]
+        for (key, value) in view.values(prefix: prefix) {
+            // Topic names cannot contain "/", so the last two components are topic and partition.
+            let parts = key.dropFirst(prefix.count).split(separator: "/")
+            guard parts.count == 2, let partition = Int32(parts[1]),
+                let record = try? JSONDecoder().decode(CursorRecord.self, from: Data(value))
+            else { continue }
+            cursors[SourcePartition(String(parts[0]), partition)] = record.offset
+        }
+        return cursors
+    }
+
+    public func save(cursors: [SourcePartition: Int64?], webhookID: String) async throws {
+        for (partition, offset) in cursors {
+            let value = try offset.map { Array(try JSONEncoder().encode(CursorRecord(version: Self.version, offset: $0))) }
+            try await view.write(Self.cursorKey(webhookID, partition), value)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// The control topic (DESIGN.md §8) as every instance sees it: the last value of each key, read
+/// from the beginning at start-up and followed afterwards.
+///
+/// Every change goes through the topic: `write` produces (idempotent, acks=all) and returns once
+/// this view has read its own record back, so a writer sees its change exactly as every other
+/// instance will, in the topic's order. A nil value is a tombstone and deletes the key.
+public final class ControlTopicView: Sendable {
+    private struct State: ~Copyable {
+        var values: [String: [UInt8]] = [:]
+        /// The next offset to apply.
+        var position: Int64 = 0
+        var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    public let topic: String
+    private let kafka: KafkaConfig
+    private let producer: KafkaProducer
+    private let state = Mutex(State())
+    private let logger: Logger
+
+    public init(topic: String, kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
+        self.topic = topic
+        self.kafka = kafka
+        self.logger = logger
+        producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
+    }
+
+    /// The current value of a key.
+    public func value(_ key: String) -> [UInt8]? { state.withLock { $0.values[key] } }
+
+    /// Every key with a prefix, and its value.
+    public func values(prefix: String) -> [String: [UInt8]] {
+        state.withLock { $0.values.filter { $0.key.hasPrefix(prefix) } }
+    }
+
+    public var count: Int { state.withLock { $0.values.count } }
+
+    /// Writes a key (nil deletes it) and returns once the broker has it (acks=all) and this view
+    /// has applied it.
+    public func write(_ key: String, _ value: [UInt8]?) async throws(KafkaError) {
+        let position = try await producer.send(KafkaOutgoingRecord(topic: topic, partition: 0, key: Array(key.utf8), value: value))
+        await waitUntilApplied(position.offset)
+    }
+
+    /// Reads the topic from where this view is up to the topic's current end. Done once at
+    /// start-up, before source topics are consumed.
+    public func load() async throws(KafkaError) {
+        let reader = try KafkaPartitionReader(kafka: kafka, logger: logger)
+        let partition = TopicPartition(topic, 0)
+        let end = try await reader.watermarks(partition).high
+        try reader.assign([TopicPartitionOffset(partition, offset: state.withLock { $0.position })])
+        while state.withLock({ $0.position < end }) {
+            apply(await reader.read(maxRecords: 1_000, timeoutMilliseconds: 100))
+        }
+        await reader.close()
+    }
+
+    /// Follows the topic from where this view is until the task is cancelled.
+    public func follow() async throws(KafkaError) {
+        let reader = try KafkaPartitionReader(kafka: kafka, logger: logger)
+        try reader.assign([TopicPartitionOffset(TopicPartition(topic, 0), offset: state.withLock { $0.position })])
+        while !Task.isCancelled {
+            apply(await reader.read(maxRecords: 1_000, timeoutMilliseconds: 100))
+        }
+        await reader.close()
+    }
+
+    public func close() async { await producer.close() }
+
+    private func apply(_ records: [KafkaRecord]) {
+        guard !records.isEmpty else { return }
+        let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            for record in records where record.offset >= state.position {
+                guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else {
+                    logger.warning("control record without a readable key skipped", metadata: ["offset": "\(record.offset)"])
+                    state.position = record.offset + 1
+                    continue
+                }
+                state.values[key] = record.value
+                if record.value == nil { state.values[key] = nil }
+                state.position = record.offset + 1
+            }
+            let position = state.position
+            let ready = state.waiters.filter { $0.offset < position }.map(\.continuation)
+            state.waiters.removeAll { $0.offset < position }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    private func waitUntilApplied(_ offset: Int64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let applied = state.withLock { state in
+                if state.position > offset { return true }
+                state.waiters.append((offset, continuation))
+                return false
+            }
+            if applied { continuation.resume() }
+        }
+    }
+}
