@@ -30,21 +30,16 @@ enum BridgeTestCluster {
     }
 }
 
-/// A receiver running on loopback for the length of `body`.
-func withReceiver<T: Sendable>(
-    secret: HashKey?, respond: @escaping @Sendable (WebhookReceiver.Received) async -> WebhookReceiver.Answer = { _ in .init() },
-    _ body: @Sendable (WebhookReceiver, Int) async throws -> T
-) async throws -> T {
-    let receiver = WebhookReceiver(secret: secret, logger: BridgeTestCluster.logger, respond: respond)
-    let group = ServiceGroup(configuration: .init(services: [.init(service: receiver.service())], logger: BridgeTestCluster.logger))
-    return try await withThrowingTaskGroup(of: T?.self) { tasks in
+/// Runs a service group for the length of `body` (after `ready`), then shuts it down gracefully.
+func whileRunning<T: Sendable>(_ group: ServiceGroup, ready: @Sendable () async throws -> Void, _ body: @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { tasks in
         tasks.addTask {
             try await group.run()
             return nil
         }
-        let port = await receiver.boundPort()
         do {
-            let result = try await body(receiver, port)
+            try await ready()
+            let result = try await body()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             return result
@@ -55,28 +50,35 @@ func withReceiver<T: Sendable>(
     }
 }
 
+/// A receiver running on loopback for the length of `body`.
+func withReceiver<T: Sendable>(
+    secret: HashKey?, respond: @escaping @Sendable (WebhookReceiver.Received) async -> WebhookReceiver.Answer = { _ in .init() },
+    _ body: @Sendable (WebhookReceiver, Int) async throws -> T
+) async throws -> T {
+    let receiver = WebhookReceiver(secret: secret, logger: BridgeTestCluster.logger, respond: respond)
+    let group = ServiceGroup(configuration: .init(services: [.init(service: receiver.service())], logger: BridgeTestCluster.logger))
+    return try await whileRunning(group, ready: { _ = await receiver.boundPort() }) {
+        try await body(receiver, await receiver.boundPort())
+    }
+}
+
 /// A bridge instance running for the length of `body`, stopped gracefully afterwards.
 func withBridge<T: Sendable>(
     _ config: BridgeConfig, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil, _ body: @Sendable (Bridge) async throws -> T
 ) async throws -> T {
     let bridge = try await Bridge(config: config, logger: BridgeTestCluster.logger, store: store, alerts: alerts)
-    let group = bridge.serviceGroup(signals: [])
-    return try await withThrowingTaskGroup(of: T?.self) { tasks in
-        tasks.addTask {
-            try await group.run()
-            return nil
-        }
-        do {
-            try await waitUntilReady(bridge)
-            let result = try await body(bridge)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            throw error
-        }
+    return try await whileRunning(bridge.serviceGroup(signals: []), ready: { try await waitUntilReady(bridge) }) {
+        try await body(bridge)
     }
+}
+
+/// The `kafka` and `http` sections of a test bridge: the shared cluster, the group's own
+/// dead-letter and control topics, any admin port, private destinations allowed.
+func testKafkaAndHTTP(group: String) -> String {
+    """
+    kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
+    http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+    """
 }
 
 /// Readiness has no callback: it is a state the admin API polls, so tests poll it too.
@@ -92,20 +94,16 @@ func waitUntilReady(_ bridge: Bridge) async throws {
 }
 
 /// A config for one test: its own source topic(s), group and receiver.
-func testConfig(sources: [(topic: String, webhookTopic: String)], receiverPort: Int, group: String, key: String = "test-key",
-                extraYAML: String = "") throws -> BridgeConfig {
+func testConfig(sources: [(topic: String, webhookTopic: String)], receiverPort: Int, group: String) throws -> BridgeConfig {
     let routes = sources.map { "  - {source: \($0.topic), site: c404, topic: \($0.webhookTopic)}" }.joined(separator: "\n")
     let topics = Set(sources.map(\.webhookTopic)).sorted().joined(separator: ", ")
     var config = try BridgeConfig.parse(yaml: """
-        kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest,
-                dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
-        http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+        \(testKafkaAndHTTP(group: group))
         sites: [{id: c404, token: t, max_in_flight: 8, retry_intervals: [0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}]
         routes:
         \(routes)
         webhooks:
-          - {id: hook, site: c404, url: "http://127.0.0.1:\(receiverPort)/hooks", topics: [\(topics)], hash_key: \(key)}
-        \(extraYAML)
+          - {id: hook, site: c404, url: "http://127.0.0.1:\(receiverPort)/hooks", topics: [\(topics)], hash_key: test-key}
         """)
     config.http.adminPort = 0
     return config

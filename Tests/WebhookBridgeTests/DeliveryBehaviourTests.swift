@@ -19,8 +19,7 @@ struct DeliveryBehaviourTests {
     static func config(topic: String, port: Int, webhooks: String, site: String = "{id: c404, token: t}") throws -> BridgeConfig {
         let group = try BridgeTestCluster.group()
         var config = try BridgeConfig.parse(yaml: """
-            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
-            http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+            \(testKafkaAndHTTP(group: group))
             sites: [\(site)]
             routes: [{source: \(topic), site: c404, topic: order_state_changed}]
             webhooks:
@@ -128,8 +127,7 @@ struct DeliveryBehaviourTests {
         try await withReceiver(secret: HashKey("k")) { receiver, port in
             let group = try BridgeTestCluster.group()
             var config = try BridgeConfig.parse(yaml: """
-                kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
-                http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+                \(testKafkaAndHTTP(group: group))
                 sites:
                   - id: c404
                     token: t

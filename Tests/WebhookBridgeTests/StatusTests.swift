@@ -35,8 +35,7 @@ struct StatusTests {
     /// Two webhooks on one topic, each with its own path on the receiver.
     static func twoWebhooks(topic: String, port: Int, group: String, site: String) throws -> BridgeConfig {
         var config = try BridgeConfig.parse(yaml: """
-            kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
-            http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+            \(testKafkaAndHTTP(group: group))
             sites: [\(site)]
             routes: [{source: \(topic), site: c404, topic: order_state_changed}]
             webhooks:
