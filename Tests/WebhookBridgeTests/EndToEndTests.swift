@@ -52,6 +52,35 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a second instance joining mid-stream takes partitions over: revocation loses nothing and keeps per-entity order")
+    func rebalanceMidStream() async throws {
+        let topic = BridgeTestCluster.unique("rebalance")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
+        let group = try BridgeTestCluster.group()
+        try await withReceiver(secret: HashKey("test-key"), respond: { _ in
+            try? await Task.sleep(for: .milliseconds(3))
+            return .init(status: 202)
+        }) { receiver, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
+            try await withBridge(config) { _ in
+                try await produce(Self.events(topic: topic, entities: 20, perEntity: 20))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 50 })
+                // The second instance joins while the first is delivering: partitions move.
+                try await withBridge(config) { _ in
+                    try await produce(Self.events(topic: topic, entities: 20, perEntity: 5))
+                    #expect(await receiver.wait(timeout: .seconds(60)) { Set($0.compactMap { $0.header("message_id") }).count >= 500 })
+                }
+            }
+            let requests = receiver.requests
+            #expect(Set(requests.compactMap { $0.header("message_id") }).count == 500)
+            // Per entity, first arrivals are in offset order (a redelivery may repeat one).
+            for (entity, offsets) in offsetsByEntity(requests) {
+                #expect(offsets == offsets.sorted(), "entity \(entity): \(offsets)")
+                #expect(offsets.count == 25)
+            }
+        }
+    }
+
     @Test("a failed delivery is not committed and is sent again with the same message_id")
     func failedDeliveryRetried() async throws {
         let topic = BridgeTestCluster.unique("flaky")
