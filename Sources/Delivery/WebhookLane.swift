@@ -106,11 +106,6 @@ public final class WebhookLane: Sendable {
     /// Messages waiting in memory for this webhook.
     public var queuedCount: Int { state.withLock { $0.queue.count } }
 
-    /// Whether this webhook takes a routed message.
-    func subscribes(to message: RoutedMessage) -> Bool {
-        state.withLock { $0.webhook.siteID == message.siteID && $0.webhook.topics.contains(message.topic.name) }
-    }
-
     func signal() { wake.yield() }
 
     // MARK: - The dispatcher's side
@@ -123,8 +118,7 @@ public final class WebhookLane: Sendable {
         case settledNow
     }
 
-    /// A record routed to this webhook, read by the live consumer. `count` is how many of the
-    /// record's messages this is (1 unless a notification maps to several of its topics).
+    /// A message routed to this webhook from a record the live consumer read.
     public func offer(_ message: RoutedMessage, partition: SourcePartition) -> OfferResult {
         let result: (OfferResult, wake: Bool) = state.withLock { state in
             guard var partitionState = state.partitions[partition] else { return (.settledNow, false) }
@@ -172,7 +166,7 @@ public final class WebhookLane: Sendable {
 
     private func startWork(in group: inout DiscardingTaskGroup) {
         enum Work {
-            case send([QueuedMessage], retry: Bool)
+            case send([QueuedMessage])
             case park
             case catchUp(SourcePartition, generation: Int)
             case retry
@@ -212,13 +206,13 @@ public final class WebhookLane: Sendable {
                 state.lingerStarted = nil
                 state.inFlightRequests += 1
                 for item in batch { state.inFlightByPartition[item.partition, default: 0] += 1 }
-                work.append(.send(batch, retry: false))
+                work.append(.send(batch))
             }
             return work
         }
         for item in work {
             switch item {
-            case .send(let batch, _): group.addTask { await self.deliver(batch) }
+            case .send(let batch): group.addTask { await self.deliver(batch) }
             case .park: group.addTask { await self.park() }
             case .catchUp(let partition, let generation): group.addTask { await self.catchUp(partition, generation: generation) }
             case .retry: group.addTask { await self.retryProbe() }
