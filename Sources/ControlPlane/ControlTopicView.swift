@@ -22,12 +22,16 @@ public final class ControlTopicView: Sendable {
     private let producer: KafkaProducer
     private let state = Mutex(State())
     private let logger: Logger
+    private let changed: AsyncStream<[String]>.Continuation
+    /// The keys each applied batch of records changed, for the one task that follows them.
+    public let changes: AsyncStream<[String]>
 
     public init(topic: String, kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
         self.topic = topic
         self.kafka = kafka
         self.logger = logger
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
+        (changes, changed) = AsyncStream.makeStream(of: [String].self)
     }
 
     /// The current value of a key.
@@ -70,10 +74,24 @@ public final class ControlTopicView: Sendable {
         await reader.close()
     }
 
-    public func close() async { await producer.close() }
+    /// Runs `body` while a follower applies records, so that writes made in it are read back
+    /// (for start-up, before the long-running follower starts).
+    public func whileFollowing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.follow() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    public func close() async {
+        changed.finish()
+        await producer.close()
+    }
 
     private func apply(_ records: [KafkaRecord]) {
         guard !records.isEmpty else { return }
+        var keys: [String] = []
         let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
             for record in records where record.offset >= state.position {
                 guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else {
@@ -82,7 +100,7 @@ public final class ControlTopicView: Sendable {
                     continue
                 }
                 state.values[key] = record.value
-                if record.value == nil { state.values[key] = nil }
+                keys.append(key)
                 state.position = record.offset + 1
             }
             let position = state.position
@@ -90,6 +108,7 @@ public final class ControlTopicView: Sendable {
             state.waiters.removeAll { $0.offset < position }
             return ready
         }
+        if !keys.isEmpty { changed.yield(keys) }
         for continuation in ready { continuation.resume() }
     }
 

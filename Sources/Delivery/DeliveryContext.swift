@@ -9,7 +9,7 @@ public struct DeliveryContext: Sendable {
     public var progress: PartitionProgress
     public var store: any DeliveryStore
     public var alerts: any AlertSink
-    public var router: Router
+    public var routing: SharedRouter
     /// For catch-up readers and probe look-ups.
     public var kafka: KafkaConfig
     /// Called with a partition's new storable offset (its lowest open record).
@@ -19,7 +19,7 @@ public struct DeliveryContext: Sendable {
     public var now: @Sendable () -> Int64
 
     public init(
-        client: WebhookHTTPClient, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, router: Router, kafka: KafkaConfig,
+        client: WebhookHTTPClient, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
         storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
@@ -27,7 +27,7 @@ public struct DeliveryContext: Sendable {
         self.progress = progress
         self.store = store
         self.alerts = alerts
-        self.router = router
+        self.routing = routing
         self.kafka = kafka
         self.storeOffset = storeOffset
         self.logger = logger

@@ -34,8 +34,30 @@ public final class DeliveryEngine: Sendable {
     private let producer: KafkaProducer
     private let progress: PartitionProgress
     private let context: DeliveryContext
-    /// Lanes by webhook id, and by (site, topic) for dispatch.
-    private let lanes: Mutex<(byID: [String: WebhookLane], bySubscription: [SubscriptionKey: [WebhookLane]])>
+    private let routing: SharedRouter
+    /// Lanes by webhook id, and by (site, topic) for dispatch; the assigned partitions with their
+    /// epoch and the next offset the dispatcher will look at, for lanes added while running.
+    private let lanes: Mutex<Lanes>
+    private let newLanes: AsyncStream<WebhookLane>
+    private let startLane: AsyncStream<WebhookLane>.Continuation
+
+    private struct Lanes {
+        var byID: [String: WebhookLane] = [:]
+        var bySubscription: [SubscriptionKey: [WebhookLane]] = [:]
+        var sites: [String: Site] = [:]
+        var positions: [SourcePartition: (next: Int64, epoch: UInt64)] = [:]
+
+        mutating func index(_ lane: WebhookLane, _ webhook: Webhook) {
+            for topic in Set(webhook.topics) { bySubscription[SubscriptionKey(site: webhook.siteID, topic: topic), default: []].append(lane) }
+        }
+
+        mutating func unindex(_ lane: WebhookLane) {
+            for key in Array(bySubscription.keys) {
+                bySubscription[key]?.removeAll { $0 === lane }
+                if bySubscription[key]?.isEmpty == true { bySubscription[key] = nil }
+            }
+        }
+    }
     private let logger: Logger
     public let readiness = Readiness()
     private let stopRequested: AsyncStream<Void>
@@ -56,22 +78,23 @@ public final class DeliveryEngine: Sendable {
         (stopRequested, requestStop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (completions, completed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let completed = self.completed
+        routing = SharedRouter(configuration.router)
+        (newLanes, startLane) = AsyncStream.makeStream(of: WebhookLane.self)
         context = DeliveryContext(
-            client: client, progress: progress, store: store, alerts: alerts, router: configuration.router, kafka: kafka,
+            client: client, progress: progress, store: store, alerts: alerts, routing: routing, kafka: kafka,
             storeOffset: { partition, offset in
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
             }, logger: logger)
-        let sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var byID: [String: WebhookLane] = [:]
-        var bySubscription: [SubscriptionKey: [WebhookLane]] = [:]
+        var lanes = Lanes()
+        lanes.sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for webhook in configuration.webhooks {
-            guard let site = sites[webhook.siteID] else { continue }
+            guard let site = lanes.sites[webhook.siteID] else { continue }
             let lane = WebhookLane(webhook: webhook, site: site, status: states[webhook.id] ?? WebhookState(status: webhook.status), context: context)
-            byID[webhook.id] = lane
-            for topic in Set(webhook.topics) { bySubscription[SubscriptionKey(site: webhook.siteID, topic: topic), default: []].append(lane) }
+            lanes.byID[webhook.id] = lane
+            lanes.index(lane, webhook)
         }
-        lanes = Mutex((byID, bySubscription))
+        self.lanes = Mutex(lanes)
     }
 
     /// The lane of a webhook (for status changes and inspection).
@@ -82,16 +105,21 @@ public final class DeliveryEngine: Sendable {
     /// Subscribes and delivers until `stop()`; then lets in-flight requests end, commits what was
     /// settled and leaves the group.
     public func run() async throws(KafkaError) {
-        try consumer.subscribe(configuration.router.sourceTopics)
+        try consumer.subscribe(routing.router.sourceTopics)
         await withDiscardingTaskGroup { group in
             for lane in allLanes { group.addTask { await lane.run() } }
-            await withTaskGroup(of: Void.self) { intake in
-                intake.addTask { await self.consume() }
-                intake.addTask { await self.tickLanes() }
-                intake.addTask { for await _ in self.stopRequested { break } }
-                await intake.next()
-                intake.cancelAll()
+            group.addTask {
+                await withTaskGroup(of: Void.self) { intake in
+                    intake.addTask { await self.consume() }
+                    intake.addTask { await self.tickLanes() }
+                    intake.addTask { for await _ in self.stopRequested { break } }
+                    await intake.next()
+                    intake.cancelAll()
+                }
+                self.startLane.finish()
             }
+            // Lanes of webhooks created while running start here, inside the same group.
+            for await lane in newLanes { group.addTask { await lane.run() } }
             logger.info("delivery stopping: no new records; in-flight requests finish")
             for lane in allLanes { lane.stop() }
         }
@@ -99,6 +127,53 @@ public final class DeliveryEngine: Sendable {
         await consumer.close()
         readiness.set(false)
         logger.info("delivery stopped")
+    }
+
+    // MARK: - Changes from the control topic
+
+    /// A webhook was created or changed. A new one takes the records read from now on (or, not
+    /// delivering, is parked at the current positions).
+    public func upsert(_ webhook: Webhook, state: WebhookState?) {
+        let created: WebhookLane? = lanes.withLock { lanes in
+            guard let site = lanes.sites[webhook.siteID] else { return nil }
+            if let lane = lanes.byID[webhook.id] {
+                lanes.unindex(lane)
+                lanes.index(lane, webhook)
+                lane.update(webhook: webhook, site: site)
+                return nil
+            }
+            let lane = WebhookLane(webhook: webhook, site: site, status: state ?? WebhookState(status: webhook.status), context: context)
+            lane.assignRunning(lanes.positions.map { ($0.key, $0.value.next, $0.value.epoch) })
+            lanes.byID[webhook.id] = lane
+            lanes.index(lane, webhook)
+            return lane
+        }
+        if let created { startLane.yield(created) }
+    }
+
+    /// A webhook was deleted: its lane stops and nothing is kept for it.
+    public func remove(webhookID: String) {
+        let lane: WebhookLane? = lanes.withLock { lanes in
+            guard let lane = lanes.byID.removeValue(forKey: webhookID) else { return nil }
+            lanes.unindex(lane)
+            return lane
+        }
+        lane?.retire()
+    }
+
+    /// A webhook's status record changed in the control topic.
+    public func adopt(_ state: WebhookState, webhookID: String) {
+        lane(webhookID)?.adopt(state)
+    }
+
+    /// Sites or custom topics changed: new routing, and new settings for the sites' lanes.
+    public func update(sites: [Site], router: Router) {
+        routing.router = router
+        let affected: [(WebhookLane, Site)] = lanes.withLock { lanes in
+            lanes.sites = Dictionary(sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return lanes.byID.values.compactMap { lane in lanes.sites[lane.webhook.siteID].map { (lane, $0) } }
+        }
+        for (lane, site) in affected { lane.update(webhook: lane.webhook, site: site) }
     }
 
     /// Asks `run()` to stop taking records and wind down.
@@ -122,6 +197,7 @@ public final class DeliveryEngine: Sendable {
                     let partition = assigned.topicPartition.source
                     let epoch = progress.assign(partition)
                     epochs[partition] = epoch
+                    lanes.withLock { $0.positions[partition] = (max(assigned.offset, 0), epoch) }
                     // Every lane knows how this partition reaches it before any record is dispatched.
                     for lane in allLanes { await lane.assign(partition, start: max(assigned.offset, 0), epoch: epoch) }
                 }
@@ -134,6 +210,7 @@ public final class DeliveryEngine: Sendable {
                     progress.revoke(partition)
                     epochs[partition] = nil
                 }
+                lanes.withLock { lanes in for partition in revoked { lanes.positions[partition] = nil } }
                 do { try await consumer.commit() } catch { logger.warning("commit on revocation failed", metadata: ["error": "\(error)"]) }
                 logger.info("partitions revoked", metadata: ["partitions": "\(partitions)"])
                 acknowledgement.done()
@@ -156,9 +233,10 @@ public final class DeliveryEngine: Sendable {
             topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
             messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
         var deliveries: [(WebhookLane, RoutedMessage)] = []
-        switch configuration.router.route(source) {
+        switch routing.router.route(source) {
         case .deadLetter(let reason):
             guard await deadLetter(record, reason: reason) else { return false }
+            lanes.withLock { $0.positions[partition]?.next = record.offset + 1 }
         case .routed(let messages):
             lanes.withLock { lanes in
                 for message in messages {
@@ -166,6 +244,7 @@ public final class DeliveryEngine: Sendable {
                         deliveries.append((lane, message))
                     }
                 }
+                lanes.positions[partition]?.next = record.offset + 1
             }
         }
         // Registered before any lane can settle it, so the storable offset never runs ahead.

@@ -122,7 +122,7 @@ extension WebhookLane {
         let source = SourceRecord(
             topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
             messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
-        guard case .routed(let messages) = context.router.route(source) else { return [] }
+        guard case .routed(let messages) = context.routing.router.route(source) else { return [] }
         return messages
     }
 }

@@ -140,3 +140,52 @@ extension WebhookLane {
         }
     }
 }
+
+extension WebhookLane {
+    /// A lane made while partitions are already assigned: it takes records from the dispatcher's
+    /// current positions. Not delivering, it is parked there (the cursor is written first; records
+    /// are held meanwhile).
+    func assignRunning(_ partitions: [(SourcePartition, next: Int64, epoch: UInt64)]) {
+        state.withLock { state in
+            let delivering = state.status.isDelivering && state.status.status != .dead
+            for (partition, next, epoch) in partitions {
+                state.partitions[partition] = PartitionState(mode: delivering ? .live : .parking, epoch: epoch, floor: next, lastOffered: next - 1)
+            }
+            if !delivering, state.status.status != .dead, !partitions.isEmpty { state.parkRequested = true }
+            if state.status.status == .dead { for partition in state.partitions.keys { state.partitions[partition]!.mode = .parked } }
+        }
+        signal()
+    }
+
+    /// The webhook's definition or its site's settings changed. Requests in flight keep the old
+    /// definition; the next ones use the new.
+    func update(webhook: Webhook, site: Site) {
+        state.withLock { state in
+            state.webhook = webhook
+            state.site = site
+        }
+        signal()
+    }
+
+    /// The webhook was deleted: nothing is kept for it, like a dead one. Its queued and held live
+    /// deliveries are settled at once, in-flight ones when they end, and the lane stops.
+    func retire() {
+        let toSettle: [(SourcePartition, Int64, UInt64)] = state.withLock { state in
+            var toSettle: [(SourcePartition, Int64, UInt64)] = []
+            for item in state.queue.remove(where: { _ in true }) {
+                if let epoch = item.epoch { toSettle.append((item.partition, item.message.sourceOffset, epoch)) }
+            }
+            for (partition, var partitionState) in state.partitions {
+                toSettle += partitionState.held.map { (partition, $0, partitionState.epoch) }
+                partitionState.held = []
+                partitionState.mode = .parked
+                partitionState.catchUpGeneration += 1
+                state.partitions[partition] = partitionState
+            }
+            state.status.status = .dead
+            return toSettle.filter { state.partitions[$0.0]?.epoch == $0.2 }
+        }
+        for (partition, offset, epoch) in toSettle { context.settle(partition, offset: offset, epoch: epoch) }
+        stop()
+    }
+}

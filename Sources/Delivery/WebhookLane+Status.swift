@@ -34,7 +34,7 @@ extension WebhookLane {
                 // An API change in the meantime wins over this result.
                 guard state.status.status == .paused, state.status.pause == .auto, state.status.probe == snapshot.probe else { return nil }
                 let event: WebhookState.Event = acked ? .retryAcked : .retryFailed(Self.failure(result))
-                let effects = state.status.apply(event, policy: .init(site: state.site), now: context.now())
+                let effects = transition(&state, event)
                 if acked {
                     state.acknowledgedProbeIDs = Set(messages.map(\.messageID))
                     state.probeBatch = nil
@@ -109,17 +109,41 @@ extension WebhookLane {
     public func apply(_ event: WebhookState.Event) async -> Bool {
         let effects: [WebhookState.Effect]? = state.withLock { state in
             guard state.status.status != .dead else { return nil }
-            return state.status.apply(event, policy: .init(site: state.site), now: context.now())
+            return transition(&state, event)
         }
         guard let effects else { return false }
         await afterTransition(effects)
         return true
     }
 
+    /// Applies an event to the lane's state; a change bumps the revision.
+    func transition(_ state: inout State, _ event: WebhookState.Event) -> [WebhookState.Effect] {
+        let before = state.status
+        let effects = state.status.apply(event, policy: .init(site: state.site), now: context.now())
+        if state.status != before { state.status.revision = before.revision + 1 }
+        return effects
+    }
+
+    /// A state another instance (or this one) wrote to the control topic. A newer one replaces
+    /// the lane's own; the lane then parks or resumes to match. Alerts are not sent again: the
+    /// instance that made the transition sent them.
+    public func adopt(_ incoming: WebhookState) {
+        let changed: Bool = state.withLock { state in
+            guard state.status.isSuperseded(by: incoming) else { return false }
+            if incoming.probe != state.status.probe { state.probeBatch = nil }
+            state.status = incoming
+            if !incoming.isDelivering, state.partitions.values.contains(where: { $0.mode != .parked }) { state.parkRequested = true }
+            return true
+        }
+        guard changed else { return }
+        if incoming.isDelivering { scheduleCatchUps() }
+        signal()
+    }
+
     /// Time passes: `message_retention` may make a paused or disabled webhook dead.
     public func tick() async {
         let effects: [WebhookState.Effect] = state.withLock { state in
-            state.status.apply(.tick, policy: .init(site: state.site), now: context.now())
+            transition(&state, .tick)
         }
         if !effects.isEmpty { await afterTransition(effects) }
         // A due probe retry whose partition just came to this instance.

@@ -248,7 +248,7 @@ public final class WebhookLane: Sendable {
                 let probe = Probe(
                     sourceTopic: first.partition.topic, partition: first.partition.partition, offset: first.message.sourceOffset,
                     messageID: first.message.messageID, webhookTopic: first.message.topic.name)
-                effects = state.status.apply(.deliveryFailed(probe, Self.failure(result)), policy: .init(site: site), now: context.now())
+                effects = transition(&state, .deliveryFailed(probe, Self.failure(result)))
                 state.probeBatch = batch
                 state.parkRequested = true
             }

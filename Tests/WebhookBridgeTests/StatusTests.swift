@@ -78,7 +78,8 @@ struct StatusTests {
                 #expect(status?.status == .paused && status?.pause == .auto)
                 bad.status = 202
                 #expect(await receiver.wait(timeout: .seconds(30)) { Set($0.filter { $0.uri.hasPrefix("/bad") && $0.header("message_id") != nil }.compactMap { $0.header("message_id") }).count >= 50 })
-                #expect(bridge.engine.lane("bad")?.status == WebhookState())
+                let recovered = bridge.engine.lane("bad")?.status
+                #expect(recovered?.status == .enabled && recovered?.retries == 0 && recovered?.probe == nil && recovered?.failureAlertSent == false)
             }
             let badRequests = receiver.requests.filter { $0.uri.hasPrefix("/bad") }
             // Only the probe was sent while paused: the first four requests carry one message id.

@@ -20,6 +20,11 @@ public final class Bridge: Sendable {
     private let producer: KafkaProducer
     private let client: WebhookHTTPClient
     private let control: ControlTopicView
+    /// Sites, topics and webhooks as the control topic holds them.
+    public let catalog: ControlCatalog
+    /// Keys generated at start-up for config webhooks without one, and actually in use (a key
+    /// stored in the control topic from an earlier start wins): shown once to the user.
+    public let generatedKeysInUse: [(webhookID: String, key: HashKey)]
     private let logger: Logger
     /// Declared last so it is released after the clients that talk to it.
     private let embedded: EmbeddedKafkaCluster?
@@ -43,18 +48,26 @@ public final class Bridge: Sendable {
         }
         let kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: config.kafka.properties)
         if embedded == nil { await Self.createControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger) }
-        // The whole control topic is read before any source record (DESIGN.md §8).
+        // The whole control topic is read before any source record (DESIGN.md §8); then the
+        // config file's sites, topics and webhooks are upserted into it.
         control = try ControlTopicView(topic: config.kafka.controlTopic, kafka: kafka, logger: logger)
         try await control.load()
-        let store = store ?? ControlTopicStore(view: control)
+        let catalog = ControlCatalog(view: control, configSites: config.sites, routes: config.routes, extraTopics: config.topics)
+        try await control.whileFollowing {
+            try await catalog.upsert(sites: config.sites, webhooks: config.webhooks, generatedKeys: Set(config.generatedKeys.map(\.webhookID)))
+        }
+        self.catalog = catalog
+        let store = store ?? catalog.store
         let states = try await store.states()
+        let webhooks = catalog.webhooks
+        generatedKeysInUse = config.generatedKeys.filter { generated in webhooks.first { $0.id == generated.webhookID }?.hashKeys.first == generated.key }
         let consumer = try KafkaConsumer(
             configuration: .init(kafka: kafka, groupID: config.kafka.groupID, startFrom: config.kafka.startFrom), logger: logger)
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
         let maxInFlight = config.sites.map(\.maxInFlight).max() ?? 8
         client = WebhookHTTPClient(maxConnectionsPerHost: max(64, maxInFlight))
         engine = DeliveryEngine(
-            configuration: .init(router: config.router, sites: config.sites, webhooks: config.webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
+            configuration: .init(router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
             store: store, alerts: alerts ?? LoggingAlertSink(logger: logger), states: states, logger: logger)
     }
@@ -72,7 +85,10 @@ public final class Bridge: Sendable {
         // control-topic follower that applies those writes.
         return ServiceGroup(
             configuration: .init(
-                services: [.init(service: admin), .init(service: ControlTopicService(view: control)), .init(service: delivery)],
+                services: [
+                    .init(service: admin), .init(service: ControlTopicService(view: control, catalog: catalog, engine: engine)),
+                    .init(service: delivery),
+                ],
                 gracefulShutdownSignals: signals,
                 logger: logger))
     }

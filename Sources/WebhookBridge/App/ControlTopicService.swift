@@ -1,14 +1,45 @@
 import ControlPlane
+import Delivery
 import ServiceLifecycle
 
-/// Follows the control topic until graceful shutdown, then closes its producer.
+/// Follows the control topic until graceful shutdown and hands every change to the delivery
+/// engine: webhooks created, changed or deleted on any instance, status changes, site and
+/// custom-topic changes. This is how instances converge.
 struct ControlTopicService: Service {
     let view: ControlTopicView
+    let catalog: ControlCatalog
+    let engine: DeliveryEngine
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await view.follow()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await cancelWhenGracefulShutdown { try await view.follow() } }
+            group.addTask { await cancelWhenGracefulShutdown { await applyChanges() } }
         }
         await view.close()
+    }
+
+    private func applyChanges() async {
+        for await keys in view.changes {
+            var routingChanged = false
+            for key in Set(keys) {
+                let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                switch parts[0] {
+                case "webhook":
+                    if let webhook = catalog.webhook(parts[1]) {
+                        engine.upsert(webhook, state: catalog.store.states()[webhook.id])
+                    } else {
+                        engine.remove(webhookID: parts[1])
+                    }
+                case "status":
+                    if let state = catalog.store.states()[parts[1]] { engine.adopt(state, webhookID: parts[1]) }
+                case "site", "topic":
+                    routingChanged = true
+                default:
+                    break
+                }
+            }
+            if routingChanged { engine.update(sites: catalog.sites, router: catalog.router) }
+        }
     }
 }

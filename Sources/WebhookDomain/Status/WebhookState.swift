@@ -22,12 +22,23 @@ public struct WebhookState: Codable, Equatable, Sendable {
     public var inactiveSinceMilliseconds: Int64?
     /// The last failure in words (status code or reason), for alerts and the API.
     public var lastError: String?
+    /// Incremented by whoever changes the state (see `isSuperseded(by:)`); `apply` leaves it
+    /// alone.
+    public var revision: Int = 0
 
     public init(status: WebhookStatus = .enabled) {
         self.status = status
         pause = status == .paused ? .manual : nil
         retries = 0
         failureAlertSent = false
+    }
+
+    /// Whether a state read from the control topic replaces this one: instances write states
+    /// with the revision after the one they had, and every instance reads the same records in
+    /// the same order, so taking the higher revision — on a tie, the later record — makes them
+    /// all end with the same state, and a writer's own older record read back changes nothing.
+    public func isSuperseded(by incoming: WebhookState) -> Bool {
+        incoming.revision >= revision && incoming != self
     }
 
     /// Whether messages flow to this webhook on the live path.
