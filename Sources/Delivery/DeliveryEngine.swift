@@ -97,6 +97,9 @@ public final class DeliveryEngine: Sendable {
         self.lanes = Mutex(lanes)
     }
 
+    /// The source partitions this instance holds now.
+    public var assignedPartitions: [SourcePartition] { lanes.withLock { Array($0.positions.keys) } }
+
     /// The lane of a webhook (for status changes and inspection).
     public func lane(_ webhookID: String) -> WebhookLane? { lanes.withLock { $0.byID[webhookID] } }
 

@@ -1,0 +1,54 @@
+import ControlPlane
+import Foundation
+import Kafka
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+@Suite("Two instances in one group share the control topic", .serialized)
+struct TwoInstanceTests {
+    @Test("paused through A stops on both within 1 s; enabled through B its backlog arrives in order; created through A it is delivered from B's partitions too")
+    func convergence() async throws {
+        let topic = BridgeTestCluster.unique("shared")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
+        try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let config = try StatusTests.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
+            try await withBridge(config) { a in
+                try await withBridge(config) { b in
+                    // Both hold partitions once the group has settled.
+                    #expect(await waitFor { a.engine.assignedPartitions.count + b.engine.assignedPartitions.count == 4 && !b.engine.assignedPartitions.isEmpty && !a.engine.assignedPartitions.isEmpty })
+
+                    var paused = a.catalog.state("bad")
+                    _ = paused.apply(.pauseRequested, policy: .init(site: Site(id: "c404", token: "t")), now: 0)
+                    let written = ContinuousClock.now
+                    try await a.catalog.save(state: paused, webhookID: "bad")
+                    #expect(await waitFor { b.engine.lane("bad")?.status.status == .paused && a.engine.lane("bad")?.status.status == .paused })
+                    let convergence = ContinuousClock.now - written
+                    print("control-topic convergence between two instances: \(convergence)")
+                    #expect(convergence < .seconds(1))
+
+                    try await produce(StatusTests.events(topic: topic, entities: 8, perEntity: 5))
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 40 })
+                    #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
+
+                    var enabled = b.catalog.state("bad")
+                    _ = enabled.apply(.enableRequested, policy: .init(site: Site(id: "c404", token: "t")), now: 0)
+                    try await b.catalog.save(state: enabled, webhookID: "bad")
+                    #expect(await receiver.wait(timeout: .seconds(30)) { Set($0.filter { $0.uri.hasPrefix("/bad") }.compactMap { $0.header("message_id") }).count >= 40 })
+                    let backlog = StatusTests.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
+                    #expect(backlog.count == 40)
+                    for (entity, steps) in StatusTests.steps(backlog) { #expect(steps == Array(0..<5), "\(entity)") }
+
+                    let created = Webhook(id: "created", siteID: "c404", url: "http://127.0.0.1:\(port)/created", topics: ["order_state_changed"], hashKeys: [HashKey("k")])
+                    try await a.catalog.save(created)
+                    #expect(await waitFor { a.engine.lane("created") != nil && b.engine.lane("created") != nil })
+                    try await produce(StatusTests.events(topic: topic, entities: 8, perEntity: 2, from: 5))
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/created") }.count >= 16 })
+                    let partitions = Set(receiver.requests.filter { $0.uri.hasPrefix("/created") }.compactMap { $0.header("sequence")?.split(separator: "-").first })
+                    #expect(partitions.count == 4, "delivered from every partition, whichever instance owns it: \(partitions)")
+                }
+            }
+        }
+    }
+}
