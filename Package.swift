@@ -61,6 +61,8 @@ let package = Package(
                 "Kafka",
                 "WebhookDomain",
                 "Delivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -90,7 +92,14 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "WebhookDomainTests", dependencies: ["WebhookDomain"]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "Kafka", "Delivery", "WebhookDomain"]),
+        .testTarget(
+            name: "ControlPlaneTests",
+            dependencies: [
+                "ControlPlane", "Kafka", "Delivery", "WebhookDomain",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .testTarget(
             name: "WebhookBridgeTests",
             dependencies: [

@@ -22,6 +22,8 @@ public struct ControlTopicStore: DeliveryStore {
     struct CursorRecord: Codable {
         var version: Int
         var offset: Int64
+        /// Set when written by a replay request: the partition's owner replays from it.
+        var replay: Bool?
     }
 
     static func statusKey(_ webhookID: String) -> String { "status/\(webhookID)" }
@@ -61,5 +63,23 @@ public struct ControlTopicStore: DeliveryStore {
             let value = try offset.map { Array(try JSONEncoder().encode(CursorRecord(version: Self.version, offset: $0))) }
             try await view.write(Self.cursorKey(webhookID, partition), value)
         }
+    }
+
+    /// Cursors set by a replay request (`POST /webhooks/{id}/replay`).
+    public func saveReplay(cursors: [SourcePartition: Int64], webhookID: String) async throws {
+        for (partition, offset) in cursors {
+            try await view.write(Self.cursorKey(webhookID, partition), Array(JSONEncoder().encode(CursorRecord(version: Self.version, offset: offset, replay: true))))
+        }
+    }
+
+    /// A replay request read from a cursor key, if that record is one.
+    public func replayRequest(key: String) -> (webhookID: String, partition: SourcePartition, offset: Int64)? {
+        guard key.hasPrefix("cursor/"), let value = view.value(key),
+            let record = try? JSONDecoder().decode(CursorRecord.self, from: Data(value)), record.replay == true
+        else { return nil }
+        var parts = key.dropFirst("cursor/".count).split(separator: "/").map(String.init)
+        guard parts.count >= 3, let partition = Int32(parts.removeLast()) else { return nil }
+        let topic = parts.removeLast()
+        return (parts.joined(separator: "/"), SourcePartition(topic, partition), record.offset)
     }
 }

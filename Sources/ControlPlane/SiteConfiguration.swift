@@ -46,7 +46,7 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case ackStatuses = "ack_statuses"
         case ackTimeout = "ack_timeout"
         case retryIntervals = "retry_intervals"

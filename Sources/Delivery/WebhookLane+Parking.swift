@@ -9,9 +9,11 @@ extension WebhookLane {
     func park() async {
         let (cursors, dropped): ([SourcePartition: Int64], [QueuedMessage]) = state.withLock { state in
             let dropped = state.queue.remove { _ in true }
+            let replays = state.replays
+            state.replays = [:]
             var cursors: [SourcePartition: Int64] = [:]
-            for (partition, var partitionState) in state.partitions where partitionState.mode != .parked {
-                let cursor = partitionState.window.low ?? partitionState.floor
+            for (partition, var partitionState) in state.partitions where partitionState.mode != .parked || replays[partition] != nil {
+                let cursor = min(partitionState.window.low ?? partitionState.floor, replays[partition] ?? .max)
                 cursors[partition] = cursor
                 partitionState.mode = .parking
                 partitionState.window = OffsetWindow()
@@ -47,6 +49,18 @@ extension WebhookLane {
         // Parked for being slow while enabled: replay from the cursors at the webhook's own pace.
         if resume { scheduleCatchUps() }
         signal()
+    }
+
+    /// A replay request for a partition this instance may own: park there with the cursor moved
+    /// back to `offset`, then (if delivering) catch up from it.
+    public func replay(_ partition: SourcePartition, from offset: Int64) {
+        let owned = state.withLock { state in
+            guard state.partitions[partition] != nil else { return false }
+            state.replays[partition] = offset
+            state.parkRequested = true
+            return true
+        }
+        if owned { signal() }
     }
 
     /// Writes cursors until the store has them; gives up only when the lane stops (then nothing

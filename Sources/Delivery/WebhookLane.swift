@@ -77,6 +77,8 @@ public final class WebhookLane: Sendable {
         var probeBatch: [QueuedMessage]?
         /// Message ids acknowledged by a successful retry: catch-up does not send them again.
         var acknowledgedProbeIDs: Set<String> = []
+        /// Replay requests: partitions whose cursor moves back to this offset at the next parking.
+        var replays: [SourcePartition: Int64] = [:]
         /// Queue room promised to catch-up reads in progress.
         var catchUpReserved = 0
         var lingerStarted: ContinuousClock.Instant?

@@ -20,6 +20,7 @@ public final class Bridge: Sendable {
     private let producer: KafkaProducer
     private let client: WebhookHTTPClient
     private let control: ControlTopicView
+    private let kafka: KafkaConfig
     /// Sites, topics and webhooks as the control topic holds them.
     public let catalog: ControlCatalog
     /// Keys generated at start-up for config webhooks without one, and actually in use (a key
@@ -46,7 +47,7 @@ public final class Bridge: Sendable {
             embedded = nil
             bootstrapServers = config.kafka.bootstrapServers
         }
-        let kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: config.kafka.properties)
+        kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: config.kafka.properties)
         if embedded == nil { await Self.createControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger) }
         // The whole control topic is read before any source record (DESIGN.md §8); then the
         // config file's sites, topics and webhooks are upserted into it.
@@ -75,8 +76,12 @@ public final class Bridge: Sendable {
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
     /// with port 0).
     public func serviceGroup(signals: [UnixSignal] = [.sigterm, .sigint], onAdminRunning: @escaping @Sendable (Int) -> Void = { _ in }) -> ServiceGroup {
+        let api = AdminAPI(
+            catalog: catalog, allowPrivateDestinations: config.http.allowPrivateDestinations, kafka: kafka,
+            sourceTopics: { [routes = config.routes] in Array(Set(routes.map(\.source))).sorted() },
+            isReady: { [engine] in engine.readiness.isReady }, logger: logger)
         let admin = Application(
-            router: AdminRoutes.build(readiness: engine.readiness),
+            router: api.router(),
             configuration: .init(address: .hostname(config.http.adminHost, port: config.http.adminPort), serverName: "webhook-bridge"),
             onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -35,6 +35,10 @@ struct ControlTopicService: Service {
                     if let state = catalog.store.states()[parts[1]] { engine.adopt(state, webhookID: parts[1]) }
                 case "site", "topic":
                     routingChanged = true
+                case "cursor":
+                    if let replay = catalog.store.replayRequest(key: key) {
+                        engine.lane(replay.webhookID)?.replay(replay.partition, from: replay.offset)
+                    }
                 default:
                     break
                 }

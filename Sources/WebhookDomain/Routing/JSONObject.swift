@@ -26,7 +26,8 @@ public struct JSONObject: @unchecked Sendable {
     public func string(at path: String) -> String? {
         switch value(at: path) {
         case let string as String: string
-        case let number as NSNumber where !(value(at: path) is Bool): number.stringValue
+        // Booleans are NSNumbers of type "c" here; they are not ids.
+        case let number as NSNumber where String(cString: number.objCType) != "c": number.stringValue
         default: nil
         }
     }

@@ -1,0 +1,319 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import WebhookDomain
+
+/// The admin API (DESIGN.md §9): the OMS guide's webhook routes on the control topic.
+///
+/// Every change is written to the control topic and answered once read back, so the answer shows
+/// what every instance will apply. A site's token comes in the body's `token` (as in the guide's
+/// examples) or as `Authorization: Bearer`; a site sees and changes only its own webhooks and
+/// topics (another site's webhook answers 404).
+public struct AdminAPI: Sendable {
+    let catalog: ControlCatalog
+    let policy: DestinationPolicy
+    let kafka: KafkaConfig
+    let sourceTopics: @Sendable () -> [String]
+    let isReady: @Sendable () -> Bool
+    let metrics: @Sendable () -> String
+    let logger: Logger
+
+    public init(
+        catalog: ControlCatalog, allowPrivateDestinations: Bool, kafka: KafkaConfig, sourceTopics: @escaping @Sendable () -> [String],
+        isReady: @escaping @Sendable () -> Bool, metrics: @escaping @Sendable () -> String = { "" }, logger: Logger
+    ) {
+        self.catalog = catalog
+        policy = DestinationPolicy(allowPrivateDestinations: allowPrivateDestinations)
+        self.kafka = kafka
+        self.sourceTopics = sourceTopics
+        self.isReady = isReady
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func router() -> Hummingbird.Router<BasicRequestContext> {
+        let router = Hummingbird.Router()
+        router.get("health") { _, _ in Self.json(["status": "ok"]) }
+        router.get("ready") { _, _ in
+            isReady() ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics())))
+        }
+        router.get("openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+        router.post("webhooks") { request, _ in try await createWebhook(request) }
+        router.get("webhooks") { request, _ in try await listWebhooks(request) }
+        router.get("webhooks/{id}") { request, context in try await showWebhook(request, id: context.parameters.require("id")) }
+        router.patch("webhooks/{id}") { request, context in try await updateWebhook(request, id: context.parameters.require("id")) }
+        router.patch("webhooks/{id}/status") { request, context in try await changeStatus(request, id: context.parameters.require("id")) }
+        router.delete("webhooks/{id}") { request, context in try await deleteWebhook(request, id: context.parameters.require("id")) }
+        router.post("webhooks/{id}/replay") { request, context in try await replay(request, id: context.parameters.require("id")) }
+        router.post("webhook_topics") { request, _ in try await createTopic(request) }
+        router.get("webhook_topics") { request, _ in try await listTopics(request) }
+        router.get("sites/{site_id}/configuration") { request, context in try await showConfiguration(request, site: context.parameters.require("site_id")) }
+        router.put("sites/{site_id}/configuration") { request, context in try await replaceConfiguration(request, site: context.parameters.require("site_id")) }
+        return router
+    }
+
+    // MARK: - Authorisation
+
+    /// The site a request acts for: the one its token belongs to, which must be `claimed` if the
+    /// request names one.
+    func authorize(_ request: Request, body: JSONBody?, claimed: String?) throws -> Site {
+        guard let token = try body?.string("token") ?? Self.bearer(request) else { throw AdminError.unauthorized }
+        if let claimed {
+            guard let site = catalog.site(claimed) else { throw AdminError.forbidden }
+            guard WebhookSignature.constantTimeEquals(site.token, token) else { throw AdminError.forbidden }
+            return site
+        }
+        // No site named: the token picks it (every site is compared, in constant time each).
+        let matches = catalog.sites.filter { WebhookSignature.constantTimeEquals($0.token, token) }
+        guard let site = matches.first else { throw AdminError.forbidden }
+        return site
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// A webhook of the authorised site, or 404.
+    func ownedWebhook(_ id: String, site: Site) throws -> Webhook {
+        guard let webhook = catalog.webhook(id), webhook.siteID == site.id else { throw AdminError.notFound("webhook \(id)") }
+        return webhook
+    }
+
+    static func siteQuery(_ request: Request) -> String? { request.uri.queryParameters.get("site_id") }
+
+    // MARK: - Webhooks
+
+    func createWebhook(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        try body.allow(["site_id", "token", "webhook"])
+        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let fields = try body.require("webhook", body.object)
+        try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options"])
+        let url = try fields.require("url", fields.string)
+        if let problem = policy.problem(with: url) { throw AdminError.badRequest("webhook.url", problem) }
+        let method = try fields.require("http_method", { try fields.oneOf($0, HTTPMethod.self) })
+        let topics = try validTopics(fields, site: site, required: true)!
+        let status = try fields.oneOf("status", WebhookStatus.self) ?? .enabled
+        if status == .dead { throw AdminError.badRequest("webhook.status", "expected one of enabled, paused, disabled") }
+        let options = try Self.options(fields).applied(to: WebhookOptions())
+        let given = try fields.string("hash_key")
+        let key = given.map(HashKey.init) ?? HashKey.generate()
+        let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let webhook = Webhook(id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options)
+        try await catalog.store.save(state: WebhookState(status: status), webhookID: id)
+        try await catalog.save(webhook)
+        logger.info("webhook created", metadata: ["webhook": "\(id)", "site": "\(site.id)"])
+        var json: [String: Any] = ["webhook": WebhookResource.json(webhook, state: catalog.state(id))]
+        // A generated key is shown once, now, and never again.
+        if given == nil { json["hash_key"] = key.text }
+        return Self.json(json, status: .created)
+    }
+
+    func listWebhooks(_ request: Request) async throws -> Response {
+        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+        let webhooks = catalog.webhooks.filter { $0.siteID == site.id }
+        return Self.json(["webhooks": webhooks.map { WebhookResource.json($0, state: catalog.state($0.id)) }])
+    }
+
+    func showWebhook(_ request: Request, id: String) async throws -> Response {
+        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+        let webhook = try ownedWebhook(id, site: site)
+        return Self.json(["webhook": WebhookResource.json(webhook, state: catalog.state(id))])
+    }
+
+    func updateWebhook(_ request: Request, id: String) async throws -> Response {
+        let envelope = try await JSONBody.read(request)
+        try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key"])
+        let site = try authorize(request, body: envelope, claimed: try envelope.string("site_id"))
+        var webhook = try ownedWebhook(id, site: site)
+        // The guide's example sends the fields bare; `webhook: {…}` is accepted too.
+        let fields = try envelope.object("webhook") ?? envelope
+        if fields.path == "webhook" { try fields.allow(["url", "topics", "http_method", "options", "hash_key"]) }
+        if let url = try fields.string("url") {
+            if let problem = policy.problem(with: url) { throw AdminError.badRequest(fields.name("url"), problem) }
+            webhook.url = url
+        }
+        if let topics = try validTopics(fields, site: site, required: false) { webhook.topics = topics }
+        if let method = try fields.oneOf("http_method", HTTPMethod.self) { webhook.method = method }
+        let options = try Self.options(fields)
+        let state = catalog.state(id)
+        if state.status == .dead { throw AdminError.gone }
+        if let batching = options.batching, batching != webhook.options.batching, state.status == .enabled {
+            throw AdminError.conflict("options.batching can change only while the webhook is paused or disabled")
+        }
+        webhook.options = options.applied(to: webhook.options)
+        if let key = try fields.string("hash_key") { webhook.rotate(to: HashKey(key)) }
+        try await catalog.save(webhook)
+        return Self.json(["webhook": WebhookResource.json(webhook, state: catalog.state(id))])
+    }
+
+    func changeStatus(_ request: Request, id: String) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        try body.allow(["site_id", "token", "status"])
+        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let webhook = try ownedWebhook(id, site: site)
+        let target = try body.require("status", { try body.oneOf($0, WebhookStatus.self) })
+        var state = catalog.state(id)
+        if state.status == .dead { throw AdminError.gone }
+        let event: WebhookState.Event
+        switch target {
+        case .enabled: event = .enableRequested
+        case .paused: event = .pauseRequested
+        case .disabled: event = .disableRequested
+        case .dead: throw AdminError.badRequest("status", "expected one of enabled, paused, disabled")
+        }
+        _ = state.apply(event, policy: .init(site: site), now: Int64(Date().timeIntervalSince1970 * 1000))
+        try await catalog.save(state: state, webhookID: id)
+        return Self.json(["webhook": WebhookResource.json(webhook, state: catalog.state(id))])
+    }
+
+    func deleteWebhook(_ request: Request, id: String) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        try body.allow(["site_id", "token"])
+        let site = try authorize(request, body: body, claimed: try body.string("site_id") ?? Self.siteQuery(request))
+        _ = try ownedWebhook(id, site: site)
+        try await catalog.delete(webhookID: id)
+        return Response(status: .noContent)
+    }
+
+    /// Sets the webhook's cursors to the first records at or after `since` (unix seconds) in
+    /// every source partition; the instances owning them replay from there.
+    func replay(_ request: Request, id: String) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        try body.allow(["site_id", "token", "since"])
+        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        _ = try ownedWebhook(id, site: site)
+        let since = try body.require("since", body.number)
+        guard since >= 0 else { throw AdminError.badRequest("since", "must be a unix time in seconds") }
+        if catalog.state(id).status == .dead { throw AdminError.gone }
+        let admin = try KafkaAdmin(kafka: kafka, logger: logger)
+        var partitions: [TopicPartition] = []
+        for topic in sourceTopics() {
+            let count = try await admin.partitionCount(of: topic)
+            partitions += (0..<count).map { TopicPartition(topic, $0) }
+        }
+        let offsets = try await OffsetsByTime(kafka: kafka, logger: logger).offsets(for: partitions, atOrAfter: Int64(since * 1000))
+        try await catalog.store.saveReplay(cursors: Dictionary(uniqueKeysWithValues: offsets.map { ($0.key.source, $0.value) }), webhookID: id)
+        logger.info("webhook replay", metadata: ["webhook": "\(id)", "since": "\(since)"])
+        let cursors = Dictionary(uniqueKeysWithValues: offsets.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })
+        return Self.json(["webhook_id": id, "cursors": cursors], status: .accepted)
+    }
+
+    func validTopics(_ fields: JSONBody, site: Site, required: Bool) throws -> [String]? {
+        guard let topics = required ? try fields.require("topics", fields.strings) : try fields.strings("topics") else { return nil }
+        if topics.isEmpty { throw AdminError.badRequest(fields.name("topics"), "at least one topic") }
+        let router = catalog.router
+        for (index, topic) in topics.enumerated() where router.topic(named: topic, site: site.id) == nil {
+            throw AdminError.badRequest("\(fields.name("topics"))[\(index)]", "unknown topic \(topic) (create it with POST /webhook_topics)")
+        }
+        return topics
+    }
+
+    static func options(_ fields: JSONBody) throws -> OptionsRecord {
+        guard let options = try fields.object("options") else { return OptionsRecord() }
+        try options.allow(["batching", "signature", "max_batch_size", "batch_linger", "max_pending"])
+        var record = OptionsRecord()
+        record.batching = try options.bool("batching")
+        record.signature = try options.oneOf("signature", SignatureScheme.self)
+        record.maxBatchSize = try options.int("max_batch_size", in: 1...WebhookOptions.maxBatchSizeLimit)
+        record.batchLinger = try options.number("batch_linger")
+        if let linger = record.batchLinger, linger < 0 || linger > 60 { throw AdminError.badRequest(options.name("batch_linger"), "seconds, between 0 and 60") }
+        record.maxPending = try options.int("max_pending", in: 1...1_000_000)
+        return record
+    }
+
+    // MARK: - Topics and site configuration
+
+    func createTopic(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        try body.allow(["site_id", "token", "webhook_topic"])
+        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let fields = try body.require("webhook_topic", body.object)
+        try fields.allow(["topic", "ordered"])
+        let name = try fields.require("topic", fields.string)
+        guard name.count <= 200, name.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
+            throw AdminError.badRequest("webhook_topic.topic", "letters, digits, '_', '-' and '.' only, at most 200")
+        }
+        if WebhookTopic.standard.contains(where: { $0.name == name }) { throw AdminError.conflict("\(name) is a standard topic") }
+        let topic = WebhookTopic(name: name, ordered: try fields.bool("ordered") ?? true)
+        try await catalog.save(topic: topic, site: site.id)
+        return Self.json(["webhook_topic": ["topic": topic.name, "ordered": topic.ordered, "custom": true]], status: .created)
+    }
+
+    func listTopics(_ request: Request) async throws -> Response {
+        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+        let standard = WebhookTopic.standard.map { ["topic": $0.name, "ordered": $0.ordered, "custom": false] as [String: Any] }
+        let custom = catalog.customTopics(site: site.id).map { ["topic": $0.name, "ordered": $0.ordered, "custom": true] as [String: Any] }
+        return Self.json(["webhook_topics": standard + custom])
+    }
+
+    func showConfiguration(_ request: Request, site id: String) async throws -> Response {
+        let site = try authorize(request, body: nil, claimed: id)
+        return try Self.json(["configuration": Self.jsonObject(SiteConfiguration(site))])
+    }
+
+    func replaceConfiguration(_ request: Request, site id: String) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        let site = try authorize(request, body: body, claimed: id)
+        var fields = body.fields
+        fields["site_id"] = nil
+        fields["token"] = nil
+        let configurationFields = (fields["configuration"] as? [String: Any]) ?? fields
+        let allowed = Set(SiteConfiguration.CodingKeys.allCases.map(\.rawValue))
+        if let unknown = configurationFields.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw AdminError.badRequest(unknown, "unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
+        }
+        let configuration: SiteConfiguration
+        do {
+            configuration = try JSONDecoder().decode(SiteConfiguration.self, from: JSONSerialization.data(withJSONObject: configurationFields))
+        } catch let error as DecodingError {
+            throw AdminError.badRequest(Self.field(of: error), Self.problem(of: error))
+        }
+        if let problem = configuration.problem { throw AdminError.badRequest(problem.field, problem.message) }
+        let merged = SiteConfiguration(configuration.applied(to: site))
+        try await catalog.save(configuration: merged, site: site.id)
+        return try Self.json(["configuration": Self.jsonObject(merged)])
+    }
+
+    static func field(of error: DecodingError) -> String {
+        let path: [any CodingKey]
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        @unknown default: path = []
+        }
+        return path.reduce("") { name, key in
+            if let index = key.intValue { return "\(name)[\(index)]" }
+            return name.isEmpty ? key.stringValue : "\(name).\(key.stringValue)"
+        }
+    }
+
+    static func problem(of error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, _): "expected \(type == Double.self || type == Int.self ? "a number" : type == Bool.self ? "true or false" : type == String.self ? "a string" : "another type")"
+        case .valueNotFound: "must not be null"
+        case .keyNotFound(let key, _): "\(key.stringValue) is required"
+        case .dataCorrupted(let context): context.debugDescription
+        @unknown default: "invalid"
+        }
+    }
+
+    // MARK: - Responses
+
+    static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func jsonObject<T: Encodable>(_ value: T) throws -> Any {
+        try JSONSerialization.jsonObject(with: ControlRecords.encoder.encode(value))
+    }
+}

@@ -1,0 +1,52 @@
+import Kafka
+import Logging
+
+/// The first offset of a partition whose record timestamp is at or after a time, for replay
+/// (DESIGN.md §7): Kafka's offsets-for-times, and where the broker gives no answer (the embedded
+/// broker never does) a bisection between the watermarks that reads record timestamps.
+struct OffsetsByTime {
+    let kafka: KafkaConfig
+    let logger: Logger
+
+    func offsets(for partitions: [TopicPartition], atOrAfter milliseconds: Int64) async throws -> [TopicPartition: Int64] {
+        let admin = try KafkaAdmin(kafka: kafka, logger: logger)
+        let answers = (try? await admin.offsetsForTimes(Dictionary(uniqueKeysWithValues: partitions.map { ($0, milliseconds) }))) ?? [:]
+        var offsets: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            if let offset = answers[partition], offset >= 0 {
+                offsets[partition] = offset
+            } else {
+                offsets[partition] = try await bisect(partition, milliseconds: milliseconds, admin: admin)
+            }
+        }
+        return offsets
+    }
+
+    /// Timestamps are assumed non-decreasing within a partition (create time set by producers,
+    /// or log-append time), as offsets-for-times assumes too.
+    private func bisect(_ partition: TopicPartition, milliseconds: Int64, admin: KafkaAdmin) async throws -> Int64 {
+        var (low, high) = try await admin.watermarks(partition)
+        let reader = try KafkaPartitionReader(kafka: kafka, logger: logger)
+        defer { Task { await reader.close() } }
+        while low < high {
+            let middle = low + (high - low) / 2
+            guard let record = try await record(at: middle, of: partition, reader: reader) else { break }
+            if let timestamp = record.timestampMilliseconds, timestamp >= milliseconds {
+                high = record.offset
+            } else {
+                low = record.offset + 1
+            }
+        }
+        return low
+    }
+
+    /// The record at an offset, or the next one (compaction may leave gaps).
+    private func record(at offset: Int64, of partition: TopicPartition, reader: KafkaPartitionReader) async throws -> KafkaRecord? {
+        try reader.assign([TopicPartitionOffset(partition, offset: offset)])
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if let record = await reader.read(maxRecords: 1).first(where: { $0.offset >= offset }) { return record }
+        }
+        return nil
+    }
+}

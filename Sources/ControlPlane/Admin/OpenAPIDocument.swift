@@ -1,0 +1,382 @@
+/// The admin API as an OpenAPI 3 document, served at `/openapi.yaml`. A test checks that its
+/// paths and methods are exactly the router's.
+enum OpenAPIDocument {
+    static let yaml = #"""
+        openapi: 3.0.3
+        info:
+          title: webhook-bridge admin API
+          version: 0.1.0
+          description: |
+            Webhooks, custom topics and site configuration of the OMS webhook guide, kept in the
+            control topic. The site token goes in the body's `token` or as `Authorization: Bearer`.
+            Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field.
+        security:
+          - bearer: []
+        paths:
+          /health:
+            get:
+              summary: Liveness
+              security: []
+              responses:
+                "200": {description: Running, content: {application/json: {schema: {type: object}}}}
+          /ready:
+            get:
+              summary: Readiness (control view loaded, group joined, assignment held)
+              security: []
+              responses:
+                "200": {description: Ready, content: {application/json: {schema: {type: object}}}}
+                "503": {description: Not ready, content: {application/json: {schema: {type: object}}}}
+          /metrics:
+            get:
+              summary: Prometheus metrics
+              security: []
+              responses:
+                "200": {description: Metrics in the Prometheus text format, content: {text/plain: {schema: {type: string}}}}
+          /openapi.yaml:
+            get:
+              summary: This document
+              security: []
+              responses:
+                "200": {description: The OpenAPI document, content: {application/yaml: {schema: {type: string}}}}
+          /webhooks:
+            post:
+              summary: Create a webhook
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [site_id, webhook]
+                      properties:
+                        site_id: {type: string}
+                        token: {type: string}
+                        webhook: {$ref: "#/components/schemas/NewWebhook"}
+              responses:
+                "201":
+                  description: Created; `hash_key` only when it was generated (shown once)
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          webhook: {$ref: "#/components/schemas/Webhook"}
+                          hash_key: {type: string}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "413": {$ref: "#/components/responses/Error"}
+            get:
+              summary: List a site's webhooks
+              parameters:
+                - {name: site_id, in: query, required: false, schema: {type: string}}
+              responses:
+                "200":
+                  description: The site's webhooks
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          webhooks: {type: array, items: {$ref: "#/components/schemas/Webhook"}}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+          /webhooks/{id}:
+            parameters:
+              - {name: id, in: path, required: true, schema: {type: string}}
+            get:
+              summary: Show a webhook
+              parameters:
+                - {name: site_id, in: query, required: false, schema: {type: string}}
+              responses:
+                "200": {$ref: "#/components/responses/WebhookResponse"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+            patch:
+              summary: Change url, topics, method or options; a new hash_key rotates the keys (h0 new, h1 and h2 older)
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      properties:
+                        site_id: {type: string}
+                        token: {type: string}
+                        url: {type: string}
+                        topics: {type: array, items: {type: string}, minItems: 1}
+                        http_method: {$ref: "#/components/schemas/Method"}
+                        options: {$ref: "#/components/schemas/Options"}
+                        hash_key: {type: string}
+                        webhook:
+                          type: object
+                          additionalProperties: false
+                          properties:
+                            url: {type: string}
+                            topics: {type: array, items: {type: string}, minItems: 1}
+                            http_method: {$ref: "#/components/schemas/Method"}
+                            options: {$ref: "#/components/schemas/Options"}
+                            hash_key: {type: string}
+              responses:
+                "200": {$ref: "#/components/responses/WebhookResponse"}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
+                "410": {$ref: "#/components/responses/Error"}
+                "413": {$ref: "#/components/responses/Error"}
+            delete:
+              summary: Delete a webhook with its status and cursors
+              responses:
+                "204": {description: Deleted}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+          /webhooks/{id}/status:
+            parameters:
+              - {name: id, in: path, required: true, schema: {type: string}}
+            patch:
+              summary: Pause (manual), disable or enable a webhook
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [status]
+                      properties:
+                        site_id: {type: string}
+                        token: {type: string}
+                        status: {type: string, enum: [enabled, paused, disabled]}
+              responses:
+                "200": {$ref: "#/components/responses/WebhookResponse"}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "410": {$ref: "#/components/responses/Error"}
+          /webhooks/{id}/replay:
+            parameters:
+              - {name: id, in: path, required: true, schema: {type: string}}
+            post:
+              summary: Deliver again every message since a time
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [since]
+                      properties:
+                        site_id: {type: string}
+                        token: {type: string}
+                        since: {type: number, minimum: 0, description: Unix time in seconds}
+              responses:
+                "202":
+                  description: Cursors set; the partitions' owners replay from them
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          webhook_id: {type: string}
+                          cursors: {type: object, additionalProperties: {type: integer}}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "410": {$ref: "#/components/responses/Error"}
+          /webhook_topics:
+            post:
+              summary: Create a custom topic
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [site_id, webhook_topic]
+                      properties:
+                        site_id: {type: string}
+                        token: {type: string}
+                        webhook_topic:
+                          type: object
+                          additionalProperties: false
+                          required: [topic]
+                          properties:
+                            topic: {type: string, pattern: "^[A-Za-z0-9_.-]{1,200}$"}
+                            ordered: {type: boolean, default: true}
+              responses:
+                "201":
+                  description: Created
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          webhook_topic: {$ref: "#/components/schemas/Topic"}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
+            get:
+              summary: List the standard topics and the site's custom topics
+              parameters:
+                - {name: site_id, in: query, required: false, schema: {type: string}}
+              responses:
+                "200":
+                  description: Topics
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          webhook_topics: {type: array, items: {$ref: "#/components/schemas/Topic"}}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+          /sites/{site_id}/configuration:
+            parameters:
+              - {name: site_id, in: path, required: true, schema: {type: string}}
+            get:
+              summary: A site's retry, acknowledgement and alert configuration
+              responses:
+                "200": {$ref: "#/components/responses/ConfigurationResponse"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+            put:
+              summary: Change a site's configuration (the fields given replace the current ones)
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: "#/components/schemas/Configuration"}
+              responses:
+                "200": {$ref: "#/components/responses/ConfigurationResponse"}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "413": {$ref: "#/components/responses/Error"}
+        components:
+          securitySchemes:
+            bearer: {type: http, scheme: bearer}
+          responses:
+            Error:
+              description: An error
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [error]
+                    properties:
+                      error:
+                        type: object
+                        required: [code, message]
+                        properties:
+                          code: {type: string}
+                          message: {type: string}
+            WebhookResponse:
+              description: The webhook
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      webhook: {$ref: "#/components/schemas/Webhook"}
+            ConfigurationResponse:
+              description: The configuration
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      configuration: {$ref: "#/components/schemas/Configuration"}
+          schemas:
+            Method: {type: string, enum: [GET, XGET, POST, PATCH, PUT, DELETE]}
+            Options:
+              type: object
+              additionalProperties: false
+              properties:
+                batching: {type: boolean}
+                signature: {type: string, enum: [hmac, standard, both]}
+                max_batch_size: {type: integer, minimum: 1, maximum: 30}
+                batch_linger: {type: number, minimum: 0, maximum: 60, description: Seconds}
+                max_pending: {type: integer, minimum: 1, maximum: 1000000}
+            NewWebhook:
+              type: object
+              additionalProperties: false
+              required: [http_method, url, topics]
+              properties:
+                hash_key: {type: string}
+                http_method: {$ref: "#/components/schemas/Method"}
+                status: {type: string, enum: [enabled, paused, disabled]}
+                topics: {type: array, items: {type: string}, minItems: 1}
+                url: {type: string}
+                options: {$ref: "#/components/schemas/Options"}
+            Webhook:
+              type: object
+              properties:
+                id: {type: string}
+                site_id: {type: string}
+                url: {type: string}
+                http_method: {$ref: "#/components/schemas/Method"}
+                topics: {type: array, items: {type: string}}
+                status: {type: string, enum: [enabled, paused, disabled, dead]}
+                pause: {type: string, enum: [auto, manual]}
+                retries: {type: integer}
+                next_retry_at: {type: number}
+                last_error: {type: string}
+                hash_key_count: {type: integer}
+                options: {$ref: "#/components/schemas/Options"}
+            Topic:
+              type: object
+              properties:
+                topic: {type: string}
+                ordered: {type: boolean}
+                custom: {type: boolean}
+            Contacts:
+              type: object
+              additionalProperties: false
+              properties:
+                contact_emails: {type: array, items: {type: string}}
+                contact_mobiles: {type: array, items: {type: string}}
+                email_notification_name: {type: string}
+                sms_notification_name: {type: string}
+            Configuration:
+              type: object
+              additionalProperties: false
+              properties:
+                site_id: {type: string}
+                token: {type: string}
+                ack_statuses: {type: array, items: {type: integer, minimum: 100, maximum: 599}, minItems: 1}
+                ack_timeout: {type: number, exclusiveMinimum: true, minimum: 0}
+                retry_intervals: {type: array, items: {type: number, exclusiveMinimum: true, minimum: 0}, minItems: 1}
+                retries_until_failure: {type: integer, minimum: 1}
+                message_retention: {type: number, exclusiveMinimum: true, minimum: 0}
+                max_in_flight: {type: integer, minimum: 1, maximum: 1000}
+                test_mode: {type: boolean}
+                test_emails: {type: array, items: {type: string}}
+                on_failure: {$ref: "#/components/schemas/Contacts"}
+                on_deactivation: {$ref: "#/components/schemas/Contacts"}
+                on_failure_recovered: {$ref: "#/components/schemas/Contacts"}
+                notifications:
+                  type: object
+                  additionalProperties:
+                    type: object
+                    required: [media]
+                    properties:
+                      media:
+                        type: object
+                        required: [webhook_topic]
+                        properties:
+                          webhook_topic: {type: array, items: {type: string}, minItems: 1}
+                      time_type: {type: string, enum: [duration]}
+                      time_value: {type: string}
+        """#
+}

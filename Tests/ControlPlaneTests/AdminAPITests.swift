@@ -1,0 +1,301 @@
+import Delivery
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import Logging
+import Testing
+import WebhookDomain
+import Yams
+
+@testable import ControlPlane
+
+@Suite("Admin API")
+struct AdminAPITests {
+    static let sites = [Site(id: "MySiteID", token: "token"), Site(id: "My_Site_ID", token: "token"), Site(id: "other", token: "other-token")]
+
+    /// The API on its own control topic, tested through the router.
+    static func withAPI(sourceTopics: [String] = [], _ body: @Sendable (TestClientProtocol, ControlCatalog) async throws -> Void) async throws {
+        let topic = try ControlTopicTests.topic()
+        try await ControlTopicTests.withView(topic) { view in
+            let catalog = ControlCatalog(view: view, configSites: Self.sites, routes: [], extraTopics: [])
+            let api = AdminAPI(
+                catalog: catalog, allowPrivateDestinations: false, kafka: ControlTopicTests.kafka, sourceTopics: { sourceTopics },
+                isReady: { true }, metrics: { "# metrics\n" }, logger: ControlTopicTests.logger)
+            try await Application(router: api.router()).test(.router) { client in try await body(client, catalog) }
+        }
+    }
+
+    static func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    }
+
+    static func error(_ response: TestResponse) throws -> (code: String, message: String) {
+        let error = try #require(try json(response)["error"] as? [String: String])
+        return (error["code"] ?? "", error["message"] ?? "")
+    }
+
+    static func send(_ client: TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, _ body: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    }
+
+    // The OMS guide's own request bodies, with their `//` comments removed.
+    static let standardTopicsBody = """
+        {
+        "site_id": "MySiteID",
+        "token":"token",
+        "webhook": {
+        "hash_key": "personnal_hash_key",
+        "http_method": "POST",
+        "status": "enabled",
+        "topics": [
+        "order_state_changed",
+        "parcel_state_changed",
+        "line_item_group_state_changed"
+        ],
+        "url": "https://myWebhookURL"
+        }
+        }
+        """
+    static let customTopicBody = """
+        {
+        "site_id": "My_Site_ID",
+        "token":"token",
+        "webhook_topic": {
+        "topic": "email_sent_to_client_topic",
+        "ordered": true
+        }
+        }
+        """
+    static let customWebhookBody = """
+        {
+        "site_id": "MySiteID",
+        "token":"token",
+        "webhook": {
+        "hash_key": "personnal_hash_key",
+        "http_method": "POST",
+        "status": "enabled",
+        "topics": [
+        "email_sent_to_client_topic"
+        ],
+        "url": "https://myWebhookURL"
+        }
+        }
+        """
+    static let batchingBody = """
+        {
+        "options": {
+        "batching": true
+        }
+        }
+        """
+
+    @Test("the guide's request bodies work as they are")
+    func referenceBodies() async throws {
+        try await Self.withAPI { client, catalog in
+            let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            #expect(created.status == .created)
+            let webhook = try #require(try Self.json(created)["webhook"] as? [String: Any])
+            let id = try #require(webhook["id"] as? String)
+            #expect(webhook["topics"] as? [String] == ["order_state_changed", "parcel_state_changed", "line_item_group_state_changed"])
+            #expect(try Self.json(created)["hash_key"] == nil)
+            #expect(catalog.webhook(id)?.hashKeys == [HashKey("personnal_hash_key")])
+
+            #expect(try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody).status == .created)
+            // The guide creates the topic for My_Site_ID and the webhook for MySiteID: a topic
+            // belongs to its site, so the second site cannot use it until it makes its own.
+            let elsewhere = try await Self.send(client, .post, "/webhooks", Self.customWebhookBody)
+            #expect(elsewhere.status == .badRequest)
+            #expect(try Self.error(elsewhere).message.hasPrefix("webhook.topics[0]: unknown topic email_sent_to_client_topic"))
+            #expect(try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody.replacingOccurrences(of: "My_Site_ID", with: "MySiteID")).status == .created)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.customWebhookBody).status == .created)
+
+            // Batching changes only while paused or disabled.
+            let refused = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", Self.batchingBody)
+            #expect(refused.status == .conflict)
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "token", #"{"status":"paused"}"#).status == .ok)
+            let patched = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", Self.batchingBody)
+            #expect(patched.status == .ok)
+            #expect(((try Self.json(patched)["webhook"] as? [String: Any])?["options"] as? [String: Any])?["batching"] as? Bool == true)
+        }
+    }
+
+    @Test("a generated hash key is returned once, at creation; GET never shows keys")
+    func generatedKey() async throws {
+        try await Self.withAPI { client, catalog in
+            let body = #"{"site_id":"MySiteID","token":"token","webhook":{"http_method":"PUT","topics":["order_state_changed"],"url":"https://erp.example.com/h"}}"#
+            let created = try await Self.send(client, .post, "/webhooks", body)
+            #expect(created.status == .created)
+            let key = try #require(try Self.json(created)["hash_key"] as? String)
+            #expect(key.hasPrefix("whsec_") && HashKey(key).bytes.count == 32)
+            let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
+            let shown = try await Self.send(client, .get, "/webhooks/\(id)", token: "token")
+            #expect(shown.status == .ok)
+            #expect(!String(buffer: shown.body).contains(key.dropFirst(6)))
+            #expect(try Self.json(shown)["hash_key"] == nil)
+            let listed = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "token")
+            #expect(!String(buffer: listed.body).contains(key.dropFirst(6)))
+            #expect((try Self.json(listed)["webhooks"] as? [[String: Any]])?.count == 1)
+            #expect(catalog.webhook(id)?.hashKeys.first?.text == key)
+        }
+    }
+
+    @Test("tokens and sites: 401 without a token, 403 with another site's, 404 for another site's webhook")
+    func authorization() async throws {
+        try await Self.withAPI { client, _ in
+            let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
+            #expect(try await Self.send(client, .get, "/webhooks/\(id)").status == .unauthorized)
+            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "other-token").status == .forbidden)
+            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "wrong").status == .forbidden)
+            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: "other-token").status == .notFound)
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "other-token", #"{"status":"paused"}"#).status == .notFound)
+            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: "other-token").status == .notFound)
+            let theirs = try await Self.send(client, .get, "/webhooks?site_id=other", token: "other-token")
+            #expect((try Self.json(theirs)["webhooks"] as? [Any])?.isEmpty == true)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody.replacingOccurrences(of: "\"token\":\"token\"", with: "\"token\":\"nope\"")).status == .forbidden)
+        }
+    }
+
+    @Test("status changes, rotation, deletion; a dead webhook answers 410")
+    func lifecycle() async throws {
+        try await Self.withAPI { client, catalog in
+            let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
+            for status in ["paused", "disabled", "enabled"] {
+                let response = try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "token", #"{"status":"\#(status)"}"#)
+                #expect((try Self.json(response)["webhook"] as? [String: Any])?["status"] as? String == status)
+                #expect(catalog.state(id).status.rawValue == status)
+            }
+            let rotated = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"hash_key":"second"}"#)
+            #expect((try Self.json(rotated)["webhook"] as? [String: Any])?["hash_key_count"] as? Int == 2)
+            #expect(catalog.webhook(id)?.hashKeys.map(\.text) == ["second", "personnal_hash_key"])
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"url":"http://127.0.0.1/x"}"#).status == .badRequest)
+            let moved = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"webhook":{"url":"https://new.example.com/h","topics":["parcel_state_changed"],"http_method":"XGET"}}"#)
+            #expect(moved.status == .ok)
+            #expect(catalog.webhook(id)?.url == "https://new.example.com/h" && catalog.webhook(id)?.method == .xget)
+
+            var dead = catalog.state(id)
+            dead.status = .dead
+            try await catalog.save(state: dead, webhookID: id)
+            let gone = try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "token", #"{"status":"enabled"}"#)
+            #expect(gone.status == .gone)
+            #expect(try Self.error(gone).code == "gone")
+            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: "token").status == .noContent)
+            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: "token").status == .notFound)
+            #expect(catalog.webhook(id) == nil)
+        }
+    }
+
+    @Test(
+        "bad requests get a 4xx naming the field, never a 500",
+        arguments: [
+            ("/webhooks", "{not json", HTTPResponse.Status.badRequest, "the body is not valid JSON"),
+            ("/webhooks", "[1,2]", .badRequest, "the body must be a JSON object"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token"}"#, .badRequest, "webhook: required"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":5}}"#, .badRequest, "webhook.url: expected a string"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"FETCH","topics":["order_state_changed"]}}"#, .badRequest, "webhook.http_method: expected one of"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":[]}}"#, .badRequest, "webhook.topics: at least one topic"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_batch_size":31}}}"#, .badRequest, "webhook.options.max_batch_size: expected a whole number between 1 and 30"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batching":"yes"}}}"#, .badRequest, "webhook.options.batching: expected true or false"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"http://169.254.169.254/","http_method":"POST","topics":["order_state_changed"]}}"#, .badRequest, "webhook.url: destination 169.254.169.254"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","surprise":1}"#, .badRequest, "surprise: unknown field"),
+            ("/webhook_topics", #"{"site_id":"MySiteID","token":"token","webhook_topic":{"topic":"order_state_changed"}}"#, .conflict, "order_state_changed is a standard topic"),
+            ("/webhook_topics", #"{"site_id":"MySiteID","token":"token","webhook_topic":{"topic":"bad topic"}}"#, .badRequest, "webhook_topic.topic: letters"),
+        ])
+    func badRequests(uri: String, body: String, status: HTTPResponse.Status, message: String) async throws {
+        try await Self.withAPI { client, _ in
+            let response = try await Self.send(client, .post, uri, body)
+            #expect(response.status == status)
+            #expect(try Self.error(response).message.hasPrefix(message), "\(String(buffer: response.body))")
+        }
+    }
+
+    @Test("a huge body is refused with 413")
+    func hugeBody() async throws {
+        try await Self.withAPI { client, _ in
+            let huge = #"{"site_id":"MySiteID","token":"token","x":""# + String(repeating: "a", count: 200_000) + #""}"#
+            let response = try await Self.send(client, .post, "/webhooks", huge)
+            #expect(response.status == .contentTooLarge)
+        }
+    }
+
+    @Test("custom topics and site configuration")
+    func topicsAndConfiguration() async throws {
+        try await Self.withAPI { client, catalog in
+            #expect(try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody).status == .created)
+            let topics = try await Self.send(client, .get, "/webhook_topics?site_id=My_Site_ID", token: "token")
+            let list = try #require(try Self.json(topics)["webhook_topics"] as? [[String: Any]])
+            #expect(list.count == WebhookTopic.standard.count + 1)
+            #expect(list.contains { $0["topic"] as? String == "email_sent_to_client_topic" && $0["custom"] as? Bool == true })
+            #expect(catalog.site("MySiteID")?.customTopics.isEmpty == true)
+
+            let shown = try await Self.send(client, .get, "/sites/MySiteID/configuration", token: "token")
+            #expect((try Self.json(shown)["configuration"] as? [String: Any])?["retry_intervals"] as? [Double] == [30, 60, 120, 240, 480, 840])
+            let changed = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token",
+                #"{"retry_intervals":[1,2,3],"retries_until_failure":2,"on_failure":{"contact_emails":["ops@example.com"]},"notifications":{"email_sent_to_client":{"media":{"webhook_topic":["email_sent_to_client_topic"]},"time_type":"duration","time_value":"0s"}}}"#)
+            #expect(changed.status == .ok)
+            #expect(catalog.site("MySiteID")?.retryIntervals == [1, 2, 3].map { .seconds($0) })
+            #expect(catalog.site("MySiteID")?.onFailure.contactEmails == ["ops@example.com"])
+            #expect(catalog.site("MySiteID")?.onFailure.emailNotificationName == "webhook_failure")
+            #expect(catalog.site("MySiteID")?.notifications["email_sent_to_client"]?.webhookTopics == ["email_sent_to_client_topic"])
+            #expect(catalog.site("MySiteID")?.token == "token")
+
+            let wrongType = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_intervals":[1,"two"]}"#)
+            #expect(wrongType.status == .badRequest)
+            #expect(try Self.error(wrongType).message.hasPrefix("retry_intervals[1]: expected a number"))
+            let unknown = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_interval":[1]}"#)
+            #expect(try Self.error(unknown).message.hasPrefix("retry_interval: unknown field"))
+            let tooMany = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retries_until_failure":9}"#)
+            #expect(try Self.error(tooMany).message.hasPrefix("retries_until_failure: must be between 1"))
+            #expect(try await Self.send(client, .get, "/sites/other/configuration", token: "token").status == .forbidden)
+        }
+    }
+
+    @Test("replay sets the cursors at the first record at or after `since` (by bisection on the embedded broker)")
+    func replay() async throws {
+        let source = "replay-\(UUID().uuidString.prefix(8))"
+        try ControlTopicTests.cluster.createTopic(source, partitions: 1)
+        let producer = try KafkaProducer(configuration: .init(kafka: ControlTopicTests.kafka), logger: ControlTopicTests.logger)
+        let base: Int64 = 1_700_000_000_000
+        for i in 0..<10 {
+            try await producer.send(KafkaOutgoingRecord(topic: source, key: nil, value: Array("{}".utf8), timestampMilliseconds: base + Int64(i) * 1_000))
+        }
+        await producer.close()
+        try await Self.withAPI(sourceTopics: [source]) { client, catalog in
+            let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
+            let response = try await Self.send(client, .post, "/webhooks/\(id)/replay", token: "token", #"{"since": \#(Double(base) / 1000 + 6.5)}"#)
+            #expect(response.status == .accepted)
+            #expect((try Self.json(response)["cursors"] as? [String: Int])?["\(source)/0"] == 7)
+            #expect(catalog.store.cursors(webhookID: id) == [SourcePartition(source, 0): 7])
+            #expect(catalog.store.replayRequest(key: "cursor/\(id)/\(source)/0")?.offset == 7)
+            #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: "token", #"{"since":"yesterday"}"#).status == .badRequest)
+        }
+    }
+
+    @Test("health, readiness, metrics, and an OpenAPI document that lists exactly the router's routes")
+    func documentAndProbes() async throws {
+        try await Self.withAPI { client, _ in
+            #expect(try await Self.send(client, .get, "/health").status == .ok)
+            #expect(try await Self.send(client, .get, "/ready").status == .ok)
+            #expect(String(buffer: try await Self.send(client, .get, "/metrics").body) == "# metrics\n")
+            let document = try await Self.send(client, .get, "/openapi.yaml")
+            let yaml = try #require(try Yams.load(yaml: String(buffer: document.body)) as? [String: Any])
+            #expect(yaml["openapi"] as? String == "3.0.3")
+            let paths = try #require(yaml["paths"] as? [String: Any])
+            var documented: Set<String> = []
+            for (path, item) in paths {
+                for method in ((item as? [String: Any]) ?? [:]).keys where method != "parameters" { documented.insert("\(method.uppercased()) \(path)") }
+            }
+            let api = AdminAPI(
+                catalog: ControlCatalog(view: try ControlTopicView(topic: "unused", kafka: ControlTopicTests.kafka, logger: ControlTopicTests.logger), configSites: [], routes: [], extraTopics: []),
+                allowPrivateDestinations: false, kafka: ControlTopicTests.kafka, sourceTopics: { [] }, isReady: { true }, logger: ControlTopicTests.logger)
+            let routed = Set(api.router().routes.map { "\($0.method) \($0.path.description.hasPrefix("/") ? "" : "/")\($0.path)" })
+            #expect(routed.count == 15)
+            #expect(documented == routed)
+        }
+    }
+}
