@@ -104,6 +104,8 @@ let package = Package(
             name: "WebhookBridgeTests",
             dependencies: [
                 "WebhookBridge",
+                "ControlPlane",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "Kafka",
                 "Delivery",
                 "WebhookDomain",

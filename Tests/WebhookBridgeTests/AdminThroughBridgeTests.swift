@@ -1,0 +1,52 @@
+import ControlPlane
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+@Suite("The admin API drives a running bridge", .serialized)
+struct AdminThroughBridgeTests {
+    @Test("a new hash_key shows in the next delivery's signature (h0 new, h1 old); replay delivers everything again")
+    func rotationAndReplay() async throws {
+        let topic = BridgeTestCluster.unique("rotate")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        try await withReceiver(secret: nil) { receiver, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
+            try await withBridge(config) { bridge in
+                let api = AdminAPI(
+                    catalog: bridge.catalog, allowPrivateDestinations: true, kafka: KafkaConfig(bootstrapServers: bridge.bootstrapServers),
+                    sourceTopics: { [topic] }, isReady: { true }, logger: BridgeTestCluster.logger)
+                try await Application(router: api.router()).test(.router) { client in
+                    try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1))
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 3 })
+
+                    let patched = try await client.execute(
+                        uri: "/webhooks/hook", method: .patch, headers: [.authorization: "Bearer t", .contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"hash_key":"new-key"}"#))
+                    #expect(patched.status == .ok)
+                    #expect(await waitFor { bridge.engine.lane("hook")?.webhook.hashKeys.first == HashKey("new-key") })
+                    try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1, from: 1))
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 6 })
+                    for request in receiver.requests.suffix(3) {
+                        let header = request.header("x-webhook-signature")
+                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("new-key"), body: request.body) == .valid(keyIndex: 0))
+                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("test-key"), body: request.body) == .valid(keyIndex: 1))
+                    }
+
+                    let replayed = try await client.execute(
+                        uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer t", .contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"since":0}"#))
+                    #expect(replayed.status == .accepted)
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 12 })
+                }
+            }
+            let requests = receiver.requests
+            #expect(Set(requests.compactMap { $0.header("message_id") }).count == 6)
+            #expect(Set(requests.suffix(6).compactMap { $0.header("message_id") }).count == 6, "the replay resent all six, with their ids")
+        }
+    }
+}
