@@ -88,6 +88,7 @@ let package = Package(
                 "Kafka",
                 "WebhookDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),

@@ -108,4 +108,36 @@ struct ExecutableTests {
         }
         #expect(await broker.stop() == 0)
     }
+
+    @Test("`webhooks list|show|pause|enable` talk to a running bridge's admin API")
+    func webhooksCommand() async throws {
+        let topic = BridgeTestCluster.unique("cli")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        try await withReceiver(secret: nil) { _, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
+            try await withBridge(config) { bridge in
+                #expect(await waitFor { bridge.adminPort != nil })
+                let url = "http://127.0.0.1:\(bridge.adminPort ?? 0)"
+                func run(_ arguments: [String], token: String = "t") async throws -> (Int32, [String]) {
+                    let child = try ChildProcess(ChildProcess.executable, ["webhooks"] + arguments + ["--url", url, "--site", "c404"], environment: ["WEBHOOK_BRIDGE_TOKEN": token])
+                    let status = await child.stop(signal: 0)
+                    return (status, child.lines)
+                }
+                let (listed, lines) = try await run(["list"])
+                #expect(listed == 0)
+                #expect(lines.contains { $0.hasPrefix("hook\tenabled\tPOST\thttp://127.0.0.1:") }, "\(lines)")
+                #expect(try await run(["pause", "hook"]).0 == 0)
+                #expect(await waitFor { bridge.engine.lane("hook")?.status.status == .paused })
+                #expect(try await run(["enable", "hook"]).0 == 0)
+                #expect(await waitFor { bridge.engine.lane("hook")?.status.status == .enabled })
+                let (shown, shownLines) = try await run(["show", "hook"])
+                #expect(shown == 0 && shownLines.contains { $0.contains("\"status\" : \"enabled\"") }, "\(shownLines)")
+                let (replayed, replayLines) = try await run(["replay", "hook", "--since", "0"])
+                #expect(replayed == 0 && replayLines.contains("\(topic)/0\tfrom offset 0"), "\(replayLines)")
+                let (refused, refusedLines) = try await run(["list"], token: "wrong")
+                #expect(refused != 0)
+                #expect(refusedLines.contains { $0.contains("403") }, "\(refusedLines)")
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Kafka
 import Logging
+import Synchronization
 import NIOCore
 import ServiceLifecycle
 import UnixSignals
@@ -26,6 +27,10 @@ public final class Bridge: Sendable {
     /// Keys generated at start-up for config webhooks without one, and actually in use (a key
     /// stored in the control topic from an earlier start wins): shown once to the user.
     public let generatedKeysInUse: [(webhookID: String, key: HashKey)]
+    private let boundAdminPort = Mutex<Int?>(nil)
+
+    /// The admin API's port once it listens (useful with port 0).
+    public var adminPort: Int? { boundAdminPort.withLock { $0 } }
     private let logger: Logger
     /// Declared last so it is released after the clients that talk to it.
     private let embedded: EmbeddedKafkaCluster?
@@ -83,7 +88,11 @@ public final class Bridge: Sendable {
         let admin = Application(
             router: api.router(),
             configuration: .init(address: .hostname(config.http.adminHost, port: config.http.adminPort), serverName: "webhook-bridge"),
-            onServerRunning: { channel in onAdminRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? 0
+                boundAdminPort.withLock { $0 = port }
+                onAdminRunning(port)
+            },
             logger: logger)
         let delivery = DeliveryService(engine: engine, producer: producer, client: client)
         // Shutdown runs in reverse: delivery (which may still write cursors) stops before the
