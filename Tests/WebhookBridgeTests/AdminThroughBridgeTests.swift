@@ -50,3 +50,33 @@ struct AdminThroughBridgeTests {
         }
     }
 }
+
+@Suite("API-made webhooks live in the control topic", .serialized)
+struct APIMadeWebhookTests {
+    @Test("a webhook created through the API survives a restart and keeps receiving")
+    func survivesRestart() async throws {
+        let topic = BridgeTestCluster.unique("api-made")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        try await withReceiver(secret: HashKey("api-key")) { receiver, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
+            let id: String = try await withBridge(config) { bridge in
+                let api = AdminAPI(
+                    catalog: bridge.catalog, allowPrivateDestinations: true, kafka: KafkaConfig(bootstrapServers: bridge.bootstrapServers),
+                    sourceTopics: { [topic] }, isReady: { true }, logger: BridgeTestCluster.logger)
+                return try await Application(router: api.router()).test(.router) { client in
+                    let body = #"{"site_id":"c404","token":"t","webhook":{"hash_key":"api-key","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/api-made"}}"#
+                    let created = try await client.execute(uri: "/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                    #expect(created.status == .created)
+                    let json = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]
+                    return try #require((json?["webhook"] as? [String: Any])?["id"] as? String)
+                }
+            }
+            try await withBridge(config) { bridge in
+                #expect(bridge.engine.lane(id) != nil)
+                try await produce(StatusTests.events(topic: topic, entities: 2, perEntity: 2))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/api-made") }.count >= 4 })
+            }
+            #expect(receiver.requests.filter { $0.uri.hasPrefix("/api-made") }.allSatisfy { $0.hmacVerdict == .valid(keyIndex: 0) })
+        }
+    }
+}

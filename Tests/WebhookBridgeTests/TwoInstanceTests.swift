@@ -52,3 +52,44 @@ struct TwoInstanceTests {
         }
     }
 }
+
+@Suite("Retry ownership moves with the probe's partition", .serialized)
+struct RetryOwnershipTests {
+    @Test("the instance that takes the probe's partition carries the retries on and recovers the webhook")
+    func retryMovesWithPartition() async throws {
+        let topic = BridgeTestCluster.unique("owner")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        let answer = Switch(503)
+        try await withReceiver(secret: HashKey("k"), respond: { request in .init(status: request.uri.hasPrefix("/bad") ? answer.status : 202) }) { receiver, port in
+            let config = try StatusTests.twoWebhooks(
+                topic: topic, port: port, group: try BridgeTestCluster.group(),
+                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3], retries_until_failure: 30}")
+            let a = try await Bridge(config: config, logger: BridgeTestCluster.logger)
+            let b = try await Bridge(config: config, logger: BridgeTestCluster.logger)
+            let groupA = a.serviceGroup(signals: [])
+            let groupB = b.serviceGroup(signals: [])
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await groupA.run() }
+                try await waitUntilReady(a)
+                try await produce(StatusTests.events(topic: topic, entities: 1, perEntity: 2))
+                #expect(await waitFor { a.engine.lane("bad")?.status.pause == .auto })
+                tasks.addTask { try await groupB.run() }
+                try await waitUntilReady(b)
+                #expect(await waitFor { b.engine.lane("bad")?.status.pause == .auto }, "B follows A's status")
+
+                // A goes away: B gets the partition, and with it the probe's retries.
+                await groupA.triggerGracefulShutdown()
+                #expect(await waitFor { b.engine.assignedPartitions.count == 1 })
+                let retriesBefore = b.engine.lane("bad")?.status.retries ?? 0
+                #expect(await waitFor { (b.engine.lane("bad")?.status.retries ?? 0) > retriesBefore }, "B retries the probe")
+                answer.status = 202
+                #expect(await waitFor { b.engine.lane("bad")?.status.status == .enabled })
+                #expect(await receiver.wait(timeout: .seconds(30)) { Set($0.filter { $0.uri.hasPrefix("/bad") && $0.header("message_id") != nil }.compactMap { $0.header("message_id") }).count >= 2 })
+                await groupB.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let steps = StatusTests.steps(StatusTests.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") }))
+            #expect(steps["E0"] == [0, 1])
+        }
+    }
+}
