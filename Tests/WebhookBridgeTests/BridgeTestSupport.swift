@@ -12,7 +12,7 @@ import WebhookDomain
 enum BridgeTestCluster {
     static let logger: Logger = {
         var logger = Logger(label: "bridge-tests")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return logger
     }()
 

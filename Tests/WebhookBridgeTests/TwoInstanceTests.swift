@@ -20,7 +20,8 @@ struct TwoInstanceTests {
                     #expect(await waitFor { a.engine.assignedPartitions.count + b.engine.assignedPartitions.count == 4 && !b.engine.assignedPartitions.isEmpty && !a.engine.assignedPartitions.isEmpty })
 
                     var paused = a.catalog.state("bad")
-                    _ = paused.apply(.pauseRequested, policy: .init(site: Site(id: "c404", token: "t")), now: 0)
+                    // The time matters: a webhook paused longer than message_retention is dead.
+                    _ = paused.apply(.pauseRequested, policy: .init(site: Site(id: "c404", token: "t")), now: Int64(Date().timeIntervalSince1970 * 1000))
                     let written = ContinuousClock.now
                     try await a.catalog.save(state: paused, webhookID: "bad")
                     #expect(await waitFor { b.engine.lane("bad")?.status.status == .paused && a.engine.lane("bad")?.status.status == .paused })
@@ -33,7 +34,7 @@ struct TwoInstanceTests {
                     #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
 
                     var enabled = b.catalog.state("bad")
-                    _ = enabled.apply(.enableRequested, policy: .init(site: Site(id: "c404", token: "t")), now: 0)
+                    _ = enabled.apply(.enableRequested, policy: .init(site: Site(id: "c404", token: "t")), now: Int64(Date().timeIntervalSince1970 * 1000))
                     try await b.catalog.save(state: enabled, webhookID: "bad")
                     #expect(await receiver.wait(timeout: .seconds(30)) { Set($0.filter { $0.uri.hasPrefix("/bad") }.compactMap { $0.header("message_id") }).count >= 40 })
                     let backlog = StatusTests.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
