@@ -5,7 +5,8 @@ import PackageDescription
 //   CLibrdkafka → Kafka (knows nothing of webhooks)
 //   WebhookDomain (pure: models, routing, signing, no I/O)
 //   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
-//   ControlPlane (the control topic: view and store) → Kafka, WebhookDomain, Delivery
+//   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
+//   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → Delivery, WebhookDomain
 //   WebhookBridge (config file, services, admin HTTP, demo) → everything above
 //   webhook-bridge (the CLI executable)
 let package = Package(
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
         .systemLibrary(
@@ -67,8 +70,22 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Alerts",
+            dependencies: [
+                "Delivery",
+                "WebhookDomain",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "WebhookBridge",
             dependencies: [
+                "Alerts",
                 "ControlPlane",
                 "Kafka",
                 "WebhookDomain",
@@ -93,6 +110,14 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "WebhookDomainTests", dependencies: ["WebhookDomain"]),
+        .testTarget(
+            name: "AlertsTests",
+            dependencies: [
+                "Alerts", "Delivery", "WebhookDomain",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [

@@ -15,6 +15,7 @@ packages=(
   nginx-light         # the benchmark's receiver
   wrk                 # the benchmark's HTTP load generator
   curl                # README examples and smoke checks
+  openssl             # the SMTP tests make a self-signed certificate
 )
 
 missing=()

@@ -5,7 +5,7 @@ import Testing
 /// A subprocess whose stdout and stderr lines are collected, for tests of the executable.
 final class ChildProcess: Sendable {
     private let process: Process
-    private let output = Mutex<(lines: [String], partial: String, waiters: [(UUID, @Sendable (String) -> Bool, CheckedContinuation<String?, Never>)])>(([], "", []))
+    private let output = Mutex<(lines: [String], partial: String, waiters: [(UUID, @Sendable ([String]) -> Bool, CheckedContinuation<Bool, Never>)])>(([], "", []))
 
     /// The built `webhook-bridge` executable, next to the test bundle.
     static var executable: URL {
@@ -27,20 +27,21 @@ final class ChildProcess: Sendable {
             guard let self else { return }
             let data = handle.availableData
             guard !data.isEmpty else { return }
-            let ready: [(CheckedContinuation<String?, Never>, String)] = self.output.withLock { state in
+            let ready: [CheckedContinuation<Bool, Never>] = self.output.withLock { state in
                 state.partial += String(decoding: data, as: UTF8.self)
                 var complete = state.partial.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 state.partial = complete.removeLast()
                 state.lines += complete
-                var resumed: [(CheckedContinuation<String?, Never>, String)] = []
+                let lines = state.lines
+                var resumed: [CheckedContinuation<Bool, Never>] = []
                 state.waiters.removeAll { waiter in
-                    guard let line = complete.first(where: waiter.1) else { return false }
-                    resumed.append((waiter.2, line))
+                    guard waiter.1(lines) else { return false }
+                    resumed.append(waiter.2)
                     return true
                 }
                 return resumed
             }
-            for (continuation, line) in ready { continuation.resume(returning: line) }
+            for continuation in ready { continuation.resume(returning: true) }
         }
         try process.run()
     }
@@ -49,28 +50,34 @@ final class ChildProcess: Sendable {
 
     /// Waits for an output line matching `predicate` (one already printed counts).
     func waitForLine(timeout: Duration = .seconds(30), _ predicate: @escaping @Sendable (String) -> Bool) async -> String? {
+        guard await waitUntil(timeout: timeout, { $0.contains(where: predicate) }) else { return nil }
+        return lines.first(where: predicate)
+    }
+
+    /// Waits until the output so far satisfies `condition`, checked at each new line.
+    func waitUntil(timeout: Duration = .seconds(30), _ condition: @escaping @Sendable ([String]) -> Bool) async -> Bool {
         let id = UUID()
-        return await withTaskGroup(of: String?.self) { group in
+        return await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
-                    let existing = self.output.withLock { state -> String? in
-                        if let line = state.lines.first(where: predicate) { return line }
-                        state.waiters.append((id, predicate, continuation))
-                        return nil
+                    let satisfied = self.output.withLock { state in
+                        if condition(state.lines) { return true }
+                        state.waiters.append((id, condition, continuation))
+                        return false
                     }
-                    if let existing { continuation.resume(returning: existing) }
+                    if satisfied { continuation.resume(returning: true) }
                 }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return nil
+                return false
             }
-            let first = await group.next() ?? nil
+            let first = await group.next() ?? false
             let stale = output.withLock { state in
                 let index = state.waiters.firstIndex { $0.0 == id }
                 return index.map { state.waiters.remove(at: $0).2 }
             }
-            stale?.resume(returning: nil)
+            stale?.resume(returning: false)
             group.cancelAll()
             return first
         }

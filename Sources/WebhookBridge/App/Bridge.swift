@@ -1,3 +1,4 @@
+import Alerts
 import ControlPlane
 import Delivery
 import Foundation
@@ -22,6 +23,8 @@ public final class Bridge: Sendable {
     private let client: WebhookHTTPClient
     private let control: ControlTopicView
     private let kafka: KafkaConfig
+    /// Sends alert emails and SMS when `smtp` or `sms` is configured (else alerts are logged).
+    public let mailer: AlertMailer?
     /// Sites, topics and webhooks as the control topic holds them.
     public let catalog: ControlCatalog
     /// Keys generated at start-up for config webhooks without one, and actually in use (a key
@@ -67,6 +70,11 @@ public final class Bridge: Sendable {
         let states = try await store.states()
         let webhooks = catalog.webhooks
         generatedKeysInUse = config.generatedKeys.filter { generated in webhooks.first { $0.id == generated.webhookID }?.hashKeys.first == generated.key }
+        if config.smtp != nil || config.smsURL != nil {
+            mailer = AlertMailer(configuration: .init(smtp: config.smtp.map(Self.smtpClientConfiguration), smsURL: config.smsURL), logger: logger)
+        } else {
+            mailer = nil
+        }
         let consumer = try KafkaConsumer(
             configuration: .init(kafka: kafka, groupID: config.kafka.groupID, startFrom: config.kafka.startFrom), logger: logger)
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
@@ -75,7 +83,7 @@ public final class Bridge: Sendable {
         engine = DeliveryEngine(
             configuration: .init(router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
-            store: store, alerts: alerts ?? LoggingAlertSink(logger: logger), states: states, logger: logger)
+            store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states, logger: logger)
     }
 
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
@@ -99,9 +107,8 @@ public final class Bridge: Sendable {
         // control-topic follower that applies those writes.
         return ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: admin), .init(service: ControlTopicService(view: control, catalog: catalog, engine: engine)),
-                    .init(service: delivery),
+                services: [.init(service: admin)] + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
+                    .init(service: ControlTopicService(view: control, catalog: catalog, engine: engine)), .init(service: delivery),
                 ],
                 gracefulShutdownSignals: signals,
                 logger: logger))
@@ -117,5 +124,10 @@ public final class Bridge: Sendable {
         } catch {
             logger.warning("control topic not created (it may exist already)", metadata: ["topic": "\(topic)", "error": "\(error)"])
         }
+    }
+
+    static func smtpClientConfiguration(_ smtp: BridgeConfig.SMTPSettings) -> SMTPClient.Configuration {
+        SMTPClient.Configuration(
+            host: smtp.host, port: smtp.port, tls: smtp.tls.rawValue, username: smtp.username, password: smtp.password, from: smtp.from, caFile: smtp.caFile)
     }
 }

@@ -18,11 +18,18 @@ extension BridgeConfig {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch { throw ConfigError(path: "", problem: "not valid YAML: \(error)") }
         let top = ConfigNode(node: root, path: "")
-        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sites", "topics", "routes", "webhooks", "logging"])
+        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "sites", "topics", "routes", "webhooks", "logging"])
         var config = BridgeConfig()
         try config.readKafka(top["kafka"])
         try config.readHTTP(top["http"])
         if !top["smtp"].isMissing { config.smtp = try readSMTP(top["smtp"], environment: environment) }
+        try top["sms"].requireMapping(allowedKeys: ["url"])
+        if let url = try top["sms"]["url"].optionalString() {
+            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
+                throw top["sms"]["url"].error("not an absolute http(s) URL")
+            }
+            config.smsURL = url
+        }
         try config.readLogging(top["logging"])
         config.topics = try top["topics"].items().map { node throws(ConfigError) in try readTopic(node) }
         config.sites = try readSites(top["sites"], environment: environment)

@@ -49,6 +49,9 @@ public struct BridgeConfig: Sendable {
     public var http = HTTPSettings()
     /// Nil when the file has no `smtp` section: alerts are then only logged.
     public var smtp: SMTPSettings?
+    /// An HTTP SMS gateway for alerts to `contact_mobiles` (`sms.url`); without one they are
+    /// logged as skipped.
+    public var smsURL: String?
     public var sites: [Site] = []
     /// Topics added to the standard catalog for every site.
     public var topics: [WebhookTopic] = []

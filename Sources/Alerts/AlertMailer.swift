@@ -1,0 +1,136 @@
+import AsyncHTTPClient
+import Delivery
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Sends alerts by email (and SMS through an HTTP gateway) from its own service: `send` only
+/// queues, so a slow or dead SMTP server never delays a delivery. Each alert is tried again with
+/// growing waits for a bounded time; what fails is logged and counted.
+public final class AlertMailer: AlertSink, Service {
+    public struct Configuration: Sendable {
+        public var smtp: SMTPClient.Configuration?
+        /// An HTTP SMS gateway taking `{"to", "notification", "text"}` as JSON.
+        public var smsURL: String?
+        /// How long one alert is tried before it is given up.
+        public var giveUpAfter: Duration
+        public var firstRetryWait: Duration
+
+        public init(smtp: SMTPClient.Configuration?, smsURL: String? = nil, giveUpAfter: Duration = .seconds(600), firstRetryWait: Duration = .seconds(1)) {
+            self.smtp = smtp
+            self.smsURL = smsURL
+            self.giveUpAfter = giveUpAfter
+            self.firstRetryWait = firstRetryWait
+        }
+    }
+
+    /// Outcomes so far, for metrics and tests.
+    public struct Counts: Sendable, Equatable {
+        public var emailsSent = 0
+        public var emailsFailed = 0
+        public var smsSent = 0
+        public var smsFailed = 0
+        public var smsSkipped = 0
+    }
+
+    private let configuration: Configuration
+    private let logger: Logger
+    private let queue: AsyncStream<AlertEvent>
+    private let enqueue: AsyncStream<AlertEvent>.Continuation
+    private let counts = Mutex(Counts())
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        (queue, enqueue) = AsyncStream.makeStream(of: AlertEvent.self)
+    }
+
+    public var outcomes: Counts { counts.withLock { $0 } }
+
+    public func send(_ alert: AlertEvent) {
+        LoggingAlertSink(logger: logger).send(alert)
+        enqueue.yield(alert)
+    }
+
+    public func run() async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        await withDiscardingTaskGroup { group in
+            for await alert in queue.cancelOnGracefulShutdown() {
+                group.addTask { await self.deliver(alert, http: http) }
+            }
+        }
+        try? await http.shutdown()
+    }
+
+    private func deliver(_ alert: AlertEvent, http: HTTPClient) async {
+        if let smtp = configuration.smtp, !alert.recipients.isEmpty {
+            let email = AlertEmail.make(alert, from: smtp.from)
+            let ok = await retrying("email", alert) { () async throws(SMTPError) -> Void in
+                let delivery = try await SMTPClient(configuration: smtp).send(email)
+                if !delivery.rejected.isEmpty {
+                    self.logger.warning("alert email refused for some recipients", metadata: ["rejected": "\(delivery.rejected.joined(separator: ","))"])
+                }
+            } isRetriable: { $0.isRetriable }
+            counts.withLock { ok ? ($0.emailsSent += 1) : ($0.emailsFailed += 1) }
+        }
+        let mobiles = alert.contacts.contactMobiles
+        guard !mobiles.isEmpty, !alert.contacts.smsNotificationName.isEmpty else { return }
+        guard let url = configuration.smsURL else {
+            logger.info("alert SMS skipped: no sms.url configured", metadata: ["webhook": "\(alert.webhookID)", "notification": "\(alert.contacts.smsNotificationName)"])
+            counts.withLock { $0.smsSkipped += mobiles.count }
+            return
+        }
+        for mobile in mobiles {
+            let ok = await retrying("sms", alert) { () async throws(SMTPError) -> Void in
+                try await self.sms(to: mobile, alert: alert, url: url, http: http)
+            } isRetriable: { $0.isRetriable }
+            counts.withLock { ok ? ($0.smsSent += 1) : ($0.smsFailed += 1) }
+        }
+    }
+
+    private func sms(to mobile: String, alert: AlertEvent, url: String, http: HTTPClient) async throws(SMTPError) {
+        let text = "\(alert.contacts.smsNotificationName): webhook \(alert.webhookID) (site \(alert.siteID)) is \(alert.status.rawValue); last error: \(alert.lastError ?? "-")"
+        do {
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["to": mobile, "notification": alert.contacts.smsNotificationName, "text": text])))
+            let response = try await http.execute(request, timeout: .seconds(15))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            guard (200..<300).contains(response.status.code) else {
+                throw SMTPError(response.status.code >= 500 || response.status.code == 429 ? .transient : .permanent, "SMS gateway answered \(response.status.code)")
+            }
+        } catch let error as SMTPError {
+            throw error
+        } catch {
+            throw SMTPError(.transient, "SMS gateway: \(error)")
+        }
+    }
+
+    /// Tries `attempt` with doubling waits until it succeeds, fails permanently, or
+    /// `giveUpAfter` has passed. Returns whether it succeeded.
+    private func retrying(
+        _ channel: String, _ alert: AlertEvent, _ attempt: () async throws(SMTPError) -> Void, isRetriable: (SMTPError) -> Bool
+    ) async -> Bool {
+        let deadline = ContinuousClock.now + configuration.giveUpAfter
+        var wait = configuration.firstRetryWait
+        while true {
+            do throws(SMTPError) {
+                try await attempt()
+                logger.info("alert sent", metadata: ["channel": "\(channel)", "alert": "\(alert.kind.rawValue)", "webhook": "\(alert.webhookID)"])
+                return true
+            } catch {
+                let metadata: Logger.Metadata = ["channel": "\(channel)", "alert": "\(alert.kind.rawValue)", "webhook": "\(alert.webhookID)", "error": "\(error)"]
+                guard isRetriable(error), ContinuousClock.now + wait < deadline, !Task.isCancelled else {
+                    logger.error("alert not sent", metadata: metadata)
+                    return false
+                }
+                logger.warning("alert not sent yet; trying again", metadata: metadata)
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(60))
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// A server reply: its code and text lines (a multi-line reply `250-…`/`250 …` is one reply).
+public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
+    public var code: Int
+    public var lines: [String]
+
+    public init(code: Int, lines: [String]) {
+        self.code = code
+        self.lines = lines
+    }
+
+    public var isPositive: Bool { (200..<400).contains(code) }
+    public var description: String { "\(code) \(lines.joined(separator: " / "))" }
+}
+
+/// An SMTP failure: transient (4xx, timeouts, connection trouble) is tried again; permanent
+/// (5xx, refused TLS requirements) is logged and counted.
+public struct SMTPError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Kind: String, Sendable {
+        case transient, permanent
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var reply: SMTPReply?
+
+    public init(_ kind: Kind, _ message: String, reply: SMTPReply? = nil) {
+        self.kind = kind
+        self.message = message
+        self.reply = reply
+    }
+
+    /// 4xx is transient, 5xx permanent; anything else unexpected is permanent.
+    static func unexpected(_ reply: SMTPReply, during step: String) -> SMTPError {
+        SMTPError((400..<500).contains(reply.code) ? .transient : .permanent, "\(step): \(reply)", reply: reply)
+    }
+
+    public var isRetriable: Bool { kind == .transient }
+    public var description: String { message }
+}
