@@ -54,11 +54,15 @@ public final class AlertMailer: AlertSink, Service {
         enqueue.yield(alert)
     }
 
+    /// Sends queued alerts, several at once, until graceful shutdown; alerts still being tried
+    /// then are given up (and logged as not sent).
     public func run() async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        await withDiscardingTaskGroup { group in
-            for await alert in queue.cancelOnGracefulShutdown() {
-                group.addTask { await self.deliver(alert, http: http) }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for await alert in self.queue {
+                    group.addTask { await self.deliver(alert, http: http) }
+                }
             }
         }
         try? await http.shutdown()

@@ -150,7 +150,11 @@ public struct SMTPClient: Sendable {
                 deadline.cancel()
                 promise.completeWith(result)
             }
-            return try await promise.futureResult.get()
+            return try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(SMTPError(.transient, "cancelled"))
+            }
         }
     }
 }
