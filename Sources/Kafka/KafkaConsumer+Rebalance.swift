@@ -26,10 +26,15 @@ extension KafkaConsumer {
             buffer.push(.assigned(PartitionList.read(partitions)))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let revoked = PartitionList.read(partitions).map(\.topicPartition)
-            if !isClosing, !revoked.isEmpty {
-                let acknowledgement = RebalanceAcknowledgement()
+            let acknowledgement: RebalanceAcknowledgement? = shared.withLock { shared in
+                guard !shared.closing, !shared.stopRequested, !revoked.isEmpty else { return nil }
+                shared.pendingRevocation = RebalanceAcknowledgement()
+                return shared.pendingRevocation
+            }
+            if let acknowledgement {
                 buffer.push(.revoked(revoked, acknowledgement))
                 acknowledgement.wait()
+                shared.withLock { $0.pendingRevocation = nil }
             }
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(client.handle, partitions) {
@@ -64,6 +69,4 @@ extension KafkaConsumer {
             partitions.pointee.elems[i].offset = startFrom == .latest ? marks.high : marks.low
         }
     }
-
-    private var isClosing: Bool { shared.withLock { $0.closing } }
 }

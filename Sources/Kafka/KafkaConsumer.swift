@@ -53,6 +53,9 @@ public final class KafkaConsumer: Sendable {
         var appPaused: Set<TopicPartition> = []
         var closed: [CheckedContinuation<Void, Never>] = []
         var didClose = false
+        /// A revocation the polling thread is waiting on; `close()` releases it, since the
+        /// application stops reading events when it closes.
+        var pendingRevocation: RebalanceAcknowledgement?
     }
 
     let client: RDKafkaClient
@@ -149,12 +152,16 @@ public final class KafkaConsumer: Sendable {
     /// commit what is done before calling it. Safe to call more than once.
     public func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = shared.withLock { shared in
-                if shared.didClose { return true }
+            let (resumeNow, pending) = shared.withLock { shared in
+                if shared.didClose { return (true, nil as RebalanceAcknowledgement?) }
                 shared.stopRequested = true
                 shared.closed.append(continuation)
-                return false
+                defer { shared.pendingRevocation = nil }
+                return (false, shared.pendingRevocation)
             }
+            // A rebalance that started while the application was winding down must not keep the
+            // polling thread (and so the close) waiting for an acknowledgement nobody will give.
+            pending?.done()
             if resumeNow { continuation.resume() }
         }
     }

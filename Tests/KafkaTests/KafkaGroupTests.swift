@@ -51,6 +51,38 @@ struct KafkaGroupTests {
     }
 }
 
+extension KafkaGroupTests {
+    @Test("closing while a revocation waits for its acknowledgement does not hang", arguments: ["range"])
+    func closeDuringRevocation(strategy: String) async throws {
+        let topic = try TestCluster.topic("close-revoke", partitions: 2)
+        let group = TestCluster.uniqueName("g")
+        let properties = ["partition.assignment.strategy": strategy]
+        let a = try TestCluster.consumer(group: group, properties: properties)
+        try a.subscribe([topic])
+        var events = a.events.makeAsyncIterator()
+        guard case .assigned = await events.next() else { Issue.record("expected an assignment"); return }
+        // A second member joins: A's partitions are revoked (eager), and A's polling thread waits
+        // for an acknowledgement A's reader never gives, since it has stopped reading.
+        let b = try TestCluster.consumer(group: group, properties: properties)
+        try b.subscribe([topic])
+        let membershipB = Membership()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { for await event in b.events { await membershipB.apply(event) } }
+            // The revocation arrives; the reader keeps its acknowledgement and never calls done().
+            var held: RebalanceAcknowledgement?
+            while held == nil, let event = await events.next() {
+                if case .revoked(_, let acknowledgement) = event { held = acknowledgement }
+            }
+            #expect(held != nil)
+            await a.close()
+            try await eventually { await membershipB.owned.count == 2 }
+            withExtendedLifetime(held) {}
+            await b.close()
+            try await tasks.waitForAll()
+        }
+    }
+}
+
 /// Polls a condition until it holds; fails the test after `seconds`. For group membership, where
 /// the broker's rebalance is the event and no callback announces "settled".
 func eventually(seconds: Double = 30, _ condition: () async throws -> Bool) async throws {

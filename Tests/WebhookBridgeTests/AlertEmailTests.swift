@@ -113,4 +113,42 @@ struct AlertEmailTests {
         #expect(smtp.messages.first?.to == ["qa@example.com"])
         await smtp.stop()
     }
+
+    @Test("SMS alerts go to the gateway as {to, notification, text}; without a gateway they are skipped and counted")
+    func sms() async throws {
+        let topic = BridgeTestCluster.unique("sms")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        try await withReceiver(secret: nil, respond: { request in .init(status: request.uri.hasPrefix("/never") ? 500 : 202) }) { receiver, port in
+            for gateway in [true, false] {
+                var config = try BridgeConfig.parse(yaml: """
+                    \(testKafkaAndHTTP(group: try BridgeTestCluster.group()))
+                    \(gateway ? "sms: {url: \"http://127.0.0.1:\(port)/sms\"}" : "smtp: {host: 127.0.0.1, port: 1, from: bridge@example.com}")
+                    sites:
+                      - id: c404
+                        token: t
+                        retry_intervals: [0.1]
+                        retries_until_failure: 1
+                        on_deactivation: {contact_mobiles: ["+33600000000"], sms_notification_name: webhook_sms_deactivation}
+                    routes: [{source: \(topic), site: c404, topic: order_state_changed}]
+                    webhooks:
+                      - {id: never, site: c404, url: "http://127.0.0.1:\(port)/never", topics: [order_state_changed], hash_key: k}
+                    """)
+                config.http.adminPort = 0
+                try await withBridge(config) { bridge in
+                    try await produce([KafkaOutgoingRecord(topic: topic, key: "DV1", value: #"{"order_id":"DV1"}"#)])
+                    if gateway {
+                        #expect(await receiver.wait(timeout: .seconds(30)) { $0.contains { $0.uri.hasPrefix("/sms") } })
+                        #expect(await waitFor { bridge.mailer?.outcomes.smsSent == 1 })
+                    } else {
+                        #expect(await waitFor { bridge.mailer?.outcomes.smsSkipped == 1 })
+                    }
+                }
+            }
+            let sms = try #require(receiver.requests.first { $0.uri.hasPrefix("/sms") }?.json)
+            #expect(sms["to"] as? String == "+33600000000")
+            #expect(sms["notification"] as? String == "webhook_sms_deactivation")
+            #expect((sms["text"] as? String)?.contains("webhook never") == true)
+            #expect(receiver.requests.filter { $0.uri.hasPrefix("/sms") }.count == 1)
+        }
+    }
 }
