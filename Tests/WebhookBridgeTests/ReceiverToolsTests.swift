@@ -1,0 +1,85 @@
+import Delivery
+import Foundation
+import Testing
+import WebhookDomain
+
+@testable import WebhookBridge
+
+@Suite("Tools for receiver teams: check and sink", .serialized)
+struct ReceiverToolsTests {
+    static func check(_ arguments: [String]) async throws -> (Int32, [String]) {
+        let child = try ChildProcess(ChildProcess.executable, ["check"] + arguments)
+        let status = await child.stop(signal: 0)
+        return (status, child.lines)
+    }
+
+    @Test("check passes a good receiver, 20 requests at once, all signed")
+    func goodReceiver() async throws {
+        let gauge = ConcurrencyGauge()
+        try await withReceiver(secret: HashKey("team-key"), respond: { _ in
+            gauge.enter()
+            try? await Task.sleep(for: .milliseconds(50))
+            gauge.leave()
+            return .init(status: 202)
+        }) { receiver, port in
+            let (status, lines) = try await Self.check(["http://127.0.0.1:\(port)/hooks", "--secret", "team-key", "--count", "60"])
+            #expect(status == 0, "\(lines)")
+            #expect(lines.contains("sent 60 signed messages"))
+            #expect(lines.contains("answers: status_202 × 60"))
+            #expect(lines.contains("PASS  every message acknowledged (status and time)"))
+            #expect(lines.contains("PASS  p95 under 300 ms (recommended)"))
+            #expect(lines.contains { $0.hasPrefix("ack time: p50 ") })
+            #expect(receiver.requests.count == 60)
+            #expect(receiver.requests.allSatisfy { $0.hmacVerdict == .valid(keyIndex: 0) })
+            #expect(gauge.peak == 20)
+        }
+    }
+
+    @Test("check fails a receiver that answers 200, and one slower than the timeout")
+    func badReceivers() async throws {
+        try await withReceiver(secret: nil, respond: { _ in .init(status: 200) }) { _, port in
+            let (status, lines) = try await Self.check(["http://127.0.0.1:\(port)/hooks", "--count", "20"])
+            #expect(status != 0)
+            #expect(lines.contains("answers: status_200 × 20"))
+            #expect(lines.contains("FAIL  every message acknowledged (status and time)"))
+        }
+        try await withReceiver(secret: nil, respond: { _ in .init(status: 202, delay: .seconds(1)) }) { _, port in
+            let (status, lines) = try await Self.check(["http://127.0.0.1:\(port)/hooks", "--count", "20", "--timeout", "0.3"])
+            #expect(status != 0)
+            #expect(lines.contains("answers: timeout × 20"), "\(lines)")
+        }
+    }
+
+    @Test("sink tells a genuine signature from a forged one, for both schemes")
+    func sink() async throws {
+        let sink = try ChildProcess(ChildProcess.executable, ["sink", "--port", "0", "--secret", "sink-key"])
+        let banner = try #require(await sink.waitForLine { $0.hasPrefix("sink listening on ") })
+        let url = String(banner.dropFirst("sink listening on ".count).prefix { $0 != " " })
+        let client = WebhookHTTPClient()
+        let message = RoutedMessage(
+            siteID: "s", topic: WebhookTopic(name: "parcel_state_changed", ordered: true), messageID: "m-1", sequence: "3-14", entity: [],
+            payload: Array(#"{"parcel_id":"P1"}"#.utf8), sourcePartition: 3, sourceOffset: 14)
+        for (key, scheme) in [("sink-key", SignatureScheme.hmac), ("forged", .hmac), ("sink-key", .standard), ("forged", .standard)] {
+            var options = WebhookOptions()
+            options.signature = scheme
+            let webhook = Webhook(id: "w", siteID: "s", url: url + "hooks", topics: ["parcel_state_changed"], hashKeys: [HashKey(key)], options: options)
+            let result = await client.send(WebhookRequest.single(message, to: webhook, timestamp: 1_700_000_000), timeout: .seconds(5))
+            #expect(result.status == 202)
+        }
+        var batchOptions = WebhookOptions()
+        batchOptions.batching = true
+        let batcher = Webhook(id: "b", siteID: "s", url: url + "hooks", topics: ["parcel_state_changed"], hashKeys: [HashKey("sink-key")], options: batchOptions)
+        _ = await client.send(WebhookRequest.batch([message, message], to: batcher, timestamp: 1_700_000_000), timeout: .seconds(5))
+        await client.shutdown()
+        #expect(await sink.waitUntil { $0.filter { $0.contains("message_id=m-1") }.count >= 6 })
+        let lines = sink.lines.filter { $0.contains("message_id=m-1") || $0.contains("batch_id=") }
+        #expect(lines.count == 7, "\(sink.lines)")
+        #expect(lines[0].contains("POST message_id=m-1 topic=parcel_state_changed sequence=3-14 hmac: valid (h0)"))
+        #expect(lines[1].hasSuffix("hmac: INVALID"))
+        #expect(lines[2].hasSuffix("standard: valid (v1#0)"))
+        #expect(lines[3].hasSuffix("standard: INVALID"))
+        #expect(lines[4].contains("messages=2 hmac: valid (h0)"))
+        #expect(lines[5].contains("    message_id=m-1 topic=parcel_state_changed sequence=3-14"))
+        #expect(await sink.stop() == 0)
+    }
+}
