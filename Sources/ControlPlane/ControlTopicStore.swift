@@ -72,9 +72,11 @@ public struct ControlTopicStore: DeliveryStore {
         }
     }
 
-    /// A replay request read from a cursor key, if that record is one.
-    public func replayRequest(key: String) -> (webhookID: String, partition: SourcePartition, offset: Int64)? {
-        guard key.hasPrefix("cursor/"), let value = view.value(key),
+    /// The replay request a cursor record carries, if it is one. Decided on the record as
+    /// written, not on the key's latest value, which the partition's owner may already have
+    /// overwritten with its own cursor.
+    public func replayRequest(key: String, value: [UInt8]?) -> (webhookID: String, partition: SourcePartition, offset: Int64)? {
+        guard key.hasPrefix("cursor/"), let value,
             let record = try? JSONDecoder().decode(CursorRecord.self, from: Data(value)), record.replay == true
         else { return nil }
         var parts = key.dropFirst("cursor/".count).split(separator: "/").map(String.init)

@@ -22,16 +22,23 @@ public final class ControlTopicView: Sendable {
     private let producer: KafkaProducer
     private let state = Mutex(State())
     private let logger: Logger
-    private let changed: AsyncStream<[String]>.Continuation
-    /// The keys each applied batch of records changed, for the one task that follows them.
-    public let changes: AsyncStream<[String]>
+    private let changed: AsyncStream<[Change]>.Continuation
+    /// The records of each applied batch, in topic order, for the one task that follows them.
+    public let changes: AsyncStream<[Change]>
+
+    /// One record as it was applied (the view may hold a newer value for the key by the time
+    /// it is handled).
+    public struct Change: Sendable {
+        public var key: String
+        public var value: [UInt8]?
+    }
 
     public init(topic: String, kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
         self.topic = topic
         self.kafka = kafka
         self.logger = logger
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
-        (changes, changed) = AsyncStream.makeStream(of: [String].self)
+        (changes, changed) = AsyncStream.makeStream(of: [Change].self)
     }
 
     /// The current value of a key.
@@ -91,7 +98,7 @@ public final class ControlTopicView: Sendable {
 
     private func apply(_ records: [KafkaRecord]) {
         guard !records.isEmpty else { return }
-        var keys: [String] = []
+        var applied: [Change] = []
         let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
             for record in records where record.offset >= state.position {
                 guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else {
@@ -100,7 +107,7 @@ public final class ControlTopicView: Sendable {
                     continue
                 }
                 state.values[key] = record.value
-                keys.append(key)
+                applied.append(Change(key: key, value: record.value))
                 state.position = record.offset + 1
             }
             let position = state.position
@@ -108,7 +115,7 @@ public final class ControlTopicView: Sendable {
             state.waiters.removeAll { $0.offset < position }
             return ready
         }
-        if !keys.isEmpty { changed.yield(keys) }
+        if !applied.isEmpty { changed.yield(applied) }
         for continuation in ready { continuation.resume() }
     }
 

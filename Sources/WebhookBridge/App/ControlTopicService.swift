@@ -19,9 +19,10 @@ struct ControlTopicService: Service {
     }
 
     private func applyChanges() async {
-        for await keys in view.changes {
+        for await changes in view.changes {
             var routingChanged = false
-            for key in Set(keys) {
+            for change in changes {
+                let key = change.key
                 let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { continue }
                 switch parts[0] {
@@ -36,7 +37,7 @@ struct ControlTopicService: Service {
                 case "site", "topic":
                     routingChanged = true
                 case "cursor":
-                    if let replay = catalog.store.replayRequest(key: key) {
+                    if let replay = catalog.store.replayRequest(key: key, value: change.value) {
                         engine.lane(replay.webhookID)?.replay(replay.partition, from: replay.offset)
                     }
                 default:
