@@ -15,12 +15,14 @@ public struct DeliveryContext: Sendable {
     /// Called with a partition's new storable offset (its lowest open record).
     public var storeOffset: @Sendable (SourcePartition, Int64) -> Void
     public var logger: Logger
+    /// Where every attempt is recorded for audit, if anywhere.
+    public var attempts: AttemptLog?
     /// Wall-clock milliseconds since the epoch (injected so tests can move time).
     public var now: @Sendable () -> Int64
 
     public init(
         client: WebhookHTTPClient, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
-        storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger,
+        storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger, attempts: AttemptLog? = nil,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.client = client
@@ -31,6 +33,7 @@ public struct DeliveryContext: Sendable {
         self.kafka = kafka
         self.storeOffset = storeOffset
         self.logger = logger
+        self.attempts = attempts
         self.now = now
     }
 

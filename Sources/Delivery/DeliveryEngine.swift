@@ -67,7 +67,7 @@ public final class DeliveryEngine: Sendable {
 
     public init(
         configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, client: WebhookHTTPClient, kafka: KafkaConfig,
-        store: any DeliveryStore, alerts: any AlertSink, states: [String: WebhookState] = [:], logger: Logger
+        store: any DeliveryStore, alerts: any AlertSink, states: [String: WebhookState] = [:], attempts: AttemptLog? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.consumer = consumer
@@ -85,7 +85,7 @@ public final class DeliveryEngine: Sendable {
             storeOffset: { partition, offset in
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
-            }, logger: logger)
+            }, logger: logger, attempts: attempts)
         var lanes = Lanes()
         lanes.sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for webhook in configuration.webhooks {

@@ -298,6 +298,7 @@ public final class WebhookLane: Sendable {
             : WebhookRequest.single(messages[0], to: webhook, timestamp: timestamp)
         let result = await context.client.send(request, timeout: site.ackTimeout)
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
+        context.attempts?.record(messages, request: request, webhookID: webhookID, attempt: attempt, result: result, acked: acked)
         var metadata: Logger.Metadata = [
             "message_id": "\(messages.count == 1 ? messages[0].messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",
             "webhook": "\(webhookID)", "topic": "\(messages[0].topic.name)", "attempt": "\(attempt)", "messages": "\(messages.count)",

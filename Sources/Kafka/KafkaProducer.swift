@@ -43,7 +43,13 @@ public final class KafkaProducer: Sendable {
         let context = RDKafkaClient.Context(logger: logger)
         context.deliveryReport = { message in
             let m = message.pointee
-            guard let opaque = m._private else { return }
+            guard let opaque = m._private else {
+                // A record handed over with `enqueue`: nobody waits for it, so a failure is logged.
+                if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    logger.warning("kafka produce failed", metadata: ["error": "\(KafkaError(m.err, context: "produce"))"])
+                }
+                return
+            }
             let delivery = Unmanaged<Delivery>.fromOpaque(opaque).takeRetainedValue()
             if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 let topic = String(cString: rd_kafka_topic_name(m.rkt))
@@ -91,9 +97,18 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Hands a record over without waiting for the broker: for records whose loss is logged
+    /// rather than retried (the attempts audit log). Never blocks; a full local queue drops the
+    /// record with a warning.
+    public func enqueue(_ record: KafkaOutgoingRecord) {
+        if let error = enqueue(record, opaque: nil) {
+            client.context.logger.warning("kafka produce refused", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Hands a record to librdkafka, which copies key, value and headers. Returns an error if
     /// librdkafka refused it (then no delivery report will come).
-    private func enqueue(_ record: KafkaOutgoingRecord, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+    private func enqueue(_ record: KafkaOutgoingRecord, opaque: UnsafeMutableRawPointer?) -> KafkaError? {
         let headers = rd_kafka_headers_new(record.headers.count)!
         for header in record.headers {
             if let value = header.value {

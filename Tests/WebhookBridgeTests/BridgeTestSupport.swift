@@ -20,12 +20,13 @@ enum BridgeTestCluster {
 
     static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }
 
-    /// A consumer group name with its own dead-letter (`<group>-dlq`) and control
-    /// (`<group>-control`) topics, so tests share no state.
+    /// A consumer group name with its own dead-letter (`<group>-dlq`), control
+    /// (`<group>-control`) and attempts (`<group>-attempts`) topics, so tests share no state.
     static func group() throws -> String {
         let group = unique("g")
         try shared.createTopic("\(group)-dlq", partitions: 1)
         try shared.createTopic("\(group)-control", partitions: 1)
+        try shared.createTopic("\(group)-attempts", partitions: 1)
         return group
     }
 }
@@ -76,7 +77,7 @@ func withBridge<T: Sendable>(
 /// dead-letter and control topics, any admin port, private destinations allowed.
 func testKafkaAndHTTP(group: String) -> String {
     """
-    kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control}
+    kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control, attempts_topic: \(group)-attempts}
     http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
     """
 }

@@ -139,6 +139,47 @@ struct EndToEndTests {
     }
 }
 
+@Suite("The attempts topic", .serialized)
+struct AttemptsTopicTests {
+    static func attempts(_ group: String, count: Int) async throws -> [[String: Any]] {
+        let reader = try KafkaPartitionReader(kafka: KafkaConfig(bootstrapServers: BridgeTestCluster.shared.bootstrapServers), logger: BridgeTestCluster.logger)
+        try reader.assign([TopicPartitionOffset(TopicPartition("\(group)-attempts", 0), offset: 0)])
+        var records: [KafkaRecord] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while records.count < count, ContinuousClock.now < deadline { records += await reader.read() }
+        await reader.close()
+        #expect(records.allSatisfy { $0.key == Array("hook".utf8) })
+        return records.compactMap { $0.value.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] } }
+    }
+
+    @Test("one record per attempt, keyed by webhook id; payloads only with log_payloads")
+    func attemptRecords() async throws {
+        for logPayloads in [false, true] {
+            let topic = BridgeTestCluster.unique("audit")
+            try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+            let group = try BridgeTestCluster.group()
+            let failures = FailureScript(failFirst: 2)
+            try await withReceiver(secret: nil, respond: { _ in await failures.next() }) { receiver, port in
+                var config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
+                config.logPayloads = logPayloads
+                try await withBridge(config) { _ in
+                    try await produce(EndToEndTests.events(topic: topic, entities: 1, perEntity: 2))
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 4 })
+                }
+            }
+            let records = try await Self.attempts(group, count: 4)
+            #expect(records.count == 4)
+            #expect(records.map { $0["outcome"] as? String } == ["status_500", "status_500", "acked", "acked"])
+            #expect(records.map { $0["attempt"] as? Int } == [1, 2, 3, 1])
+            #expect(records.first?["error"] as? String == "HTTP 500")
+            #expect(records.first?["status"] as? Int == 500)
+            let messages = records.first?["messages"] as? [[String: String]]
+            #expect(messages?.first?["topic"] == "order_state_changed" && messages?.first?["sequence"] == "0-0")
+            #expect((records.first?["payloads"] as? [String])?.first == (logPayloads ? #"{"entity":"E0","step":0}"# : nil))
+        }
+    }
+}
+
 /// Answers 500 to the first `failFirst` requests, then 202.
 actor FailureScript {
     private var remaining: Int

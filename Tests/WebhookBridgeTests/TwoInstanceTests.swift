@@ -64,7 +64,9 @@ struct RetryOwnershipTests {
         try await withReceiver(secret: HashKey("k"), respond: { request in .init(status: request.uri.hasPrefix("/bad") ? answer.status : 202) }) { receiver, port in
             let config = try StatusTests.twoWebhooks(
                 topic: topic, port: port, group: try BridgeTestCluster.group(),
-                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3], retries_until_failure: 30}")
+                // Enough retries (100 × 0.4 s) that the webhook is still retrying when B has started,
+                // however loaded the machine.
+                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [\(Array(repeating: "0.4", count: 100).joined(separator: ", "))], retries_until_failure: 100}")
             let a = try await Bridge(config: config, logger: BridgeTestCluster.logger)
             let b = try await Bridge(config: config, logger: BridgeTestCluster.logger)
             let groupA = a.serviceGroup(signals: [])

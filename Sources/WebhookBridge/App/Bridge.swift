@@ -83,7 +83,8 @@ public final class Bridge: Sendable {
         engine = DeliveryEngine(
             configuration: .init(router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
-            store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states, logger: logger)
+            store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states,
+            attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads), logger: logger)
     }
 
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
