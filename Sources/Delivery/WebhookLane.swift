@@ -306,7 +306,7 @@ public final class WebhookLane: Sendable {
         ]
         if let status = result.status { metadata["status"] = "\(status)" }
         if acked {
-            logger.debug("delivery", metadata: metadata)
+            logger.info("delivery", metadata: metadata)
         } else {
             metadata["error"] = "\(result.failureDescription)"
             logger.warning("delivery failed", metadata: metadata)
