@@ -232,11 +232,8 @@ public final class DeliveryEngine: Sendable {
 
     private func dispatch(_ record: KafkaRecord, epoch: UInt64) async -> Bool {
         let partition = record.topicPartition.source
-        let source = SourceRecord(
-            topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
-            messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
         var deliveries: [(WebhookLane, RoutedMessage)] = []
-        switch routing.router.route(source) {
+        switch routing.router.route(SourceRecord(record)) {
         case .deadLetter(let reason):
             guard await deadLetter(record, reason: reason) else { return false }
             lanes.withLock { $0.positions[partition]?.next = record.offset + 1 }

@@ -12,22 +12,3 @@ public protocol DeliveryStore: Sendable {
     /// invariant relies on it.
     func save(cursors: [SourcePartition: Int64?], webhookID: String) async throws
 }
-
-/// Keeps states and cursors in this process's memory only: NOT durable across restarts. It stands
-/// in where no control topic is configured (unit tests); production wiring uses the control
-/// topic store.
-public actor InMemoryDeliveryStore: DeliveryStore {
-    private var savedStates: [String: WebhookState] = [:]
-    private var savedCursors: [String: [SourcePartition: Int64]] = [:]
-
-    public init() {}
-
-    public func states() -> [String: WebhookState] { savedStates }
-    public func save(state: WebhookState, webhookID: String) { savedStates[webhookID] = state }
-    public func cursors(webhookID: String) -> [SourcePartition: Int64] { savedCursors[webhookID] ?? [:] }
-
-    public func save(cursors: [SourcePartition: Int64?], webhookID: String) {
-        for (partition, offset) in cursors { savedCursors[webhookID, default: [:]][partition] = offset }
-        if savedCursors[webhookID]?.isEmpty == true { savedCursors[webhookID] = nil }
-    }
-}

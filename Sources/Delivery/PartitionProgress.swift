@@ -55,6 +55,15 @@ public final class PartitionProgress: Sendable {
     }
 }
 
+extension SourceRecord {
+    /// The domain's view of a record read from Kafka (live or by a catch-up reader).
+    init(_ record: KafkaRecord) {
+        self.init(
+            topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
+            messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
+    }
+}
+
 extension TopicPartition {
     public var source: SourcePartition { SourcePartition(topic, partition) }
 }

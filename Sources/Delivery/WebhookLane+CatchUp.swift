@@ -119,10 +119,7 @@ extension WebhookLane {
     /// Routes a record read again: the same routing as the live path (dead letters are the live
     /// path's business; here they are simply not this webhook's).
     func route(_ record: KafkaRecord) -> [RoutedMessage] {
-        let source = SourceRecord(
-            topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
-            messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
-        guard case .routed(let messages) = context.routing.router.route(source) else { return [] }
+        guard case .routed(let messages) = context.routing.router.route(SourceRecord(record)) else { return [] }
         return messages
     }
 }

@@ -50,20 +50,23 @@ extension WebhookLane {
     /// the probe record read again from Kafka and routed.
     private func probeMessages(_ probe: Probe, batch: [QueuedMessage]?) async -> [RoutedMessage]? {
         if let batch { return batch.map(\.message) }
+        let reader: KafkaPartitionReader
         do {
-            let reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger)
+            reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger)
             try reader.assign([TopicPartitionOffset(TopicPartition(probe.sourceTopic, probe.partition), offset: probe.offset)])
-            defer { Task { await reader.close() } }
-            let deadline = ContinuousClock.now + .seconds(5)
-            while ContinuousClock.now < deadline {
-                for record in await reader.read(maxRecords: 1) where record.offset == probe.offset {
-                    return route(record).filter { $0.messageID == probe.messageID && $0.topic.name == probe.webhookTopic }.prefix(1).map { $0 }
-                }
-            }
         } catch {
             logger.error("probe read failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
+            return nil
         }
-        return nil
+        var messages: [RoutedMessage]?
+        let deadline = ContinuousClock.now + .seconds(5)
+        while messages == nil, ContinuousClock.now < deadline {
+            if let record = await reader.read(maxRecords: 1).first(where: { $0.offset == probe.offset }) {
+                messages = route(record).filter { $0.messageID == probe.messageID && $0.topic.name == probe.webhookTopic }.prefix(1).map { $0 }
+            }
+        }
+        await reader.close()
+        return messages
     }
 
     /// After a status transition: persist the state, send its alerts, park or resume.

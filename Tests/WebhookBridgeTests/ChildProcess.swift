@@ -1,11 +1,13 @@
 import Foundation
 import Synchronization
 import Testing
+import WebhookBridge
 
 /// A subprocess whose stdout and stderr lines are collected, for tests of the executable.
 final class ChildProcess: Sendable {
     private let process: Process
-    private let output = Mutex<(lines: [String], partial: String, waiters: [(UUID, @Sendable ([String]) -> Bool, CheckedContinuation<Bool, Never>)])>(([], "", []))
+    private let output = Mutex<(lines: [String], partial: String)>(([], ""))
+    private let waiters = ConditionWaiters<[String]>()
 
     /// The built `webhook-bridge` executable, next to the test bundle.
     static var executable: URL {
@@ -27,21 +29,14 @@ final class ChildProcess: Sendable {
             guard let self else { return }
             let data = handle.availableData
             guard !data.isEmpty else { return }
-            let ready: [CheckedContinuation<Bool, Never>] = self.output.withLock { state in
+            let lines = self.output.withLock { state in
                 state.partial += String(decoding: data, as: UTF8.self)
                 var complete = state.partial.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 state.partial = complete.removeLast()
                 state.lines += complete
-                let lines = state.lines
-                var resumed: [CheckedContinuation<Bool, Never>] = []
-                state.waiters.removeAll { waiter in
-                    guard waiter.1(lines) else { return false }
-                    resumed.append(waiter.2)
-                    return true
-                }
-                return resumed
+                return state.lines
             }
-            for continuation in ready { continuation.resume(returning: true) }
+            self.waiters.changed(to: lines)
         }
         try process.run()
     }
@@ -56,31 +51,7 @@ final class ChildProcess: Sendable {
 
     /// Waits until the output so far satisfies `condition`, checked at each new line.
     func waitUntil(timeout: Duration = .seconds(30), _ condition: @escaping @Sendable ([String]) -> Bool) async -> Bool {
-        let id = UUID()
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let satisfied = self.output.withLock { state in
-                        if condition(state.lines) { return true }
-                        state.waiters.append((id, condition, continuation))
-                        return false
-                    }
-                    if satisfied { continuation.resume(returning: true) }
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            let stale = output.withLock { state in
-                let index = state.waiters.firstIndex { $0.0 == id }
-                return index.map { state.waiters.remove(at: $0).2 }
-            }
-            stale?.resume(returning: false)
-            group.cancelAll()
-            return first
-        }
+        await waiters.wait(timeout: timeout, current: { self.lines }, until: condition)
     }
 
     /// Sends a signal and waits for the exit status.

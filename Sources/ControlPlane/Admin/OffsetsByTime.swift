@@ -27,16 +27,21 @@ struct OffsetsByTime {
     private func bisect(_ partition: TopicPartition, milliseconds: Int64, admin: KafkaAdmin) async throws -> Int64 {
         var (low, high) = try await admin.watermarks(partition)
         let reader = try KafkaPartitionReader(kafka: kafka, logger: logger)
-        defer { Task { await reader.close() } }
-        while low < high {
-            let middle = low + (high - low) / 2
-            guard let record = try await record(at: middle, of: partition, reader: reader) else { break }
-            if let timestamp = record.timestampMilliseconds, timestamp >= milliseconds {
-                high = record.offset
-            } else {
-                low = record.offset + 1
+        do {
+            while low < high {
+                let middle = low + (high - low) / 2
+                guard let record = try await record(at: middle, of: partition, reader: reader) else { break }
+                if let timestamp = record.timestampMilliseconds, timestamp >= milliseconds {
+                    high = record.offset
+                } else {
+                    low = record.offset + 1
+                }
             }
+        } catch {
+            await reader.close()
+            throw error
         }
+        await reader.close()
         return low
     }
 

@@ -49,7 +49,7 @@ public final class WebhookReceiver: Sendable {
     private let respond: @Sendable (Received) async -> Answer
     private let received = Mutex<[Received]>([])
     private let port = Mutex<(value: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
-    private let waiters = Mutex<[UUID: (condition: @Sendable ([Received]) -> Bool, continuation: CheckedContinuation<Bool, Never>)]>([:])
+    private let waiters = ConditionWaiters<[Received]>()
     private let logger: Logger
 
     public init(secret: HashKey?, logger: Logger, respond: @escaping @Sendable (Received) async -> Answer = { _ in Answer() }) {
@@ -64,28 +64,7 @@ public final class WebhookReceiver: Sendable {
     /// Waits until `condition` holds for what was received, re-checking at each arrival; gives up
     /// after `timeout` and returns false.
     public func wait(timeout: Duration, until condition: @escaping @Sendable ([Received]) -> Bool) async -> Bool {
-        let id = UUID()
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let satisfied = self.waiters.withLock { waiters in
-                        if condition(self.requests) { return true }
-                        waiters[id] = (condition, continuation)
-                        return false
-                    }
-                    if satisfied { continuation.resume(returning: true) }
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            // On timeout, release the waiting child.
-            self.waiters.withLock { $0.removeValue(forKey: id) }?.continuation.resume(returning: false)
-            group.cancelAll()
-            return first
-        }
+        await waiters.wait(timeout: timeout, current: { self.requests }, until: condition)
     }
 
     /// The bound port, once the server runs.
@@ -135,11 +114,7 @@ public final class WebhookReceiver: Sendable {
             received.append(entry)
             return received
         }
-        let satisfied = waiters.withLock { waiters in
-            let ids = waiters.filter { $0.value.condition(all) }.map(\.key)
-            return ids.compactMap { waiters.removeValue(forKey: $0)?.continuation }
-        }
-        for continuation in satisfied { continuation.resume(returning: true) }
+        waiters.changed(to: all)
         if answer.delay > .zero { try? await Task.sleep(for: answer.delay) }
         return Response(status: .init(code: answer.status))
     }
