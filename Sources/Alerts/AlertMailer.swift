@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Delivery
 import Foundation
 import Logging
@@ -40,9 +41,11 @@ public final class AlertMailer: AlertSink, Service {
     private let queue: AsyncStream<AlertEvent>
     private let enqueue: AsyncStream<AlertEvent>.Continuation
     private let counts = Mutex(Counts())
+    private let metrics: any MetricsFactory
 
-    public init(configuration: Configuration, logger: Logger) {
+    public init(configuration: Configuration, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger) {
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
         (queue, enqueue) = AsyncStream.makeStream(of: AlertEvent.self)
     }
@@ -78,12 +81,14 @@ public final class AlertMailer: AlertSink, Service {
                 }
             } isRetriable: { $0.isRetriable }
             counts.withLock { ok ? ($0.emailsSent += 1) : ($0.emailsFailed += 1) }
+            count("email", ok ? "sent" : "failed")
         }
         let mobiles = alert.contacts.contactMobiles
         guard !mobiles.isEmpty, !alert.contacts.smsNotificationName.isEmpty else { return }
         guard let url = configuration.smsURL else {
             logger.info("alert SMS skipped: no sms.url configured", metadata: ["webhook": "\(alert.webhookID)", "notification": "\(alert.contacts.smsNotificationName)"])
             counts.withLock { $0.smsSkipped += mobiles.count }
+            count("sms", "skipped", mobiles.count)
             return
         }
         for mobile in mobiles {
@@ -91,7 +96,13 @@ public final class AlertMailer: AlertSink, Service {
                 try await self.sms(to: mobile, alert: alert, url: url, http: http)
             } isRetriable: { $0.isRetriable }
             counts.withLock { ok ? ($0.smsSent += 1) : ($0.smsFailed += 1) }
+            count("sms", ok ? "sent" : "failed")
         }
+    }
+
+    private func count(_ channel: String, _ outcome: String, _ amount: Int = 1) {
+        Counter(label: "webhook_bridge_alert_notifications_total", dimensions: [("channel", channel), ("outcome", outcome)], factory: metrics)
+            .increment(by: amount)
     }
 
     private func sms(to mobile: String, alert: AlertEvent, url: String, http: HTTPClient) async throws(SMTPError) {

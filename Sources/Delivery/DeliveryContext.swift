@@ -17,13 +17,14 @@ public struct DeliveryContext: Sendable {
     public var logger: Logger
     /// Where every attempt is recorded for audit, if anywhere.
     public var attempts: AttemptLog?
+    public var metrics: DeliveryMetrics
     /// Wall-clock milliseconds since the epoch (injected so tests can move time).
     public var now: @Sendable () -> Int64
 
     public init(
         client: WebhookHTTPClient, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
         storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger, attempts: AttemptLog? = nil,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        metrics: DeliveryMetrics = DeliveryMetrics(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.client = client
         self.progress = progress
@@ -34,6 +35,7 @@ public struct DeliveryContext: Sendable {
         self.storeOffset = storeOffset
         self.logger = logger
         self.attempts = attempts
+        self.metrics = metrics
         self.now = now
     }
 

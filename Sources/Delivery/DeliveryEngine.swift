@@ -30,9 +30,9 @@ public final class DeliveryEngine: Sendable {
     }
 
     private let configuration: Configuration
-    private let consumer: KafkaConsumer
+    let consumer: KafkaConsumer
     private let producer: KafkaProducer
-    private let progress: PartitionProgress
+    let progress: PartitionProgress
     private let context: DeliveryContext
     private let routing: SharedRouter
     /// Lanes by webhook id, and by (site, topic) for dispatch; the assigned partitions with their
@@ -67,7 +67,8 @@ public final class DeliveryEngine: Sendable {
 
     public init(
         configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, client: WebhookHTTPClient, kafka: KafkaConfig,
-        store: any DeliveryStore, alerts: any AlertSink, states: [String: WebhookState] = [:], attempts: AttemptLog? = nil, logger: Logger
+        store: any DeliveryStore, alerts: any AlertSink, states: [String: WebhookState] = [:], attempts: AttemptLog? = nil,
+        metrics: DeliveryMetrics = DeliveryMetrics(), logger: Logger
     ) {
         self.configuration = configuration
         self.consumer = consumer
@@ -85,7 +86,7 @@ public final class DeliveryEngine: Sendable {
             storeOffset: { partition, offset in
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
-            }, logger: logger, attempts: attempts)
+            }, logger: logger, attempts: attempts, metrics: metrics)
         var lanes = Lanes()
         lanes.sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for webhook in configuration.webhooks {
@@ -104,6 +105,9 @@ public final class DeliveryEngine: Sendable {
     public func lane(_ webhookID: String) -> WebhookLane? { lanes.withLock { $0.byID[webhookID] } }
 
     private var allLanes: [WebhookLane] { lanes.withLock { Array($0.byID.values) } }
+    var lanesByID: [String: WebhookLane] { lanes.withLock { $0.byID } }
+    /// Each assigned partition's next offset for the dispatcher.
+    var positions: [SourcePartition: Int64] { lanes.withLock { $0.positions.mapValues(\.next) } }
 
     /// Subscribes and delivers until `stop()`; then lets in-flight requests end, commits what was
     /// settled and leaves the group.
@@ -273,6 +277,7 @@ public final class DeliveryEngine: Sendable {
         while !Task.isCancelled {
             do {
                 try await producer.send(letter)
+                context.metrics.deadLettered(sourceTopic: record.topic)
                 return true
             } catch {
                 logger.error("dead-letter produce failed; trying again", metadata: ["error": "\(error)"])

@@ -8,14 +8,14 @@ import WebhookDomain
 /// webhook's durable cursor (see `WebhookLane.settle`), or dead-lettered, or had no subscriber.
 /// The storable offset of a partition is its lowest open record.
 public final class PartitionProgress: Sendable {
-    private struct Partition {
+    struct Partition {
         var window = OffsetWindow()
         /// Changes when the partition is assigned again, so settlements from an earlier
         /// assignment are ignored.
         var epoch: UInt64
     }
 
-    private let partitions = Mutex<[SourcePartition: Partition]>([:])
+    let partitions = Mutex<[SourcePartition: Partition]>([:])
     private let epochs = Atomic<UInt64>(0)
 
     public init() {}

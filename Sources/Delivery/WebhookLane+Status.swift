@@ -84,6 +84,7 @@ extension WebhookLane {
         for effect in effects {
             switch effect {
             case .alert(let kind):
+                context.metrics.alertRaised(kind)
                 context.alerts.send(alertEvent(kind, status: status, webhook: webhook, site: site, probe: probe ?? status.probe))
             case .died:
                 // Dead: its messages are no longer kept for it.

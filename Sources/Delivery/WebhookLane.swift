@@ -270,17 +270,25 @@ public final class WebhookLane: Sendable {
     /// Books a finished message. Returns the live delivery to settle in the partition's progress,
     /// if it may be settled now: acknowledged, or covered by the durable cursor
     /// (`Mode.coversUnacknowledged`); otherwise it is held until `park()` has written the cursor.
+    ///
+    /// A failed message stays open in the partition's window until `park()` (which every failure
+    /// leads to) has taken the cursor from it: requests failing together are all kept.
     func settleLocked(_ state: inout State, _ item: QueuedMessage, acked: Bool) -> (SourcePartition, Int64, UInt64)? {
         let offset = item.message.sourceOffset
         guard var partitionState = state.partitions[item.partition] else { return nil }
         defer { state.partitions[item.partition] = partitionState }
-        partitionState.window.close(offset)
         guard let epoch = item.epoch else {
-            if acked { partitionState.catchUpOutstanding -= 1 }
+            if acked {
+                partitionState.window.close(offset)
+                partitionState.catchUpOutstanding -= 1
+            }
             return nil
         }
         guard epoch == partitionState.epoch else { return nil }
-        if acked || partitionState.mode.coversUnacknowledged(offset) { return (item.partition, offset, epoch) }
+        if acked || partitionState.mode.coversUnacknowledged(offset) {
+            partitionState.window.close(offset)
+            return (item.partition, offset, epoch)
+        }
         partitionState.held.append(offset)
         return nil
     }
@@ -298,11 +306,13 @@ public final class WebhookLane: Sendable {
             : WebhookRequest.single(messages[0], to: webhook, timestamp: timestamp)
         let result = await context.client.send(request, timeout: site.ackTimeout)
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
+        let outcome = acked ? "acked" : result.outcomeLabel
         context.attempts?.record(messages, request: request, webhookID: webhookID, attempt: attempt, result: result, acked: acked)
+        context.metrics.attempt(webhookID: webhookID, outcome: outcome, latency: result.latency, messages: messages.count)
         var metadata: Logger.Metadata = [
             "message_id": "\(messages.count == 1 ? messages[0].messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",
             "webhook": "\(webhookID)", "topic": "\(messages[0].topic.name)", "attempt": "\(attempt)", "messages": "\(messages.count)",
-            "latency_ms": "\(result.latency.milliseconds)", "outcome": "\(acked ? "acked" : result.outcomeLabel)",
+            "latency_ms": "\(result.latency.milliseconds)", "outcome": "\(outcome)",
         ]
         if let status = result.status { metadata["status"] = "\(status)" }
         if acked {

@@ -140,6 +140,10 @@ public final class KafkaConsumer: Sendable {
         _ = rd_kafka_resume_partitions(client.handle, list)
     }
 
+    /// A partition's high watermark from the consumer's own fetches (nil before the first one):
+    /// cheap enough to call at every metrics scrape.
+    public func highWatermark(_ partition: TopicPartition) -> Int64? { client.cachedHighWatermark(partition) }
+
     /// The partitions currently assigned to this member.
     public var assignment: [TopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?

@@ -30,6 +30,15 @@ extension RDKafkaClient {
         return (low, high)
     }
 
+    /// The high watermark of a partition as last seen by this client's fetches (no broker
+    /// round trip); nil before the first fetch response.
+    func cachedHighWatermark(_ partition: TopicPartition) -> Int64? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(handle, partition.topic, partition.partition, &low, &high)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
+    }
+
     /// The number of partitions of a topic, from broker metadata. Blocks.
     func partitionCount(of topic: String, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Int32 {
         guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else {

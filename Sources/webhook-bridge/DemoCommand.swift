@@ -4,16 +4,19 @@ import WebhookBridge
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run the bridge on an embedded broker against a local verifying receiver, then print a summary.")
+        commandName: "demo",
+        abstract: "Run the bridge on an embedded broker against a local verifying receiver, with an outage and its recovery, then print a summary.")
 
-    @Option(help: "Orders to simulate.") var orders = 30
-    @Option(help: "Parcels to simulate.") var parcels = 30
+    @Option(help: "Orders to simulate.") var orders = 40
+    @Option(help: "Parcels to simulate.") var parcels = 40
+    @Option(help: "Seconds the erp receiver answers 503.") var outage = 3.0
 
     func run() async throws {
-        LogSetup.bootstrap(level: "warning", format: .text)
-        let summary = try await Demo.run(orders: orders, parcels: parcels, logger: Logger(label: "webhook-bridge.demo"))
+        LogSetup.bootstrap(level: "error", format: .text)
+        let (summary, _) = try await Demo.run(
+            Demo.Options(orders: orders, parcels: parcels, outage: .milliseconds(Int(outage * 1000))), logger: Logger(label: "webhook-bridge.demo"))
         print(summary)
-        print(summary.succeeded ? "demo: every event delivered, signed and in per-entity order" : "demo: FAILED")
+        print(summary.succeeded ? "demo: every event delivered, signed and in per-entity order; the outage paused erp and it recovered" : "demo: FAILED")
         if !summary.succeeded { throw ExitCode.failure }
     }
 }

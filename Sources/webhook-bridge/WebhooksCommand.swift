@@ -1,7 +1,5 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import NIOCore
 import NIOHTTP1
 
 /// `webhook-bridge webhooks …`: the admin API from the command line.
@@ -20,28 +18,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             guard let token = ProcessInfo.processInfo.environment[tokenEnv], !token.isEmpty else {
                 throw ValidationError("set \(tokenEnv) to the site's token")
             }
-            var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
-            request.method = method
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-            }
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
-                let response = try await client.execute(request, timeout: .seconds(30))
-                let data = try await response.body.collect(upTo: 16 * 1024 * 1024)
-                try await client.shutdown()
-                let json = (try? JSONSerialization.jsonObject(with: Data(buffer: data))) as? [String: Any] ?? [:]
-                if response.status.code >= 400 {
-                    let message = (json["error"] as? [String: Any])?["message"] as? String ?? "HTTP \(response.status.code)"
-                    throw ValidationError("\(response.status.code): \(message)")
-                }
-                return json
-            } catch {
-                try? await client.shutdown()
-                throw error
-            }
+            return try await AdminCall.json(method, url: url, path: path, token: token, body: body)
         }
     }
 

@@ -295,7 +295,7 @@ struct AdminAPITests {
                 catalog: ControlCatalog(view: try ControlTopicView(topic: "unused", kafka: ControlTopicTests.kafka, logger: ControlTopicTests.logger), configSites: [], routes: [], extraTopics: []),
                 allowPrivateDestinations: false, kafka: ControlTopicTests.kafka, sourceTopics: { [] }, isReady: { true }, logger: ControlTopicTests.logger)
             let routed = Set(api.router().routes.map { "\($0.method) \($0.path.description.hasPrefix("/") ? "" : "/")\($0.path)" })
-            #expect(routed.count == 15)
+            #expect(routed.count == 16)
             #expect(documented == routed)
         }
     }

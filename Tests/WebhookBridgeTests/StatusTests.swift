@@ -15,6 +15,29 @@ final class CollectingAlertSink: AlertSink {
 }
 
 /// A receiver's answer that the test can switch.
+/// Holds each caller until `parties` have arrived, then lets them all go (later callers pass at once).
+final class Barrier: Sendable {
+    private let state: Mutex<(arrived: Int, waiting: [CheckedContinuation<Void, Never>])>
+    private let parties: Int
+    init(parties: Int) {
+        self.parties = parties
+        state = Mutex((0, []))
+    }
+
+    func arrive() async {
+        await withCheckedContinuation { continuation in
+            let release: [CheckedContinuation<Void, Never>] = state.withLock { state in
+                state.arrived += 1
+                state.waiting.append(continuation)
+                guard state.arrived >= parties else { return [] }
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for waiter in release { waiter.resume() }
+        }
+    }
+}
+
 final class Switch: Sendable {
     private let value: Mutex<Int>
     init(_ status: Int) { value = Mutex(status) }
@@ -99,6 +122,38 @@ struct StatusTests {
             #expect(alerts.alerts.map(\.kind) == [.onFailure, .onFailureRecovered])
             #expect(alerts.alerts.first?.recipients == ["ops@example.com"])
             #expect(alerts.alerts.first?.contacts.emailNotificationName == "webhook_failure")
+        }
+    }
+
+    @Test("requests that fail together while the webhook pauses are all kept: after recovery every message arrives, each entity in order")
+    func concurrentFailuresKept() async throws {
+        let topic = BridgeTestCluster.unique("concurrent-failures")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        let bad = Switch(500)
+        // The first request of each of the 6 entities is held until all 6 are in, then all fail at once.
+        let barrier = Barrier(parties: 6)
+        try await withReceiver(secret: HashKey("k"), respond: { request in
+            guard request.uri.hasPrefix("/bad") else { return .init() }
+            guard bad.status == 500 else { return .init() }
+            await barrier.arrive()
+            return .init(status: 500)
+        }) { receiver, port in
+            let config = try Self.twoWebhooks(
+                topic: topic, port: port, group: try BridgeTestCluster.group(),
+                site: "{id: c404, token: t, max_in_flight: 8, retry_intervals: [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]}")
+            try await withBridge(config) { bridge in
+                try await produce(Self.events(topic: topic, entities: 6, perEntity: 5))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 30 })
+                #expect(await waitFor { bridge.engine.lane("bad")?.status.status == .paused })
+                // More than the probe failed: the first message of several entities.
+                #expect(Set(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.compactMap { $0.header("message_id") }).count > 1)
+                bad.status = 202
+                #expect(await receiver.wait(timeout: .seconds(30)) { requests in
+                    Set(requests.filter { $0.uri.hasPrefix("/bad") && $0.answeredStatus == 202 }.compactMap { $0.header("message_id") }).count >= 30
+                })
+            }
+            let delivered = receiver.requests.filter { $0.uri.hasPrefix("/bad") && $0.answeredStatus == 202 }
+            for (entity, steps) in Self.steps(Self.uniqueInOrder(delivered)) { #expect(steps == Array(0..<5), "\(entity)") }
         }
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import Delivery
 import Foundation
 import Hummingbird
 import Kafka
@@ -18,11 +19,13 @@ public struct AdminAPI: Sendable {
     let sourceTopics: @Sendable () -> [String]
     let isReady: @Sendable () -> Bool
     let metrics: @Sendable () -> String
+    let runtime: @Sendable () -> (webhooks: [WebhookRuntime], partitions: [PartitionLag])
     let logger: Logger
 
     public init(
         catalog: ControlCatalog, allowPrivateDestinations: Bool, kafka: KafkaConfig, sourceTopics: @escaping @Sendable () -> [String],
-        isReady: @escaping @Sendable () -> Bool, metrics: @escaping @Sendable () -> String = { "" }, logger: Logger
+        isReady: @escaping @Sendable () -> Bool, metrics: @escaping @Sendable () -> String = { "" },
+        runtime: @escaping @Sendable () -> (webhooks: [WebhookRuntime], partitions: [PartitionLag]) = { ([], []) }, logger: Logger
     ) {
         self.catalog = catalog
         policy = DestinationPolicy(allowPrivateDestinations: allowPrivateDestinations)
@@ -30,6 +33,7 @@ public struct AdminAPI: Sendable {
         self.sourceTopics = sourceTopics
         self.isReady = isReady
         self.metrics = metrics
+        self.runtime = runtime
         self.logger = logger
     }
 
@@ -42,6 +46,7 @@ public struct AdminAPI: Sendable {
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics())))
         }
+        router.get("status") { _, _ in status() }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
@@ -57,6 +62,28 @@ public struct AdminAPI: Sendable {
         router.get("sites/{site_id}/configuration") { request, context in try await showConfiguration(request, site: context.parameters.require("site_id")) }
         router.put("sites/{site_id}/configuration") { request, context in try await replaceConfiguration(request, site: context.parameters.require("site_id")) }
         return router
+    }
+
+    /// What this instance is doing: every webhook's status with its in-flight, queued and lag
+    /// counts here, and the consumer lag of the partitions it holds. For operators, like
+    /// `/metrics`: it shows ids and states, never a url or a key.
+    func status() -> Response {
+        let (webhooks, partitions) = runtime()
+        return Self.json([
+            "ready": isReady(),
+            "webhooks": webhooks.map { runtime in
+                var json: [String: Any] = [
+                    "id": runtime.webhook.id, "site_id": runtime.webhook.siteID, "status": runtime.state.status.rawValue,
+                    "in_flight": runtime.inFlightRequests, "queued": runtime.queuedMessages, "parked_partitions": runtime.parkedPartitions,
+                    "cursor_lag": runtime.cursorLag, "retries": runtime.state.retries,
+                ]
+                if let pause = runtime.state.pause { json["pause"] = pause.rawValue }
+                if let next = runtime.state.nextRetryAtMilliseconds { json["next_retry_at"] = Double(next) / 1000 }
+                if let error = runtime.state.lastError { json["last_error"] = error }
+                return json
+            },
+            "partitions": partitions.map { ["topic": $0.partition.topic, "partition": Int($0.partition.partition), "lag": $0.lag] as [String: Any] },
+        ])
     }
 
     // MARK: - Authorisation

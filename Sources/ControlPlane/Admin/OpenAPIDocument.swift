@@ -32,6 +32,46 @@ enum OpenAPIDocument {
               security: []
               responses:
                 "200": {description: Metrics in the Prometheus text format, content: {text/plain: {schema: {type: string}}}}
+          /status:
+            get:
+              summary: What this instance is doing (for operators, like /metrics)
+              security: []
+              responses:
+                "200":
+                  description: Every webhook's status with this instance's in-flight, queued and lag counts, and the consumer lag of its partitions
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [ready, webhooks, partitions]
+                        properties:
+                          ready: {type: boolean}
+                          webhooks:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, site_id, status, in_flight, queued, parked_partitions, cursor_lag, retries]
+                              properties:
+                                id: {type: string}
+                                site_id: {type: string}
+                                status: {type: string, enum: [enabled, paused, disabled, dead]}
+                                pause: {type: string, enum: [auto, manual]}
+                                in_flight: {type: integer}
+                                queued: {type: integer}
+                                parked_partitions: {type: integer}
+                                cursor_lag: {type: integer}
+                                retries: {type: integer}
+                                next_retry_at: {type: number}
+                                last_error: {type: string}
+                          partitions:
+                            type: array
+                            items:
+                              type: object
+                              required: [topic, partition, lag]
+                              properties:
+                                topic: {type: string}
+                                partition: {type: integer}
+                                lag: {type: integer}
           /openapi.yaml:
             get:
               summary: This document

@@ -31,6 +31,7 @@ public final class Bridge: Sendable {
     /// stored in the control topic from an earlier start wins): shown once to the user.
     public let generatedKeysInUse: [(webhookID: String, key: HashKey)]
     private let boundAdminPort = Mutex<Int?>(nil)
+    private let metrics = BridgeMetrics()
 
     /// The admin API's port once it listens (useful with port 0).
     public var adminPort: Int? { boundAdminPort.withLock { $0 } }
@@ -71,7 +72,8 @@ public final class Bridge: Sendable {
         let webhooks = catalog.webhooks
         generatedKeysInUse = config.generatedKeys.filter { generated in webhooks.first { $0.id == generated.webhookID }?.hashKeys.first == generated.key }
         if config.smtp != nil || config.smsURL != nil {
-            mailer = AlertMailer(configuration: .init(smtp: config.smtp.map(Self.smtpClientConfiguration), smsURL: config.smsURL), logger: logger)
+            mailer = AlertMailer(
+                configuration: .init(smtp: config.smtp.map(Self.smtpClientConfiguration), smsURL: config.smsURL), metrics: metrics.factory, logger: logger)
         } else {
             mailer = nil
         }
@@ -84,7 +86,8 @@ public final class Bridge: Sendable {
             configuration: .init(router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
             store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states,
-            attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads), logger: logger)
+            attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads),
+            metrics: DeliveryMetrics(factory: metrics.factory), logger: logger)
     }
 
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
@@ -93,7 +96,9 @@ public final class Bridge: Sendable {
         let api = AdminAPI(
             catalog: catalog, allowPrivateDestinations: config.http.allowPrivateDestinations, kafka: kafka,
             sourceTopics: { [routes = config.routes] in Array(Set(routes.map(\.source))).sorted() },
-            isReady: { [engine] in engine.readiness.isReady }, logger: logger)
+            isReady: { [engine] in engine.readiness.isReady },
+            metrics: { [metrics, engine, control] in metrics.render(engine: engine, controlKeys: control.count) },
+            runtime: { [engine] in (engine.runtime(), engine.partitionLags()) }, logger: logger)
         let admin = Application(
             router: api.router(),
             configuration: .init(address: .hostname(config.http.adminHost, port: config.http.adminPort), serverName: "webhook-bridge"),

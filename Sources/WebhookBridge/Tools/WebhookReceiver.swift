@@ -20,6 +20,8 @@ public final class WebhookReceiver: Sendable {
         public var hmacVerdict: WebhookSignature.Verdict
         /// Verdict of the Standard Webhooks headers against the receiver's secret.
         public var standardVerdict: WebhookSignature.Verdict
+        /// The status the receiver answered with.
+        public var answeredStatus = 0
 
         public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
@@ -110,6 +112,7 @@ public final class WebhookReceiver: Sendable {
                 secret: secret, body: entry.signedPayload)
         }
         let answer = await respond(entry)
+        entry.answeredStatus = answer.status
         let all = received.withLock { received in
             received.append(entry)
             return received

@@ -1,0 +1,64 @@
+import Kafka
+import WebhookDomain
+
+/// What one instance is doing for a webhook right now (for `/status` and the metrics gauges).
+/// In-flight, queued and lag are this instance's: each instance sees the partitions it holds.
+public struct WebhookRuntime: Sendable {
+    public var webhook: Webhook
+    public var state: WebhookState
+    public var inFlightRequests: Int
+    public var queuedMessages: Int
+    /// Partitions this instance holds where the webhook is parked or catching up.
+    public var parkedPartitions: Int
+    /// Records of those partitions the webhook has still to receive (high watermark minus its
+    /// position: the cursor, or the lowest catch-up message not yet acknowledged), when the
+    /// watermarks are known.
+    public var cursorLag: Int64
+}
+
+/// How far this instance's consumer is behind a source partition: its high watermark minus
+/// the lowest record not yet done.
+public struct PartitionLag: Sendable {
+    public var partition: SourcePartition
+    public var lag: Int64
+}
+
+extension WebhookLane {
+    /// The lane's counts; `highWatermark` gives a partition's end when known.
+    func runtime(highWatermark: (SourcePartition) -> Int64?) -> WebhookRuntime {
+        state.withLock { state in
+            var parked = 0
+            var lag: Int64 = 0
+            for (partition, partitionState) in state.partitions where partitionState.mode != .live {
+                parked += 1
+                if let high = highWatermark(partition) { lag += max(0, high - min(partitionState.window.low ?? partitionState.floor, partitionState.floor)) }
+            }
+            return WebhookRuntime(
+                webhook: state.webhook, state: state.status, inFlightRequests: state.inFlightRequests, queuedMessages: state.queue.count,
+                parkedPartitions: parked, cursorLag: lag)
+        }
+    }
+}
+
+extension PartitionProgress {
+    /// The lowest record of a partition not yet done (nil before any is registered).
+    func lowestOpen(_ partition: SourcePartition) -> Int64? {
+        partitions.withLock { $0[partition]?.window.low }
+    }
+}
+
+extension DeliveryEngine {
+    /// Every webhook's runtime counts, sorted by id.
+    public func runtime() -> [WebhookRuntime] {
+        let highWatermark = { (partition: SourcePartition) in self.consumer.highWatermark(partition.kafka) }
+        return lanesByID.values.map { $0.runtime(highWatermark: highWatermark) }.sorted { $0.webhook.id < $1.webhook.id }
+    }
+
+    /// Consumer lag of each partition this instance holds, when its watermark is known.
+    public func partitionLags() -> [PartitionLag] {
+        positions.compactMap { partition, next in
+            guard let high = consumer.highWatermark(partition.kafka) else { return nil }
+            return PartitionLag(partition: partition, lag: max(0, high - (progress.lowestOpen(partition) ?? next)))
+        }.sorted { ($0.partition.topic, $0.partition.partition) < ($1.partition.topic, $1.partition.partition) }
+    }
+}
