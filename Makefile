@@ -1,5 +1,5 @@
 # The two commands a new user runs (README): `make demo` and `make test`.
-.PHONY: setup build demo test release clean
+.PHONY: setup build demo test release bench clean
 
 setup:
 	./scripts/setup.sh
@@ -17,6 +17,10 @@ test: setup
 
 release: setup
 	swift build -c release
+
+# The benchmark (issue 7): release build, nginx + wrk + the Python forwarder; writes docs/benchmarks.md.
+bench: release
+	.build/release/webhook-bridge bench
 
 clean:
 	rm -rf .build

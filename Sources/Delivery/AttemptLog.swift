@@ -17,20 +17,27 @@ public struct AttemptLog: Sendable {
     }
 
     func record(_ messages: [RoutedMessage], request: WebhookRequest, webhookID: String, attempt: Int, result: HTTPAttemptResult, acked: Bool) {
-        var value: [String: Any] = [
-            "version": 1,
-            "webhook_id": webhookID,
-            "attempt": attempt,
-            "outcome": acked ? "acked" : result.outcomeLabel,
-            "latency_ms": result.latency.milliseconds,
-            "at": Date().timeIntervalSince1970,
-            "messages": messages.map { ["message_id": $0.messageID, "topic": $0.topic.name, "sequence": $0.sequence] },
-        ]
-        if let status = result.status { value["status"] = status }
-        if !acked { value["error"] = result.failureDescription }
-        if let batchID = request.headers.first(where: { $0.name == "batch_id" })?.value { value["batch_id"] = batchID }
-        if includePayloads { value["payloads"] = messages.map { String(decoding: $0.payload, as: UTF8.self) } }
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        producer.enqueue(KafkaOutgoingRecord(topic: topic, key: Array(webhookID.utf8), value: Array(data)))
+        var json = JSONWriter()
+        json.add("version", Int64(1))
+        json.add("webhook_id", webhookID)
+        json.add("attempt", Int64(attempt))
+        json.add("outcome", acked ? "acked" : result.outcomeLabel)
+        json.add("latency_ms", result.latency.milliseconds)
+        json.add("at", Date().timeIntervalSince1970)
+        json.add(
+            "messages",
+            json: JSONWriter.array(
+                messages.map { message in
+                    var item = JSONWriter()
+                    item.add("message_id", message.messageID)
+                    item.add("topic", message.topic.name)
+                    item.add("sequence", message.sequence)
+                    return item.object
+                }))
+        if let status = result.status { json.add("status", Int64(status)) }
+        if !acked { json.add("error", result.failureDescription) }
+        if let batchID = request.headers.first(where: { $0.name == "batch_id" })?.value { json.add("batch_id", batchID) }
+        if includePayloads { json.add("payloads", json: JSONWriter.array(messages.map { JSONWriter.string(String(decoding: $0.payload, as: UTF8.self)) })) }
+        producer.enqueue(KafkaOutgoingRecord(topic: topic, key: Array(webhookID.utf8), value: json.object))
     }
 }

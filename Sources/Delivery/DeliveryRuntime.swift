@@ -8,7 +8,10 @@ public struct WebhookRuntime: Sendable {
     public var state: WebhookState
     public var inFlightRequests: Int
     public var queuedMessages: Int
-    /// Partitions this instance holds where the webhook is parked or catching up.
+    /// Messages this instance has delivered and had acknowledged since it started.
+    public var acknowledgedMessages: Int
+    /// Partitions this instance holds where the webhook is parked or catching up (a partition
+    /// whose catch-up has handed back to the live path counts as live).
     public var parkedPartitions: Int
     /// Records of those partitions the webhook has still to receive (high watermark minus its
     /// position: the cursor, or the lowest catch-up message not yet acknowledged), when the
@@ -30,11 +33,12 @@ extension WebhookLane {
             var parked = 0
             var lag: Int64 = 0
             for (partition, partitionState) in state.partitions where partitionState.mode != .live {
-                parked += 1
+                if case .joining = partitionState.mode {} else { parked += 1 }
                 if let high = highWatermark(partition) { lag += max(0, high - min(partitionState.window.low ?? partitionState.floor, partitionState.floor)) }
             }
             return WebhookRuntime(
                 webhook: state.webhook, state: state.status, inFlightRequests: state.inFlightRequests, queuedMessages: state.queue.count,
+                acknowledgedMessages: state.acknowledgedMessages,
                 parkedPartitions: parked, cursorLag: lag)
         }
     }

@@ -37,6 +37,7 @@ extension WebhookLane {
                 let effects = transition(&state, event)
                 if acked {
                     state.acknowledgedProbeIDs = Set(messages.map(\.messageID))
+                    state.acknowledgedMessages += messages.count
                     state.probeBatch = nil
                 }
                 return effects

@@ -67,6 +67,8 @@ public final class WebhookLane: Sendable {
         var status: WebhookState
         var queue = DeliveryQueue()
         var inFlightRequests = 0
+        /// Messages acknowledged by this instance since it started (for `/status` and the bench).
+        var acknowledgedMessages = 0
         var inFlightByPartition: [SourcePartition: Int] = [:]
         var partitions: [SourcePartition: PartitionState] = [:]
         /// Work for `run()`: parking, catch-ups to start, the probe retry.
@@ -243,6 +245,7 @@ public final class WebhookLane: Sendable {
         var toSettle: [(SourcePartition, Int64, UInt64)] = []
         let effects: [WebhookState.Effect] = state.withLock { state in
             state.inFlightRequests -= 1
+            if acked { state.acknowledgedMessages += batch.count }
             state.queue.finished(batch)
             var effects: [WebhookState.Effect] = []
             if !acked, state.status.isDelivering, let first = batch.first {

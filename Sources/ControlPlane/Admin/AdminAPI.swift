@@ -76,6 +76,7 @@ public struct AdminAPI: Sendable {
                     "id": runtime.webhook.id, "site_id": runtime.webhook.siteID, "status": runtime.state.status.rawValue,
                     "in_flight": runtime.inFlightRequests, "queued": runtime.queuedMessages, "parked_partitions": runtime.parkedPartitions,
                     "cursor_lag": runtime.cursorLag, "retries": runtime.state.retries,
+                    "acknowledged": runtime.acknowledgedMessages,
                 ]
                 if let pause = runtime.state.pause { json["pause"] = pause.rawValue }
                 if let next = runtime.state.nextRetryAtMilliseconds { json["next_retry_at"] = Double(next) / 1000 }

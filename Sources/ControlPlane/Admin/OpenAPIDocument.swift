@@ -50,7 +50,7 @@ enum OpenAPIDocument {
                             type: array
                             items:
                               type: object
-                              required: [id, site_id, status, in_flight, queued, parked_partitions, cursor_lag, retries]
+                              required: [id, site_id, status, in_flight, queued, parked_partitions, cursor_lag, retries, acknowledged]
                               properties:
                                 id: {type: string}
                                 site_id: {type: string}
@@ -61,6 +61,7 @@ enum OpenAPIDocument {
                                 parked_partitions: {type: integer}
                                 cursor_lag: {type: integer}
                                 retries: {type: integer}
+                                acknowledged: {type: integer}
                                 next_retry_at: {type: number}
                                 last_error: {type: string}
                           partitions:

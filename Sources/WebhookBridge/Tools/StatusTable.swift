@@ -8,11 +8,11 @@ public enum StatusTable {
         let partitions = status["partitions"] as? [[String: Any]] ?? []
         var text = "ready: \((status["ready"] as? Bool) == true ? "yes" : "no")\n\n"
         text += table(
-            ["WEBHOOK", "SITE", "STATUS", "IN FLIGHT", "QUEUED", "PARKED", "LAG", "RETRIES", "LAST ERROR"],
+            ["WEBHOOK", "SITE", "STATUS", "ACKED", "IN FLIGHT", "QUEUED", "PARKED", "LAG", "RETRIES", "LAST ERROR"],
             webhooks.map { webhook in
                 let status = (webhook["status"] as? String ?? "-") + ((webhook["pause"] as? String).map { " (\($0))" } ?? "")
                 return [
-                    cell(webhook["id"]), cell(webhook["site_id"]), status, cell(webhook["in_flight"]), cell(webhook["queued"]),
+                    cell(webhook["id"]), cell(webhook["site_id"]), status, cell(webhook["acknowledged"]), cell(webhook["in_flight"]), cell(webhook["queued"]),
                     cell(webhook["parked_partitions"]), cell(webhook["cursor_lag"]), cell(webhook["retries"]), cell(webhook["last_error"]),
                 ]
             })

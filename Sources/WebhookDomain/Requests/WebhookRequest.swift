@@ -75,20 +75,7 @@ public struct WebhookRequest: Sendable {
         return allowed
     }()
 
-    /// A JSON string literal, escaped.
-    static func jsonString(_ text: String) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += Array(#"\""#.utf8)
-            case UInt8(ascii: "\\"): out += Array(#"\\"#.utf8)
-            case 0..<0x20: out += Array(String(format: "\\u%04x", byte).utf8)
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-        return out
-    }
+    static func jsonString(_ text: String) -> [UInt8] { JSONWriter.string(text) }
 }
 
 public enum WebhookBridgeVersion {
