@@ -56,7 +56,10 @@ public final class Bridge: Sendable {
             embedded = nil
             bootstrapServers = config.kafka.bootstrapServers
         }
-        kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: config.kafka.properties)
+        // The embedded (mock) broker holds a fetch until fetch.wait.max.ms even when records
+        // arrive, unlike a real broker, which answers as soon as there is data: poll it often.
+        let tuning = embedded == nil ? [:] : ["fetch.wait.max.ms": "1"]
+        kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: tuning.merging(config.kafka.properties) { _, user in user })
         if embedded == nil { await Self.createControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger) }
         // The whole control topic is read before any source record (DESIGN.md §8); then the
         // config file's sites, topics and webhooks are upserted into it.

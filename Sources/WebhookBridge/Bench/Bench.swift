@@ -157,6 +157,9 @@ struct BenchCluster {
           control_topic: \(group)-control
           dead_letter_topic: \(group)-dlq
           attempts_topic: \(group)-attempts
+          # The mock broker holds fetches for fetch.wait.max.ms even when records arrive (a real
+          # broker answers at once): poll it every millisecond, as embedded mode does.
+          properties: {fetch.wait.max.ms: "1"}
         http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
         sites: [\(site)]
         routes: [{source: \(source), site: bench, topic: order_state_changed}]
