@@ -57,7 +57,7 @@ public struct ControlCatalog: Sendable {
 
     /// The stored status, or the default for a webhook that has none yet.
     public func state(_ webhookID: String) -> WebhookState {
-        store.states()[webhookID] ?? WebhookState()
+        store.state(webhookID) ?? WebhookState()
     }
 
     public var router: Router { Router(routes: routes, sites: sites, extraTopics: extraTopics) }
@@ -103,14 +103,19 @@ public struct ControlCatalog: Sendable {
             }
             for topic in site.customTopics where !customTopics(site: site.id).contains(topic) { try await save(topic: topic, site: site.id) }
         }
+        // Thousands of webhooks are written together, not each waiting for its read-back.
+        var writes: [(key: String, value: [UInt8]?)] = []
         for var webhook in webhooks {
             let existing = self.webhook(webhook.id)
             if let existing, generatedKeys.contains(webhook.id) { webhook.hashKeys = existing.hashKeys }
             if existing != webhook.withStatus(existing?.status ?? webhook.status) {
-                try await save(webhook, origin: "config")
+                writes.append((Self.webhookKey(webhook.id), try ControlRecords.encode(WebhookRecord(webhook, origin: "config"))))
             }
-            if store.states()[webhook.id] == nil { try await store.save(state: WebhookState(status: webhook.status), webhookID: webhook.id) }
+            if store.state(webhook.id) == nil {
+                writes.append((ControlTopicStore.statusKey(webhook.id), try ControlTopicStore.statusValue(WebhookState(status: webhook.status))))
+            }
         }
+        try await view.write(writes)
     }
 }
 

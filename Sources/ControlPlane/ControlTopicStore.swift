@@ -40,8 +40,17 @@ public struct ControlTopicStore: DeliveryStore {
         return states
     }
 
+    /// One webhook's stored state, if any.
+    public func state(_ webhookID: String) -> WebhookState? {
+        view.value(Self.statusKey(webhookID)).flatMap { try? JSONDecoder().decode(StatusRecord.self, from: Data($0)).state }
+    }
+
     public func save(state: WebhookState, webhookID: String) async throws {
-        try await view.write(Self.statusKey(webhookID), Array(JSONEncoder().encode(StatusRecord(version: Self.version, state: state))))
+        try await view.write(Self.statusKey(webhookID), Self.statusValue(state))
+    }
+
+    static func statusValue(_ state: WebhookState) throws -> [UInt8] {
+        Array(try JSONEncoder().encode(StatusRecord(version: Self.version, state: state)))
     }
 
     public func cursors(webhookID: String) -> [SourcePartition: Int64] {

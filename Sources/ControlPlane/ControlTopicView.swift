@@ -12,9 +12,30 @@ import Synchronization
 public final class ControlTopicView: Sendable {
     private struct State: ~Copyable {
         var values: [String: [UInt8]] = [:]
+        /// Keys by each of their directory prefixes (`cursor/`, `cursor/wh_1/`,
+        /// `cursor/wh_1/oms.orders/` for `cursor/wh_1/oms.orders/3`), so that reading one
+        /// webhook's cursors does not scan every key.
+        var directories: [String: Set<String>] = [:]
         /// The next offset to apply.
         var position: Int64 = 0
         var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+
+        mutating func set(_ key: String, _ value: [UInt8]?) {
+            if let value {
+                guard values.updateValue(value, forKey: key) == nil else { return }
+                for directory in Self.directories(of: key) { directories[directory, default: []].insert(key) }
+            } else {
+                guard values.removeValue(forKey: key) != nil else { return }
+                for directory in Self.directories(of: key) {
+                    directories[directory]?.remove(key)
+                    if directories[directory]?.isEmpty == true { directories[directory] = nil }
+                }
+            }
+        }
+
+        static func directories(of key: String) -> [String] {
+            key.indices.filter { key[$0] == "/" }.map { String(key[...$0]) }
+        }
     }
 
     public let topic: String
@@ -44,9 +65,14 @@ public final class ControlTopicView: Sendable {
     /// The current value of a key.
     public func value(_ key: String) -> [UInt8]? { state.withLock { $0.values[key] } }
 
-    /// Every key with a prefix, and its value.
+    /// Every key with a prefix, and its value (a prefix ending in `/` is an index look-up).
     public func values(prefix: String) -> [String: [UInt8]] {
-        state.withLock { $0.values.filter { $0.key.hasPrefix(prefix) } }
+        state.withLock { state in
+            guard prefix.hasSuffix("/") else { return state.values.filter { $0.key.hasPrefix(prefix) } }
+            var found: [String: [UInt8]] = [:]
+            for key in state.directories[prefix] ?? [] { found[key] = state.values[key] }
+            return found
+        }
     }
 
     public var count: Int { state.withLock { $0.values.count } }
@@ -56,6 +82,29 @@ public final class ControlTopicView: Sendable {
     public func write(_ key: String, _ value: [UInt8]?) async throws(KafkaError) {
         let position = try await producer.send(KafkaOutgoingRecord(topic: topic, partition: 0, key: Array(key.utf8), value: value))
         await waitUntilApplied(position.offset)
+    }
+
+    /// Writes several distinct keys at once (their order in the topic is not defined) and returns
+    /// once all are applied: start-up writes thousands, which one at a time would each wait for
+    /// their read-back.
+    public func write(_ records: [(key: String, value: [UInt8]?)]) async throws(KafkaError) {
+        guard !records.isEmpty else { return }
+        let (producer, topic) = (self.producer, self.topic)
+        let results = await withTaskGroup(of: Result<Int64, KafkaError>.self) { group in
+            for record in records {
+                group.addTask {
+                    do throws(KafkaError) {
+                        return .success(try await producer.send(KafkaOutgoingRecord(topic: topic, partition: 0, key: Array(record.key.utf8), value: record.value)).offset)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var last: Int64 = 0
+        for result in results { last = max(last, try result.get()) }
+        await waitUntilApplied(last)
     }
 
     /// Reads the topic from where this view is up to the topic's current end. Done once at
@@ -106,7 +155,7 @@ public final class ControlTopicView: Sendable {
                     state.position = record.offset + 1
                     continue
                 }
-                state.values[key] = record.value
+                state.set(key, record.value)
                 applied.append(Change(key: key, value: record.value))
                 state.position = record.offset + 1
             }

@@ -51,8 +51,9 @@ public final class DeliveryEngine: Sendable {
             for topic in Set(webhook.topics) { bySubscription[SubscriptionKey(site: webhook.siteID, topic: topic), default: []].append(lane) }
         }
 
-        mutating func unindex(_ lane: WebhookLane) {
-            for key in Array(bySubscription.keys) {
+        mutating func unindex(_ lane: WebhookLane, _ webhook: Webhook) {
+            for topic in Set(webhook.topics) {
+                let key = SubscriptionKey(site: webhook.siteID, topic: topic)
                 bySubscription[key]?.removeAll { $0 === lane }
                 if bySubscription[key]?.isEmpty == true { bySubscription[key] = nil }
             }
@@ -144,7 +145,10 @@ public final class DeliveryEngine: Sendable {
         let created: WebhookLane? = lanes.withLock { lanes in
             guard let site = lanes.sites[webhook.siteID] else { return nil }
             if let lane = lanes.byID[webhook.id] {
-                lanes.unindex(lane)
+                let current = lane.webhook
+                // Every instance reads back its own start-up writes: nothing to do for those.
+                guard current != webhook else { return nil }
+                lanes.unindex(lane, current)
                 lanes.index(lane, webhook)
                 lane.update(webhook: webhook, site: site)
                 return nil
@@ -162,7 +166,7 @@ public final class DeliveryEngine: Sendable {
     public func remove(webhookID: String) {
         let lane: WebhookLane? = lanes.withLock { lanes in
             guard let lane = lanes.byID.removeValue(forKey: webhookID) else { return nil }
-            lanes.unindex(lane)
+            lanes.unindex(lane, lane.webhook)
             return lane
         }
         lane?.retire()

@@ -7,10 +7,12 @@ extension WebhookLane {
     /// and at the webhook's pace, then hands the partition back to the live path (DESIGN.md §7).
     ///
     /// Hand-back: once the reader has passed every offset the dispatcher has offered to this
-    /// webhook, the partition switches to `.joining(position)`: the dispatcher leaves records
-    /// below `position` to the catch-up and queues the rest live, so each record reaches the
-    /// webhook by exactly one path and an entity's catch-up messages are queued before its live
-    /// ones. The cursor is kept durable as acknowledgements come, and deleted once every
+    /// webhook and reached the end of the partition as it last saw it, the partition switches to
+    /// `.joining(position)`: the dispatcher leaves records below `position` to the catch-up and
+    /// queues the rest live, so each record reaches the webhook by exactly one path and an
+    /// entity's catch-up messages are queued before its live ones. Waiting for the end matters
+    /// when the live consumer is itself working through a backlog: joining it there would only
+    /// overflow the window and park the webhook again. The cursor is kept durable as acknowledgements come, and deleted once every
     /// catch-up message is acknowledged.
     func catchUp(_ partition: SourcePartition, generation: Int) async {
         guard
@@ -60,6 +62,9 @@ extension WebhookLane {
                     metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "cursor": "\(start)", "log_start": "\(first.offset)"])
             }
             let routed = records.map { record in (record.offset, route(record)) }
+            // At the end: nothing more to read now, or past the high watermark (offsets taken by
+            // transaction markers never come as records, so the first test is needed too).
+            let atEnd = records.isEmpty || reader.highWatermark(partition.kafka).map { records.last!.offset + 1 >= $0 } ?? true
             let stillCurrent: Bool = state.withLock { state in
                 state.catchUpReserved -= room
                 guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }
@@ -70,9 +75,11 @@ extension WebhookLane {
                     guard !mine.isEmpty else { continue }
                     partitionState.window.open(offset, count: mine.count)
                     partitionState.catchUpOutstanding += mine.count
-                    for message in mine { state.queue.append(QueuedMessage(message: message, partition: partition, epoch: nil)) }
+                    for message in mine {
+                        state.queue.append(QueuedMessage(message: message, partition: partition, epoch: nil, catchUpGeneration: generation))
+                    }
                 }
-                if position > partitionState.lastOffered {
+                if position > partitionState.lastOffered, atEnd {
                     partitionState.mode = .joining(position)
                     joined = true
                 }

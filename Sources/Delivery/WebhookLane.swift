@@ -281,7 +281,8 @@ public final class WebhookLane: Sendable {
         guard var partitionState = state.partitions[item.partition] else { return nil }
         defer { state.partitions[item.partition] = partitionState }
         guard let epoch = item.epoch else {
-            if acked {
+            // Only the current catch-up's messages count: a parking reset the window and count.
+            if acked, item.catchUpGeneration == partitionState.catchUpGeneration {
                 partitionState.window.close(offset)
                 partitionState.catchUpOutstanding -= 1
             }

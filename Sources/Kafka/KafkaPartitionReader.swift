@@ -16,6 +16,8 @@ public final class KafkaPartitionReader: Sendable {
                 "auto.offset.reset": "earliest",
                 "fetch.wait.max.ms": "50",
                 "enable.partition.eof": "false",
+                // Each catch-up has its own reader: prefetch 4 MB, not librdkafka's 64 MB.
+                "queued.max.messages.kbytes": "4096",
             ]),
             context: .init(logger: logger))
         rd_kafka_poll_set_consumer(client.handle)
@@ -37,6 +39,9 @@ public final class KafkaPartitionReader: Sendable {
             return records
         }
     }
+
+    /// A partition's high watermark as this reader's fetches last saw it (nil before the first).
+    public func highWatermark(_ partition: TopicPartition) -> Int64? { client.cachedHighWatermark(partition) }
 
     /// Low and high watermark of a partition.
     public func watermarks(_ partition: TopicPartition) async throws(KafkaError) -> (low: Int64, high: Int64) {

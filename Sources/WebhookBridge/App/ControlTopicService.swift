@@ -28,12 +28,12 @@ struct ControlTopicService: Service {
                 switch parts[0] {
                 case "webhook":
                     if let webhook = catalog.webhook(parts[1]) {
-                        engine.upsert(webhook, state: catalog.store.states()[webhook.id])
+                        engine.upsert(webhook, state: catalog.store.state(webhook.id))
                     } else {
                         engine.remove(webhookID: parts[1])
                     }
                 case "status":
-                    if let state = catalog.store.states()[parts[1]] { engine.adopt(state, webhookID: parts[1]) }
+                    if let state = catalog.store.state(parts[1]) { engine.adopt(state, webhookID: parts[1]) }
                 case "site", "topic":
                     routingChanged = true
                 case "cursor":

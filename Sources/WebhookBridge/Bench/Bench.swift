@@ -141,10 +141,23 @@ struct BenchCluster {
         return group
     }
 
-    private func sourceTopic(_ label: String) throws -> String {
+    private func sourceTopic(_ label: String, partitions: Int32? = nil) throws -> String {
         let topic = "bench.\(label).\(UUID().uuidString.prefix(6))"
-        try cluster.createTopic(topic, partitions: partitions)
+        try cluster.createTopic(topic, partitions: partitions ?? self.partitions)
         return topic
+    }
+
+    /// The mock broker keeps only the last ~46,000 records of a partition (it deletes old
+    /// segments); a run whose records were partly deleted before the bridge saw them would
+    /// measure nothing, so it stops here.
+    private func checkNothingDeleted(_ topic: String, partitions: Int32) async throws {
+        let admin = try KafkaAdmin(kafka: KafkaConfig(bootstrapServers: cluster.bootstrapServers), logger: logger)
+        for partition in 0..<partitions {
+            let (low, _) = try await admin.watermarks(TopicPartition(topic, partition))
+            guard low == 0 else {
+                throw BenchProcesses.Failure(description: "\(topic)/\(partition): the mock broker deleted records below \(low); use more partitions")
+            }
+        }
     }
 
     /// The bridge's configuration for one run.
@@ -171,7 +184,9 @@ struct BenchCluster {
     }
 
     /// Produces events keyed by entity, spread over `entities` entities; `body` makes the value.
-    func produce(_ topic: String, count: Int, body: (Int, String) -> String = { String(format: Bench.bodyTemplate, $1, $0) }) async throws {
+    func produce(
+        _ topic: String, count: Int, partitions: Int32? = nil, body: (Int, String) -> String = { String(format: Bench.bodyTemplate, $1, $0) }
+    ) async throws {
         let producer = try KafkaProducer(configuration: .init(kafka: KafkaConfig(bootstrapServers: cluster.bootstrapServers), lingerMilliseconds: 5), logger: logger)
         for chunk in stride(from: 0, to: count, by: 50_000) {
             for index in chunk..<min(count, chunk + 50_000) {
@@ -181,6 +196,7 @@ struct BenchCluster {
             try await producer.flush()
         }
         await producer.close()
+        try await checkNothingDeleted(topic, partitions: partitions ?? self.partitions)
     }
 
     /// Runs an in-process bridge for the length of `body`.
@@ -329,10 +345,11 @@ struct BenchCluster {
         return try await peakResidentMemory(yaml: yaml, messages: count * 10, executable: executable, directory: directory, label: "many-webhooks")
     }
 
-    /// One webhook (batched, so the run is short) draining a 1,000,000-event backlog.
+    /// One webhook (batched, so the run is short) draining a 1,000,000-event backlog, on 32
+    /// partitions: the mock broker keeps about 46,000 records per partition.
     func residentMemoryWithBacklog(events: Int, url: String, executable: URL, directory: URL) async throws -> Double {
-        let topic = try sourceTopic("backlog")
-        try await produce(topic, count: events)
+        let topic = try sourceTopic("backlog", partitions: 32)
+        try await produce(topic, count: events, partitions: 32)
         let group = try uniqueGroup("backlog")
         let webhook = "  - {id: target, site: bench, url: \"\(url)\", topics: [order_state_changed], hash_key: bench-key, options: {batching: true, max_batch_size: 30, batch_linger: 5ms}}"
         return try await peakResidentMemory(

@@ -6,11 +6,14 @@ public struct QueuedMessage: Sendable {
     public var partition: SourcePartition
     /// The partition's assignment epoch when it was queued (live messages) or nil (catch-up).
     public var epoch: UInt64?
+    /// For a catch-up message: the catch-up run that queued it (a parking starts a new one).
+    public var catchUpGeneration: Int
 
-    public init(message: RoutedMessage, partition: SourcePartition, epoch: UInt64?) {
+    public init(message: RoutedMessage, partition: SourcePartition, epoch: UInt64?, catchUpGeneration: Int = 0) {
         self.message = message
         self.partition = partition
         self.epoch = epoch
+        self.catchUpGeneration = catchUpGeneration
     }
 
     public var isCatchUp: Bool { epoch == nil }
