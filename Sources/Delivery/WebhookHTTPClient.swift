@@ -1,8 +1,10 @@
 import AsyncHTTPClient
+import DequeModule
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 import WebhookDomain
 
 /// What one HTTP attempt came to, before the site's ack rules judge it.
@@ -49,8 +51,13 @@ public struct HTTPAttemptResult: Sendable {
 /// discarded. `shutdown()` must be called.
 public final class WebhookHTTPClient: Sendable {
     private let client: HTTPClient
+    /// Requests of all webhooks together: with thousands of webhooks, each with its own
+    /// `max_in_flight`, the requests beyond this wait here (a few hundred bytes each) instead of
+    /// in the HTTP client's pool (kilobytes each, with timers).
+    private let permits: RequestPermits
 
-    public init(maxConnectionsPerHost: Int = 64) {
+    public init(maxConnectionsPerHost: Int = 64, maxConcurrentRequests: Int = 256) {
+        permits = RequestPermits(maxConcurrentRequests)
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5)),
@@ -61,6 +68,8 @@ public final class WebhookHTTPClient: Sendable {
 
     /// Sends a request and waits at most `timeout` for the status line and body.
     public func send(_ request: WebhookRequest, timeout: Duration) async -> HTTPAttemptResult {
+        await permits.acquire()
+        defer { permits.release() }
         let start = ContinuousClock.now
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
@@ -109,5 +118,37 @@ public final class WebhookHTTPClient: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
         return DurationText.seconds(max(0, date.timeIntervalSinceNow))
+    }
+}
+
+/// A counting semaphore for tasks: `acquire` waits (in FIFO order) while all permits are taken.
+final class RequestPermits: Sendable {
+    private let state: Mutex<(available: Int, waiting: Deque<CheckedContinuation<Void, Never>>)>
+
+    init(_ count: Int) { state = Mutex((count, [])) }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = state.withLock { state in
+                guard state.available > 0 else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.available -= 1
+                return true
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state in
+            guard let next = state.waiting.popFirst() else {
+                state.available += 1
+                return nil as CheckedContinuation<Void, Never>?
+            }
+            return next
+        }
+        next?.resume()
     }
 }

@@ -15,7 +15,8 @@ struct AlertEmailTests {
               - id: c404
                 token: t
                 max_in_flight: 1
-                retry_intervals: [0.2, 0.2, 0.2, 0.2]
+                # Short waits up to the failure alert, then long enough for the test to react to it.
+                retry_intervals: [0.2, 0.2, 3, 1]
                 retries_until_failure: 2
                 test_mode: \(testMode)
                 test_emails: [qa@example.com]

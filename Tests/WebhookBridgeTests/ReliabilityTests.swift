@@ -91,6 +91,8 @@ struct ReliabilityFuzzTests {
                 try await producer.flush()
                 await producer.close()
                 #expect(await receiver.wait(timeout: .seconds(180)) { Set($0.compactMap { $0.header("message_id") }).count >= good })
+                // Every record done (delivered or dead-lettered) before the bridge stops.
+                #expect(await waitFor(seconds: 60) { bridge.engine.partitionLags().count == 4 && bridge.engine.partitionLags().allSatisfy { $0.lag == 0 } })
                 #expect(bridge.engine.readiness.isReady, "still running")
             }
             let requests = receiver.requests

@@ -107,11 +107,14 @@ struct StatusTests {
             let badRequests = receiver.requests.filter { $0.uri.hasPrefix("/bad") }
             // Only the probe was sent while paused: the first four requests carry one message id.
             #expect(Set(badRequests.prefix(4).compactMap { $0.header("message_id") }).count == 1)
-            // Retries k = 1, 2, 3 came after retry_intervals[k-1], within ±10 %.
+            // Retries k = 1, 2, 3 came after retry_intervals[k-1]: never early (−10 %), and late by at
+            // most 10 % or 0.3 s, as measured at the receiver (which also sees each attempt's round
+            // trip and, on a loaded CI machine, scheduling delays; the schedule itself is unit-tested
+            // with a fixed clock in WebhookStateTests).
             let times = badRequests.prefix(4).map(\.receivedAt)
             for (k, interval) in [1.0, 1.5, 2.0].enumerated() {
                 let gap = times[k + 1].timeIntervalSince(times[k])
-                #expect(abs(gap - interval) <= interval * 0.1, "retry \(k + 1) after \(gap) s, expected \(interval) s")
+                #expect(gap >= interval * 0.9 && gap <= interval + max(interval * 0.1, 0.3), "retry \(k + 1) after \(gap) s, expected \(interval) s")
             }
             // Everything arrived, each entity in order (the acknowledged probe is not sent twice).
             let delivered = badRequests.filter { $0.header("message_id") != nil }

@@ -56,7 +56,7 @@ extension BridgeConfig {
     }
 
     private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
-        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations"])
+        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests"])
         let listen = try node["admin_listen"].string(default: "127.0.0.1:8080")
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
             colon > listen.startIndex
@@ -64,6 +64,7 @@ extension BridgeConfig {
         http.adminHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         http.adminPort = port
         http.allowPrivateDestinations = try node["allow_private_destinations"].bool(default: false)
+        http.maxConcurrentRequests = try node["max_concurrent_requests"].int(default: 256, in: 1...100_000)
     }
 
     private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {

@@ -25,6 +25,9 @@ public struct BridgeConfig: Sendable {
         public var adminHost = "127.0.0.1"
         public var adminPort = 8080
         public var allowPrivateDestinations = false
+        /// Requests in flight over all webhooks of this instance (each webhook also has its
+        /// site's `max_in_flight`).
+        public var maxConcurrentRequests = 256
     }
 
     public enum SMTPTLS: String, Sendable, CaseIterable {
