@@ -16,8 +16,9 @@ public final class KafkaPartitionReader: Sendable {
                 "auto.offset.reset": "earliest",
                 "fetch.wait.max.ms": "50",
                 "enable.partition.eof": "false",
-                // Each catch-up has its own reader: prefetch 4 MB, not librdkafka's 64 MB.
-                "queued.max.messages.kbytes": "4096",
+                // Each catch-up (one per parked partition) has its own reader: prefetch 1 MB, not
+                // librdkafka's 64 MB.
+                "queued.max.messages.kbytes": "1024",
             ]),
             context: .init(logger: logger))
         rd_kafka_poll_set_consumer(client.handle)

@@ -12,15 +12,15 @@ public enum MessageID {
 
     /// Formats 16 bytes as a UUID (version 8, "custom"), the shape receivers expect of an id.
     static func uuidString(_ bytes: [UInt8]) -> String {
-        var b = bytes
-        b[6] = (b[6] & 0x0F) | 0x80
-        b[8] = (b[8] & 0x3F) | 0x80
-        let hex = b.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-        let h = Array(hex)
-        return [h[0..<8], h[8..<12], h[12..<16], h[16..<20], h[20..<32]].map { String($0) }.joined(separator: "-")
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.prefix(16).enumerated() {
+            let value = index == 6 ? (byte & 0x0F) | 0x80 : index == 8 ? (byte & 0x3F) | 0x80 : byte
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int(value >> 4)])
+            text.append(digits[Int(value & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
