@@ -105,8 +105,8 @@ public final class DeliveryEngine: Sendable {
     /// The lane of a webhook (for status changes and inspection).
     public func lane(_ webhookID: String) -> WebhookLane? { lanes.withLock { $0.byID[webhookID] } }
 
-    private var allLanes: [WebhookLane] { lanes.withLock { Array($0.byID.values) } }
     var lanesByID: [String: WebhookLane] { lanes.withLock { $0.byID } }
+    private var allLanes: [WebhookLane] { Array(lanesByID.values) }
     /// Each assigned partition's next offset for the dispatcher.
     var positions: [SourcePartition: Int64] { lanes.withLock { $0.positions.mapValues(\.next) } }
 

@@ -161,7 +161,7 @@ struct BenchCluster {
     }
 
     /// The bridge's configuration for one run.
-    func yaml(group: String, source: String, webhooks: String, site: String = "{id: bench, token: bench-token, max_in_flight: 8}", extra: String = "") -> String {
+    func yaml(group: String, source: String, webhooks: String, extra: String = "") -> String {
         """
         kafka:
           bootstrap_servers: "\(cluster.bootstrapServers)"
@@ -174,7 +174,7 @@ struct BenchCluster {
           # broker answers at once): poll it every millisecond, as embedded mode does.
           properties: {fetch.wait.max.ms: "1"}
         http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-        sites: [\(site)]
+        sites: [{id: bench, token: bench-token, max_in_flight: 8}]
         routes: [{source: \(source), site: bench, topic: order_state_changed}]
         \(extra)
         webhooks:
