@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 swift build --build-tests
 log=$(mktemp)
 start=$(date +%s)
-RELIABILITY_FUZZ_RECORDS=10000 .build/x86_64-unknown-linux-gnu/debug/webhook-bridgePackageTests.xctest \
+RELIABILITY_FUZZ_RECORDS=10000 RELIABILITY_KILL_EVENTS=50000 RELIABILITY_KILLS=10 .build/x86_64-unknown-linux-gnu/debug/webhook-bridgePackageTests.xctest \
   --testing-library swift-testing --filter Reliability 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 seconds=$(( $(date +%s) - start ))

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Synchronization
 import Testing
 import WebhookDomain
 
@@ -116,5 +117,79 @@ struct ReliabilityFuzzTests {
             #expect(tombstones == mix.filter { $0.0.value == nil }.count)
             print("RELIABILITY fuzz: records=\(total) good=\(good) garbage=\(garbage) delivered=\(Set(requests.compactMap { $0.header("message_id") }).count) dead_lettered=\(letters.count) tombstones=\(tombstones) crashed=no")
         }
+    }
+}
+
+@Suite("Reliability: kill -9 restarts", .serialized)
+struct ReliabilityKillTests {
+    /// 2,000 events and 2 kills in the normal suite (a smoke run); `scripts/reliability.sh` runs
+    /// 50,000 events and 10 kills.
+    @Test("repeated kill -9 of `run` during a stream: nothing lost, every redelivery with its original message_id and body")
+    func killNineRestarts() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let events = Int(environment["RELIABILITY_KILL_EVENTS"] ?? "") ?? 2_000
+        let kills = Int(environment["RELIABILITY_KILLS"] ?? "") ?? 2
+        let entities = 300
+        let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "3", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
+        let bootstrap = try #require(await broker.waitForLine { $0.contains(":") })
+        // Counted as requests come: a condition that scanned every request at each new one would
+        // make the receiver itself the bottleneck at 50,000 events.
+        let seen = Mutex<Set<String>>([])
+        try await withReceiver(secret: HashKey("kill-key"), respond: { request in
+            if let id = request.header("message_id") { seen.withLock { _ = $0.insert(id) } }
+            return .init()
+        }) { receiver, port in
+            let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID().uuidString).yaml")
+            try """
+                kafka: {bootstrap_servers: "\(bootstrap)", group_id: kill-test, start_from: earliest}
+                http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+                sites: [{id: c404, token: t, max_in_flight: 16}]
+                routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
+                webhooks:
+                  - {id: kill, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: kill-key}
+                logging: {level: warning}
+                """.write(to: configPath, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: configPath) }
+
+            let producer = try KafkaProducer(configuration: .init(kafka: KafkaConfig(bootstrapServers: bootstrap)), logger: BridgeTestCluster.logger)
+            for index in 0..<events {
+                let entity = "E\(index % entities)"
+                producer.enqueue(KafkaOutgoingRecord(topic: "oms.orders", key: entity, value: #"{"entity":"\#(entity)","step":\#(index / entities)}"#))
+            }
+            try await producer.flush()
+            await producer.close()
+
+            @Sendable func unique(_: [WebhookReceiver.Received]) -> Int { seen.withLock { $0.count } }
+            var killed = 0
+            for kill in 1...kills {
+                // Each instance gets a share of the stream delivered, then dies in mid-stream.
+                let bridge = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path])
+                let target = events * kill / (kills + 1)
+                #expect(await receiver.wait(timeout: .seconds(120)) { unique($0) >= target }, "kill \(kill): \(bridge.lines.suffix(5))")
+                #expect(await bridge.stop(signal: SIGKILL) == SIGKILL)
+                killed += 1
+            }
+            let last = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path])
+            #expect(await receiver.wait(timeout: .seconds(180)) { unique($0) >= events }, "\(last.lines.suffix(10))")
+            #expect(await last.stop() == 0)
+
+            // Every event arrived; each (entity, step) under one id; a resent id carries the same body.
+            var bodies: [String: [UInt8]] = [:]
+            var idsByEvent: [String: Set<String>] = [:]
+            var mismatched = 0
+            for request in receiver.requests {
+                guard let id = request.header("message_id"), let json = request.json else { continue }
+                if let known = bodies[id], known != request.body { mismatched += 1 }
+                bodies[id] = request.body
+                idsByEvent["\(json["entity"]!)/\(json["step"]!)", default: []].insert(id)
+            }
+            let requests = receiver.requests.count
+            #expect(idsByEvent.count == events)
+            #expect(idsByEvent.values.allSatisfy { $0.count == 1 })
+            #expect(mismatched == 0)
+            #expect(receiver.requests.allSatisfy { $0.hmacVerdict == .valid(keyIndex: 0) })
+            print("RELIABILITY kill9: events=\(events) kills=\(killed) delivered=\(idsByEvent.count) lost=\(events - idsByEvent.count) requests=\(requests) redeliveries=\(requests - bodies.count) id_changes=\(idsByEvent.values.filter { $0.count > 1 }.count) body_mismatches=\(mismatched)")
+        }
+        #expect(await broker.stop() == 0)
     }
 }
