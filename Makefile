@@ -1,5 +1,5 @@
 # The two commands a new user runs (README): `make demo` and `make test`.
-.PHONY: setup build demo test release bench clean
+.PHONY: setup build demo test release bench reliability clean
 
 setup:
 	./scripts/setup.sh
@@ -21,6 +21,10 @@ release: setup
 # The benchmark (issue 7): release build, nginx + wrk + the Python forwarder; writes docs/benchmarks.md.
 bench: release
 	.build/release/webhook-bridge bench
+
+# The reliability suite at full size (about 4 minutes); writes docs/reliability.md.
+reliability: setup
+	./scripts/reliability.sh
 
 clean:
 	rm -rf .build
