@@ -31,26 +31,6 @@ enum BridgeTestCluster {
     }
 }
 
-/// Runs a service group for the length of `body` (after `ready`), then shuts it down gracefully.
-func whileRunning<T: Sendable>(_ group: ServiceGroup, ready: @Sendable () async throws -> Void, _ body: @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { tasks in
-        tasks.addTask {
-            try await group.run()
-            return nil
-        }
-        do {
-            try await ready()
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            throw error
-        }
-    }
-}
-
 /// A receiver running on loopback for the length of `body`.
 func withReceiver<T: Sendable>(
     secret: HashKey?, respond: @escaping @Sendable (WebhookReceiver.Received) async -> WebhookReceiver.Answer = { _ in .init() },

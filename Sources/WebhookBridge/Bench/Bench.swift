@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import WebhookDomain
 
 /// `webhook-bridge bench` (issue 7): the bridge against the machine's limit and against a
@@ -204,22 +205,10 @@ struct BenchCluster {
         var config = try BridgeConfig.parse(yaml: yaml)
         config.http.adminPort = 0
         let bridge = try await Bridge(config: config, logger: logger)
-        let group = bridge.serviceGroup(signals: [])
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            do {
-                while !bridge.engine.readiness.isReady { try await Task.sleep(for: .milliseconds(10)) }
-                let result = try await body(bridge)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+        return try await whileRunning(bridge.serviceGroup(signals: []), ready: {
+            while !bridge.engine.readiness.isReady { try await Task.sleep(for: .milliseconds(10)) }
+        }) {
+            try await body(bridge)
         }
     }
 
@@ -271,14 +260,18 @@ struct BenchCluster {
     func latency(rate: Int, seconds: Int) async throws -> (p50: Double, p99: Double, max: Double) {
         let topic = try sourceTopic("latency")
         let group = try uniqueGroup("latency")
-        let receiver = WebhookReceiver(secret: nil, logger: logger)
+        // Events counted as they arrive (first arrivals: at-least-once may resend one).
+        let arrived = Mutex<Set<String>>([])
+        let receiver = WebhookReceiver(secret: nil, logger: logger) { request in
+            if let id = request.header("message_id") { arrived.withLock { _ = $0.insert(id) } }
+            return .init()
+        }
         let receiverGroup = ServiceGroup(configuration: .init(services: [.init(service: receiver.service())], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await receiverGroup.run() }
+        let total = rate * seconds
+        let latencies: [Double] = try await whileRunning(receiverGroup, ready: { _ = await receiver.boundPort() }) {
             let port = await receiver.boundPort()
             let webhook = "  - {id: target, site: bench, url: \"http://127.0.0.1:\(port)/hooks\", topics: [order_state_changed], hash_key: bench-key}"
-            let total = rate * seconds
-            let latencies: [Double] = try await withBridge(yaml(group: group, source: topic, webhooks: webhook)) { _ in
+            return try await withBridge(yaml(group: group, source: topic, webhooks: webhook)) { _ in
                 // The producer sends each record at once (linger 0), paced on a fixed schedule.
                 let producer = try KafkaProducer(
                     configuration: .init(kafka: KafkaConfig(bootstrapServers: cluster.bootstrapServers), lingerMilliseconds: 0), logger: logger)
@@ -291,18 +284,18 @@ struct BenchCluster {
                 }
                 try await producer.flush()
                 await producer.close()
-                _ = await receiver.wait(timeout: .seconds(120)) { $0.count >= total }
+                _ = await receiver.wait(timeout: .seconds(120)) { _ in arrived.withLock { $0.count } >= total }
+                // Each event's first arrival is its sample.
+                var seen: Set<String> = []
                 return receiver.requests.compactMap { request in
-                    guard let sent = request.json?["sent_us"] as? Int64 else { return nil }
+                    guard let id = request.header("message_id"), seen.insert(id).inserted, let sent = request.json?["sent_us"] as? Int64 else { return nil }
                     return (request.receivedAt.timeIntervalSince1970 * 1_000_000 - Double(sent)) / 1000
                 }
             }
-            await receiverGroup.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            guard latencies.count == total else { throw BenchProcesses.Failure(description: "latency run: \(latencies.count) of \(total) arrived") }
-            let sorted = latencies.sorted()
-            return (Demo.percentile(sorted, 0.50), Demo.percentile(sorted, 0.99), sorted.last ?? 0)
         }
+        guard latencies.count == total else { throw BenchProcesses.Failure(description: "latency run: \(latencies.count) of \(total) arrived") }
+        let sorted = latencies.sorted()
+        return (Demo.percentile(sorted, 0.50), Demo.percentile(sorted, 0.99), sorted.last ?? 0)
     }
 
     /// `webhook-bridge run` as a subprocess: runs `yaml` until its webhooks have had `messages`
