@@ -82,20 +82,24 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// Durations from 1 ms to 100 years: a shorter one would round to nothing, a longer one overflow.
+    static func valid(_ seconds: Double) -> Bool { seconds >= 0.001 && seconds <= DurationText.maxSeconds }
+    static let range = "must be a number of seconds from 0.001 to 3153600000"
+
     /// The problem with these values, naming the field, if any.
     public var problem: (field: String, message: String)? {
         if let ackStatuses, ackStatuses.isEmpty || ackStatuses.contains(where: { !(100...599).contains($0) }) {
             return ("ack_statuses", "must be HTTP statuses (100-599), at least one")
         }
-        if let ackTimeout, !(ackTimeout > 0) { return ("ack_timeout", "must be a positive number of seconds") }
-        if let retryIntervals, retryIntervals.isEmpty || retryIntervals.contains(where: { !($0 > 0) }) {
-            return ("retry_intervals", "must be positive numbers of seconds, at least one")
+        if let ackTimeout, !Self.valid(ackTimeout) { return ("ack_timeout", Self.range) }
+        if let retryIntervals, retryIntervals.isEmpty || retryIntervals.contains(where: { !Self.valid($0) }) {
+            return ("retry_intervals", "at least one, each from 0.001 to 3153600000 seconds")
         }
         let intervals = retryIntervals?.count ?? 6
         if let retriesUntilFailure, !(1...intervals).contains(retriesUntilFailure) {
             return ("retries_until_failure", "must be between 1 and the number of retry intervals (\(intervals))")
         }
-        if let messageRetention, !(messageRetention > 0) { return ("message_retention", "must be a positive number of seconds") }
+        if let messageRetention, !Self.valid(messageRetention) { return ("message_retention", Self.range) }
         if let maxInFlight, !(1...1_000).contains(maxInFlight) { return ("max_in_flight", "must be between 1 and 1000") }
         for (name, notification) in notifications ?? [:] {
             if notification.media.webhookTopic.isEmpty { return ("notifications.\(name).media.webhook_topic", "must name at least one topic") }

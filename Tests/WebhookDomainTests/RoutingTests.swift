@@ -107,3 +107,15 @@ struct RoutingTests {
         #expect(DestinationPolicy(allowPrivateDestinations: true).problem(with: url) == "not an absolute http(s) URL")
     }
 }
+
+@Suite("Duration limits (found by schemathesis)")
+struct DurationLimitTests {
+    @Test("huge durations are refused or clamped, never trapped on")
+    func hugeDurations() {
+        #expect(DurationText.parse("1e10") == nil)
+        #expect(DurationText.parse("1e10s") == nil)
+        #expect(DurationText.parse("15s") == .seconds(15))
+        #expect(DurationText.seconds(1e300) == .seconds(Int64(DurationText.maxSeconds)))
+        #expect(DurationText.seconds(.infinity) == .seconds(Int64(DurationText.maxSeconds)))
+    }
+}

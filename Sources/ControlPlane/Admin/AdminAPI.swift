@@ -221,7 +221,7 @@ public struct AdminAPI: Sendable {
         let site = try authorize(request, body: body, claimed: try body.string("site_id"))
         _ = try ownedWebhook(id, site: site)
         let since = try body.require("since", body.number)
-        guard since >= 0 else { throw AdminError.badRequest("since", "must be a unix time in seconds") }
+        guard since >= 0, since <= 253_402_300_799 else { throw AdminError.badRequest("since", "must be a unix time in seconds") }
         if catalog.state(id).status == .dead { throw AdminError.gone }
         let admin = try KafkaAdmin(kafka: kafka, logger: logger)
         var partitions: [TopicPartition] = []

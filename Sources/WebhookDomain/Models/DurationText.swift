@@ -10,13 +10,19 @@ public enum DurationText {
             let number = trimmed.dropLast(unit.suffix.count)
             // "ms" must win over "s": only accept a plain number before the suffix.
             guard let value = Double(number), value >= 0, value.isFinite else { continue }
-            return seconds(value * unit.seconds)
+            return value * unit.seconds <= maxSeconds ? seconds(value * unit.seconds) : nil
         }
-        guard let value = Double(trimmed), value >= 0, value.isFinite else { return nil }
+        guard let value = Double(trimmed), value >= 0, value.isFinite, value <= maxSeconds else { return nil }
         return seconds(value)
     }
 
+    /// The longest duration accepted anywhere (100 years): beyond it a value is refused, never
+    /// converted (a larger one would overflow the nanosecond count).
+    public static let maxSeconds: Double = 100 * 365 * 86_400
+
+    /// Seconds as a duration, clamped to 0...`maxSeconds`.
     public static func seconds(_ value: Double) -> Duration {
-        .nanoseconds(Int64((value * 1e9).rounded()))
+        let clamped = value.isFinite ? min(max(value, 0), maxSeconds) : maxSeconds
+        return .nanoseconds(Int64((clamped * 1e9).rounded()))
     }
 }
