@@ -115,6 +115,8 @@ extension ReliabilitySuite {
                 "coordinator_not_available": seen("Coordinator not available"), "not_coordinator": seen("Not coordinator"),
                 "rebalance_in_progress": seen("rebalance in progress"),
             ]
+            // librdkafka met every kind of injected error (and retried past it).
+            #expect(evidence.values.allSatisfy { $0 > 0 }, "\(evidence)")
             Reliability.report("request_errors", [
                 "events": total, "join_errors": 3, "fetch_errors": 5, "produce_errors": 5, "commit_errors": 5,
                 "acknowledged": counts.unique, "lost": lost, "redeliveries": counts.redeliveries, "order_violations": counts.orderViolations,

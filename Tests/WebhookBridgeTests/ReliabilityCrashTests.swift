@@ -11,16 +11,17 @@ extension ReliabilitySuite {
     struct Crashes {
         @Test("≥ 10 kill -9 restarts during a 50,000-event stream: 0 lost, every redelivery with its original message_id and body")
         func killNineRestarts() async throws {
-            let total = Reliability.size(full: 50_000, smoke: 3_000)
+            let entities = 250
+            let steps = Reliability.size(full: 200, smoke: 12)
+            let total = steps * entities
             let kills = Reliability.size(full: 10, smoke: 2)
-            let entities = 300
             let started = ContinuousClock.now
             // A cluster of its own, so the source and control topics have the partitions asked for.
             let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: BridgeTestCluster.logger)
             try cluster.createTopic("oms.orders", partitions: 6)
             for topic in ["control", "attempts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
             try await Reliability.produce(
-                Reliability.events(topic: "oms.orders", entities: entities, steps: 0..<(total / entities)), bootstrap: cluster.bootstrapServers)
+                Reliability.events(topic: "oms.orders", entities: entities, steps: 0..<steps), bootstrap: cluster.bootstrapServers)
 
             let tally = DeliveryTally()
             try await withReceiver(secret: HashKey("crash-key"), respond: { request in
@@ -55,7 +56,7 @@ extension ReliabilitySuite {
                 #expect(await last.stop() == 0, "graceful stop: \(last.lines.suffix(10))")
 
                 let counts = tally.counts
-                let expected = Set((0..<(total / entities)).flatMap { step in (0..<entities).map { "E\($0)/\(step)" } })
+                let expected = Set((0..<steps).flatMap { step in (0..<entities).map { "E\($0)/\(step)" } })
                 let lost = expected.subtracting(tally.events).count
                 #expect(lost == 0)
                 #expect(counts.unique == total)

@@ -186,7 +186,7 @@ extension ReliabilitySuite {
                     producer.enqueue(KafkaOutgoingRecord(topic: topic, key: "E1", value: #"{"entity":"E1","step":1}"#))
                     try await producer.flush()
                     await producer.close()
-                    return await receiver.wait(timeout: .seconds(20)) { !$0.isEmpty }
+                    return await receiver.wait(timeout: .seconds(10)) { !$0.isEmpty }
                 }
             }
             let letters = try await Self.readAll(topic: "\(group)-dlq", partitions: 1, from: [:], atLeast: 1, timeout: .seconds(3))
