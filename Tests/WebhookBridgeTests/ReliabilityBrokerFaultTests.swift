@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 import Testing
 import WebhookDomain
 
@@ -88,7 +89,15 @@ extension ReliabilitySuite {
                 (.produce, [7, 7, 7, 7, 7]),
                 (.offsetCommit, [27, 16, 15, 27, 16]),
             ]
+            // Holds the receiver's answers while the errors are pushed, so that the bridge, not the
+            // test's producer, makes the next Produce requests.
+            let hold = Switch(0)
+            let held = Atomic<Int>(0)
             try await withReceiver(secret: HashKey("k"), respond: { request in
+                if hold.status == 1 {
+                    held.add(1, ordering: .relaxed)
+                    while hold.status == 1 { try? await Task.sleep(for: .milliseconds(5)) }
+                }
                 tally.acknowledged(request)
                 return .init()
             }) { _, port in
@@ -98,9 +107,12 @@ extension ReliabilitySuite {
                 let bridge = try await Bridge(config: config, logger: log.logger("reliability", level: .debug))
                 try await whileRunning(bridge.serviceGroup(signals: []), ready: { try await waitUntilReady(bridge) }) {
                     try await Reliability.produce(Reliability.events(topic: "oms.orders", entities: entities, steps: 0..<(rounds / 2)), bootstrap: cluster.bootstrapServers)
-                    #expect(await tally.waitForUnique(total / 8, timeout: .seconds(60)))
-                    for (kind, errors) in injected.dropFirst() { cluster.pushRequestErrors(kind, errors) }
+                    #expect(await tally.waitForUnique(total / 2, timeout: .seconds(60)))
+                    hold.status = 1
                     try await Reliability.produce(Reliability.events(topic: "oms.orders", entities: entities, steps: (rounds / 2)..<rounds), bootstrap: cluster.bootstrapServers)
+                    #expect(await waitFor { held.load(ordering: .relaxed) > 0 })
+                    for (kind, errors) in injected.dropFirst() { cluster.pushRequestErrors(kind, errors) }
+                    hold.status = 0
                     #expect(await tally.waitForUnique(total, timeout: .seconds(120)), "\(tally.counts.unique) of \(total)")
                 }
             }
