@@ -10,10 +10,13 @@ build: setup
 demo: build
 	.build/debug/webhook-bridge demo
 
-# Builds everything (the executable too: some tests run it as a subprocess), then runs every test.
+# Builds everything (the executable too: some tests run it as a subprocess), then runs every test:
+# first the unit and integration suites (in parallel), then the Reliability suites at smoke size on
+# their own, so their crashes, broker faults and load do not skew the others' retry timings.
 test: setup
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --skip Reliability
+	swift test --skip-build --filter Reliability
 
 release: setup
 	swift build -c release

@@ -78,13 +78,37 @@ public final class WebhookHTTPClient: Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)
         do {
             let response = try await client.execute(outgoing, deadline: deadline)
-            // The body is not used, but is read (bounded) so the connection can be reused.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
+            // The body is not used, but is read (bounded) so the connection can be reused. The
+            // deadline above covers the response head only (AsyncHTTPClient drops it once the head
+            // is in), so the body gets what is left of the timeout: a receiver dribbling its body
+            // past the ack timeout has not acknowledged in time (DESIGN.md §5), and must not hold
+            // this request slot for as long as it likes.
+            guard await Self.readBody(response, until: start + timeout) else {
+                return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .timeout, latency: ContinuousClock.now - start)
+            }
             return HTTPAttemptResult(
                 status: Int(response.status.code), retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After")), failure: nil,
                 latency: ContinuousClock.now - start)
         } catch {
             return HTTPAttemptResult(status: nil, retryAfter: nil, failure: Self.classify(error), latency: ContinuousClock.now - start)
+        }
+    }
+
+    /// Reads (and drops) the body; false if it did not end by `deadline`. Cancelling the read
+    /// cancels the request, which closes the connection.
+    private static func readBody(_ response: HTTPClientResponse, until deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 

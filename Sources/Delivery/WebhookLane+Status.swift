@@ -43,7 +43,7 @@ extension WebhookLane {
                 return effects
             }
             guard let effects else { return }
-            await afterTransition(effects, probe: snapshot.probe)
+            await afterTransition(effects, probe: snapshot.probe, attempts: snapshot.attempt)
         }
     }
 
@@ -71,7 +71,9 @@ extension WebhookLane {
     }
 
     /// After a status transition: persist the state, send its alerts, park or resume.
-    func afterTransition(_ effects: [WebhookState.Effect], probe: Probe? = nil) async {
+    /// `attempts` is the episode's attempt count when the caller knows it: the transitions that
+    /// end an episode (disabled, recovered) clear the retry counter the count is otherwise read from.
+    func afterTransition(_ effects: [WebhookState.Effect], probe: Probe? = nil, attempts: Int? = nil) async {
         let (status, webhook, site, needsPark) = state.withLock { state in
             let needsPark = !state.status.isDelivering && state.partitions.values.contains { $0.mode != .parked }
             if needsPark { state.parkRequested = true }
@@ -86,7 +88,7 @@ extension WebhookLane {
             switch effect {
             case .alert(let kind):
                 context.metrics.alertRaised(kind)
-                context.alerts.send(alertEvent(kind, status: status, webhook: webhook, site: site, probe: probe ?? status.probe))
+                context.alerts.send(alertEvent(kind, status: status, webhook: webhook, site: site, probe: probe ?? status.probe, attempts: attempts))
             case .died:
                 // Dead: its messages are no longer kept for it.
                 let partitions = (try? await context.store.cursors(webhookID: webhookID).keys).map(Array.init) ?? []
@@ -97,7 +99,7 @@ extension WebhookLane {
         signal()
     }
 
-    private func alertEvent(_ kind: AlertKind, status: WebhookState, webhook: Webhook, site: Site, probe: Probe?) -> AlertEvent {
+    private func alertEvent(_ kind: AlertKind, status: WebhookState, webhook: Webhook, site: Site, probe: Probe?, attempts: Int?) -> AlertEvent {
         let contacts: AlertContacts =
             switch kind {
             case .onFailure: site.onFailure
@@ -107,7 +109,7 @@ extension WebhookLane {
         return AlertEvent(
             kind: kind, siteID: site.id, contacts: contacts, testMode: site.testMode, testEmails: site.testEmails, webhookID: webhook.id,
             url: webhook.url, status: status.status, topic: probe?.webhookTopic, probeMessageID: probe?.messageID,
-            attempts: kind == .onFailureRecovered ? status.retries : status.retries + 1, lastError: status.lastError, at: Date())
+            attempts: attempts ?? (kind == .onFailureRecovered ? status.retries : status.retries + 1), lastError: status.lastError, at: Date())
     }
 
     /// An API request (pause, disable, enable). Returns false for a dead webhook.

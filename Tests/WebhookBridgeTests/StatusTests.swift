@@ -186,6 +186,8 @@ struct StatusTests {
             }
             #expect(alerts.alerts.map(\.kind) == [.onFailure, .onDeactivation])
             #expect(alerts.alerts.last?.contacts.emailNotificationName == "webhook_deactivation")
+            // The first attempt and three retries: the deactivation alert counts all four (it said 1).
+            #expect(alerts.alerts.map(\.attempts) == [3, 4])
             #expect(alerts.alerts.last?.lastError == "HTTP 503")
         }
     }

@@ -25,6 +25,13 @@ public struct Site: Sendable, Equatable {
     }
 }
 
+/// Without this, any value that holds a site (a service, a catalog) prints the token when it is
+/// described: swift-service-lifecycle logs every service so at debug level.
+extension Site: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "Site(id: \(id), token: redacted)" }
+    public var debugDescription: String { description }
+}
+
 /// Who is told about a webhook's failure, recovery or deactivation, and under which name.
 public struct AlertContacts: Sendable, Equatable, Codable {
     public var contactEmails: [String] = []
