@@ -55,9 +55,20 @@ public final class WebhookHTTPClient: Sendable {
     /// `max_in_flight`, the requests beyond this wait here (a few hundred bytes each) instead of
     /// in the HTTP client's pool (kilobytes each, with timers).
     private let permits: RequestPermits
+    /// Nil when private destinations are allowed.
+    private let destinationCheck: ResolvedDestinationCheck?
 
-    public init(maxConnectionsPerHost: Int = 64, maxConcurrentRequests: Int = 256) {
+    /// With `allowPrivateDestinations` false, a request whose host resolves to a private address
+    /// is not sent (a `refusedDestination` failure).
+    public convenience init(maxConnectionsPerHost: Int = 64, maxConcurrentRequests: Int = 256, allowPrivateDestinations: Bool = true) {
+        self.init(
+            maxConnectionsPerHost: maxConnectionsPerHost, maxConcurrentRequests: maxConcurrentRequests,
+            destinationCheck: allowPrivateDestinations ? nil : ResolvedDestinationCheck())
+    }
+
+    init(maxConnectionsPerHost: Int = 64, maxConcurrentRequests: Int = 256, destinationCheck: ResolvedDestinationCheck?) {
         permits = RequestPermits(maxConcurrentRequests)
+        self.destinationCheck = destinationCheck
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5)),
@@ -71,6 +82,9 @@ public final class WebhookHTTPClient: Sendable {
         await permits.acquire()
         defer { permits.release() }
         let start = ContinuousClock.now
+        if let problem = await destinationCheck?.problem(with: request.url) {
+            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(problem), latency: ContinuousClock.now - start)
+        }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }

@@ -4,8 +4,10 @@ import Kafka
 import NIOCore
 import NIOHTTP1
 import Testing
+import Synchronization
 import WebhookDomain
 
+@testable import Delivery
 @testable import WebhookBridge
 
 extension ReliabilitySuite {
@@ -97,20 +99,28 @@ extension ReliabilitySuite {
             ])
         }
 
-        /// Known gap (DESIGN.md §10 says "resolving to"): a host name is checked as written, not
-        /// as resolved, so a name that resolves to loopback is delivered to.
-        @Test("a host name that resolves to loopback (/etc/hosts) is refused at delivery time")
-        func resolvedName() async throws {
+        /// A name in /etc/hosts (besides `localhost`, refused as written) that points at
+        /// 127.0.0.1; container and CI hosts list their own name there. Nil if there is none.
+        static let loopbackName: String? = {
             let hosts = (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? ""
-            let name = hosts.split(separator: "\n").compactMap { line -> String? in
+            return hosts.split(separator: "\n").compactMap { line -> String? in
                 let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard fields.first == "127.0.0.1", fields.count > 1 else { return nil }
                 return fields.dropFirst().map(String.init).first { $0 != "localhost" && !$0.hasSuffix(".localhost") }
             }.first
-            let host = try #require(name, "no name for 127.0.0.1 in /etc/hosts besides localhost")
+        }()
+
+        /// DESIGN.md §10 says "resolving to": a name that resolves to loopback is refused at
+        /// delivery time, with the system resolver (getaddrinfo reads /etc/hosts). The webhook is
+        /// paused like any failing one, naming the address, and nothing reaches the receiver.
+        @Test(
+            "a host name that resolves to loopback (/etc/hosts) is refused at delivery time",
+            .enabled(if: loopbackName != nil, "no name for 127.0.0.1 in /etc/hosts besides localhost"))
+        func resolvedName() async throws {
+            let host = try #require(Self.loopbackName)
             let topic = BridgeTestCluster.unique("ssrf-dns")
             try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
-            let delivered = try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let (delivered, lastError) = try await withReceiver(secret: HashKey("k")) { receiver, port in
                 let group = try BridgeTestCluster.group()
                 var config = try BridgeConfig.parse(yaml: """
                     kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control, attempts_topic: \(group)-attempts}
@@ -122,16 +132,57 @@ extension ReliabilitySuite {
                 config.http.adminPort = 0
                 return try await withBridge(config) { bridge in
                     try await produce([KafkaOutgoingRecord(topic: topic, key: "E1", value: #"{"entity":"E1"}"#)])
-                    // Either the request arrives (not refused) or the webhook fails (refused).
-                    _ = await receiver.wait(timeout: .seconds(10)) { !$0.isEmpty }
-                    _ = bridge
-                    return receiver.requests.count
+                    // The first attempt fails (refused), so the webhook pauses.
+                    #expect(await waitFor(seconds: 20) { bridge.engine.lane("dns")?.status.status == .paused })
+                    return (receiver.requests.count, bridge.engine.lane("dns")?.status.lastError)
                 }
             }
-            withKnownIssue("host names are checked as written, not as resolved: \(host) → 127.0.0.1 is delivered to") {
-                #expect(delivered == 0, "\(delivered) request(s) reached loopback through \(host)")
-            }
+            #expect(delivered == 0, "\(delivered) request(s) reached loopback through \(host)")
+            #expect(lastError?.contains("resolves to 127.0.0.1") == true, "\(String(describing: lastError))")
             Reliability.report("ssrf_resolved_name", ["host": host, "resolves_to": "127.0.0.1", "requests_delivered": delivered, "refused": delivered == 0 ? "yes" : "no"])
+        }
+
+        /// The check itself, with a resolver the test controls: any private address among a
+        /// name's answers refuses it; verdicts are cached for their lifetime; literal addresses
+        /// (checked as written at configuration) are not looked up.
+        @Test("resolved addresses: one private answer refuses the name, verdicts are cached, literals are not looked up")
+        func resolvedAddressCheck() async throws {
+            let answers: [String: [String]] = [
+                "public.example": ["93.184.216.34", "2606:2800:220:1::1"], "mixed.example": ["93.184.216.34", "10.1.2.3"],
+                "six.example": ["::1"], "metadata.example": ["169.254.169.254"], "mapped.example": ["::ffff:127.0.0.1"],
+            ]
+            let lookups = Mutex<[String]>([])
+            let check = ResolvedDestinationCheck(lifetime: .seconds(60)) { host in
+                lookups.withLock { $0.append(host) }
+                return answers[host] ?? []
+            }
+            #expect(await check.problem(with: "https://public.example/hooks") == nil)
+            #expect(await check.problem(with: "https://public.example/hooks") == nil)
+            #expect(await check.problem(with: "https://nowhere.example/hooks") == nil)
+            for host in ["mixed.example", "six.example", "metadata.example", "mapped.example"] {
+                let problem = await check.problem(with: "http://\(host):8080/x")
+                #expect(problem?.contains("destination \(host) resolves to") == true, "\(host): \(String(describing: problem))")
+            }
+            #expect(await check.problem(with: "http://93.184.216.34/x") == nil)
+            #expect(await check.problem(with: "http://[2606:2800:220:1::1]/x") == nil)
+            #expect(lookups.withLock { $0 } == ["public.example", "nowhere.example", "mixed.example", "six.example", "metadata.example", "mapped.example"])
+        }
+
+        /// The HTTP client refuses before connecting: the receiver sees nothing.
+        @Test("the HTTP client sends nothing to a name that resolves to a private address")
+        func clientRefusesResolvedName() async throws {
+            try await withReceiver(secret: nil) { receiver, port in
+                let client = WebhookHTTPClient(destinationCheck: ResolvedDestinationCheck { _ in ["127.0.0.1"] })
+                let webhook = Webhook(id: "w", siteID: "s", url: "http://receiver.example:\(port)/hooks", topics: ["t"], hashKeys: [HashKey("k")])
+                let message = RoutedMessage(
+                    siteID: "s", topic: WebhookTopic(name: "t", ordered: true), messageID: "m", sequence: "0-1", entity: [],
+                    payload: Array("{}".utf8), sourcePartition: 0, sourceOffset: 1)
+                let result = await client.send(WebhookRequest.single(message, to: webhook, timestamp: 1_700_000_000), timeout: .seconds(2))
+                await client.shutdown()
+                #expect(result.outcomeLabel == "refused_destination")
+                #expect(result.failureDescription.contains("receiver.example resolves to 127.0.0.1"))
+                #expect(receiver.requests.isEmpty)
+            }
         }
 
         static func call(_ method: NIOHTTP1.HTTPMethod, _ url: String, _ body: String?, token: String? = nil) async throws -> (Int, String) {

@@ -84,7 +84,8 @@ public final class Bridge: Sendable {
             configuration: .init(kafka: kafka, groupID: config.kafka.groupID, startFrom: config.kafka.startFrom), logger: logger)
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
         let maxInFlight = config.sites.map(\.maxInFlight).max() ?? 8
-        client = WebhookHTTPClient(maxConnectionsPerHost: max(64, maxInFlight), maxConcurrentRequests: config.http.maxConcurrentRequests)
+        client = WebhookHTTPClient(maxConnectionsPerHost: max(64, maxInFlight), maxConcurrentRequests: config.http.maxConcurrentRequests,
+            allowPrivateDestinations: config.http.allowPrivateDestinations)
         engine = DeliveryEngine(
             configuration: .init(router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
             consumer: consumer, producer: producer, client: client, kafka: kafka,

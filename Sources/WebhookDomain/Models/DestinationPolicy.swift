@@ -2,7 +2,8 @@ import Foundation
 
 /// Which webhook URLs are acceptable (DESIGN.md §10): absolute http(s) URLs, and unless private
 /// destinations are allowed, none whose host is loopback, private, link-local or a cloud
-/// metadata address. This checks the URL as written; delivery checks resolved addresses too.
+/// metadata address. This checks the URL as written; delivery checks the addresses its host resolves to
+/// (`ResolvedDestinationCheck`).
 public struct DestinationPolicy: Sendable {
     public var allowPrivateDestinations: Bool
 
