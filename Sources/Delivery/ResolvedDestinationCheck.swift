@@ -44,11 +44,13 @@ final class ResolvedDestinationCheck: Sendable {
         return "destination \(host) resolves to \(address), a loopback, private, link-local or metadata address (set http.allow_private_destinations to allow)"
     }
 
+    private static let lookups = DispatchQueue(label: "webhook-bridge.resolve", attributes: .concurrent)
+
     /// The host's addresses from the system resolver (getaddrinfo, which also reads /etc/hosts),
-    /// looked up off the cooperative pool because getaddrinfo blocks.
+    /// looked up on a queue of its own because getaddrinfo blocks.
     static func addresses(of host: String) async -> [String] {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: resolveBlocking(host)) }
+            lookups.async { continuation.resume(returning: resolveBlocking(host)) }
         }
     }
 

@@ -47,8 +47,8 @@ public struct HTTPAttemptResult: Sendable {
 }
 
 /// The one HTTP client of the process (AsyncHTTPClient): redirects are not followed (a 3xx is a
-/// failed delivery), every request has a deadline, response bodies are read with a bound and
-/// discarded. `shutdown()` must be called.
+/// failed delivery), every request has a deadline for its whole response, response bodies are
+/// read and discarded. `shutdown()` must be called.
 public final class WebhookHTTPClient: Sendable {
     private let client: HTTPClient
     /// Requests of all webhooks together: with thousands of webhooks, each with its own
@@ -85,44 +85,21 @@ public final class WebhookHTTPClient: Sendable {
         if let problem = await destinationCheck?.problem(with: request.url) {
             return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(problem), latency: ContinuousClock.now - start)
         }
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
-        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)
         do {
-            let response = try await client.execute(outgoing, deadline: deadline)
-            // The body is not used, but is read (bounded) so the connection can be reused. The
-            // deadline above covers the response head only (AsyncHTTPClient drops it once the head
-            // is in), so the body gets what is left of the timeout: a receiver dribbling its body
-            // past the ack timeout has not acknowledged in time (DESIGN.md §5), and must not hold
-            // this request slot for as long as it likes.
-            guard await Self.readBody(response, until: start + timeout) else {
-                return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .timeout, latency: ContinuousClock.now - start)
-            }
+            var headers = HTTPHeaders()
+            for header in request.headers { headers.add(name: header.name, value: header.value) }
+            let outgoing = try HTTPClient.Request(
+                url: request.url, method: HTTPMethod(rawValue: request.method), headers: headers, body: request.body.map { .bytes($0) })
+            // The delegate API's deadline covers the whole response, body included (the async
+            // API's covers the head only): a receiver that sends its head in time and dribbles
+            // its body past the ack timeout has not acknowledged in time (DESIGN.md §5).
+            let head = try await client.execute(request: outgoing, delegate: ResponseHeadDelegate(), deadline: deadline).futureResult.get()
             return HTTPAttemptResult(
-                status: Int(response.status.code), retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After")), failure: nil,
+                status: Int(head.status.code), retryAfter: Self.retryAfter(head.headers.first(name: "Retry-After")), failure: nil,
                 latency: ContinuousClock.now - start)
         } catch {
             return HTTPAttemptResult(status: nil, retryAfter: nil, failure: Self.classify(error), latency: ContinuousClock.now - start)
-        }
-    }
-
-    /// Reads (and drops) the body; false if it did not end by `deadline`. Cancelling the read
-    /// cancels the request, which closes the connection.
-    private static func readBody(_ response: HTTPClientResponse, until deadline: ContinuousClock.Instant) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                _ = try? await response.body.collect(upTo: 64 * 1024)
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(until: deadline)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
         }
     }
 
@@ -156,6 +133,26 @@ public final class WebhookHTTPClient: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
         return DurationText.seconds(max(0, date.timeIntervalSinceNow))
+    }
+}
+
+/// Keeps a response's head and drops its body (read to the end, so the connection can be reused).
+/// AsyncHTTPClient calls it on the request's event loop, one call at a time.
+private final class ResponseHeadDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
+    private var head: HTTPResponseHead?
+
+    func didReceiveHead(task: HTTPClient.Task<HTTPResponseHead>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        self.head = head
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<HTTPResponseHead>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<HTTPResponseHead>) throws -> HTTPResponseHead {
+        guard let head else { throw HTTPClientError.remoteConnectionClosed }
+        return head
     }
 }
 
