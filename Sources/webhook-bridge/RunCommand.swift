@@ -11,6 +11,7 @@ struct RunCommand: AsyncParsableCommand {
     var config: String
 
     func run() async throws {
+        MallocArenas.limit()
         let settings: BridgeConfig
         do { settings = try BridgeConfig.load(path: config) } catch {
             FileHandle.standardError.write(Data("webhook-bridge: invalid configuration: \(error)\n".utf8))
