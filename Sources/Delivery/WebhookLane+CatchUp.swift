@@ -25,10 +25,9 @@ extension WebhookLane {
                 return partitionState.floor
             })
         else { return }
-        let reader: KafkaPartitionReader
+        let reader: KafkaSharedReader.Partition
         do {
-            reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger)
-            try reader.assign([TopicPartitionOffset(partition.kafka, offset: start)])
+            reader = try await catchUpReader.open(partition, from: start, kafka: context.kafka, logger: logger)
         } catch {
             logger.error("catch-up reader failed", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "error": "\(error)"])
             state.withLock { state in
@@ -64,7 +63,7 @@ extension WebhookLane {
             let routed = records.map { record in (record.offset, route(record)) }
             // At the end: nothing more to read now, or past the high watermark (offsets taken by
             // transaction markers never come as records, so the first test is needed too).
-            let atEnd = records.isEmpty || reader.highWatermark(partition.kafka).map { records.last!.offset + 1 >= $0 } ?? true
+            let atEnd = records.isEmpty || reader.highWatermark.map { records.last!.offset + 1 >= $0 } ?? true
             let stillCurrent: Bool = state.withLock { state in
                 state.catchUpReserved -= room
                 guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }
@@ -93,7 +92,7 @@ extension WebhookLane {
                 lastSave = ContinuousClock.now
             }
         }
-        await reader.close()
+        await catchUpReader.close(partition, reader)
         guard joined else { return }
         logger.info("catch-up joined the live path", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "at": "\(position)"])
         // Keep the cursor moving until every catch-up message is acknowledged, then drop it.

@@ -91,6 +91,8 @@ public final class WebhookLane: Sendable {
     public let webhookID: String
     let context: DeliveryContext
     let state: Mutex<State>
+    /// The Kafka client of this webhook's catch-ups.
+    let catchUpReader = CatchUpReader()
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 

@@ -48,4 +48,40 @@ struct KafkaAdminTests {
         await reader.close()
         await producer.close()
     }
+
+    @Test("a shared reader reads each partition from its own offset; partitions come and go without moving the others")
+    func sharedReader() async throws {
+        let topic = try TestCluster.topic("shared", partitions: 2)
+        let producer = try TestCluster.producer()
+        for i in 0..<10 {
+            for partition: Int32 in [0, 1] {
+                producer.enqueue(KafkaOutgoingRecord(topic: topic, partition: partition, key: nil, value: Array("p\(partition)-\(i)".utf8)))
+            }
+        }
+        try await producer.flush()
+        let reader = try KafkaSharedReader(kafka: TestCluster.kafka, logger: TestCluster.logger)
+        func read(_ partition: KafkaSharedReader.Partition, count: Int) async -> [KafkaRecord] {
+            var records: [KafkaRecord] = []
+            for _ in 0..<100 where records.count < count { records += await partition.read(maxRecords: min(3, count - records.count)) }
+            return records
+        }
+        let zero = try reader.open(TopicPartitionOffset(TopicPartition(topic, 0), offset: 7))
+        let one = try reader.open(TopicPartitionOffset(TopicPartition(topic, 1), offset: 2))
+        let fromZero = await read(zero, count: 3)
+        #expect(fromZero.map(\.offset) == [7, 8, 9] && fromZero.allSatisfy { $0.partition == 0 })
+        let firstOfOne = await read(one, count: 4)
+        #expect(firstOfOne.map(\.offset) == [2, 3, 4, 5] && firstOfOne.allSatisfy { $0.partition == 1 }, "\(firstOfOne.map { "\($0.partition)@\($0.offset)" })")
+        zero.close()
+        // Partition 1 goes on where it was; partition 0 can be opened again at another offset.
+        for i in 10..<12 { producer.enqueue(KafkaOutgoingRecord(topic: topic, partition: 1, key: nil, value: Array("p1-\(i)".utf8))) }
+        try await producer.flush()
+        #expect(await read(one, count: 6).map(\.offset) == [6, 7, 8, 9, 10, 11])
+        let zeroAgain = try reader.open(TopicPartitionOffset(TopicPartition(topic, 0), offset: 1))
+        #expect(await read(zeroAgain, count: 2).map(\.offset) == [1, 2])
+        #expect(zeroAgain.highWatermark == 10)
+        zeroAgain.close()
+        one.close()
+        await reader.close()
+        await producer.close()
+    }
 }
