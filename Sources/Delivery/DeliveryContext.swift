@@ -6,6 +6,8 @@ import WebhookDomain
 /// What every lane shares.
 public struct DeliveryContext: Sendable {
     public var client: WebhookHTTPClient
+    /// Requests in flight, process-wide.
+    var slots: RequestSlots
     public var progress: PartitionProgress
     public var store: any DeliveryStore
     public var alerts: any AlertSink
@@ -22,11 +24,12 @@ public struct DeliveryContext: Sendable {
     public var now: @Sendable () -> Int64
 
     public init(
-        client: WebhookHTTPClient, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
+        client: WebhookHTTPClient, maxConcurrentRequests: Int = 256, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
         storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger, attempts: AttemptLog? = nil,
         metrics: DeliveryMetrics = DeliveryMetrics(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.client = client
+        self.slots = RequestSlots(maxConcurrentRequests)
         self.progress = progress
         self.store = store
         self.alerts = alerts

@@ -14,13 +14,18 @@ public final class DeliveryEngine: Sendable {
         public var deadLetterTopic: String
         /// Records in memory, not yet settled, before reading pauses.
         public var maxPendingRecords: Int
+        /// Requests in flight for all webhooks together (`http.max_concurrent_requests`).
+        public var maxConcurrentRequests: Int
 
-        public init(router: Router, sites: [Site], webhooks: [Webhook], deadLetterTopic: String, maxPendingRecords: Int = 20_000) {
+        public init(
+            router: Router, sites: [Site], webhooks: [Webhook], deadLetterTopic: String, maxPendingRecords: Int = 20_000, maxConcurrentRequests: Int = 256
+        ) {
             self.router = router
             self.sites = sites
             self.webhooks = webhooks
             self.deadLetterTopic = deadLetterTopic
             self.maxPendingRecords = maxPendingRecords
+            self.maxConcurrentRequests = maxConcurrentRequests
         }
     }
 
@@ -83,7 +88,7 @@ public final class DeliveryEngine: Sendable {
         routing = SharedRouter(configuration.router)
         (newLanes, startLane) = AsyncStream.makeStream(of: WebhookLane.self)
         context = DeliveryContext(
-            client: client, progress: progress, store: store, alerts: alerts, routing: routing, kafka: kafka,
+            client: client, maxConcurrentRequests: configuration.maxConcurrentRequests, progress: progress, store: store, alerts: alerts, routing: routing, kafka: kafka,
             storeOffset: { partition, offset in
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()

@@ -1,10 +1,8 @@
 import AsyncHTTPClient
-import DequeModule
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import WebhookDomain
 
 /// What one HTTP attempt came to, before the site's ack rules judge it.
@@ -51,23 +49,16 @@ public struct HTTPAttemptResult: Sendable {
 /// read and discarded. `shutdown()` must be called.
 public final class WebhookHTTPClient: Sendable {
     private let client: HTTPClient
-    /// Requests of all webhooks together: with thousands of webhooks, each with its own
-    /// `max_in_flight`, the requests beyond this wait here (a few hundred bytes each) instead of
-    /// in the HTTP client's pool (kilobytes each, with timers).
-    private let permits: RequestPermits
     /// Nil when private destinations are allowed.
     private let destinationCheck: ResolvedDestinationCheck?
 
     /// With `allowPrivateDestinations` false, a request whose host resolves to a private address
     /// is not sent (a `refusedDestination` failure).
-    public convenience init(maxConnectionsPerHost: Int = 64, maxConcurrentRequests: Int = 256, allowPrivateDestinations: Bool = true) {
-        self.init(
-            maxConnectionsPerHost: maxConnectionsPerHost, maxConcurrentRequests: maxConcurrentRequests,
-            destinationCheck: allowPrivateDestinations ? nil : ResolvedDestinationCheck())
+    public convenience init(maxConnectionsPerHost: Int = 64, allowPrivateDestinations: Bool = true) {
+        self.init(maxConnectionsPerHost: maxConnectionsPerHost, destinationCheck: allowPrivateDestinations ? nil : ResolvedDestinationCheck())
     }
 
-    init(maxConnectionsPerHost: Int = 64, maxConcurrentRequests: Int = 256, destinationCheck: ResolvedDestinationCheck?) {
-        permits = RequestPermits(maxConcurrentRequests)
+    init(maxConnectionsPerHost: Int = 64, destinationCheck: ResolvedDestinationCheck?) {
         self.destinationCheck = destinationCheck
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
@@ -79,8 +70,6 @@ public final class WebhookHTTPClient: Sendable {
 
     /// Sends a request and waits at most `timeout` for the status line and body.
     public func send(_ request: WebhookRequest, timeout: Duration) async -> HTTPAttemptResult {
-        await permits.acquire()
-        defer { permits.release() }
         let start = ContinuousClock.now
         if let problem = await destinationCheck?.problem(with: request.url) {
             return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(problem), latency: ContinuousClock.now - start)
@@ -153,37 +142,5 @@ private final class ResponseHeadDelegate: HTTPClientResponseDelegate, @unchecked
     func didFinishRequest(task: HTTPClient.Task<HTTPResponseHead>) throws -> HTTPResponseHead {
         guard let head else { throw HTTPClientError.remoteConnectionClosed }
         return head
-    }
-}
-
-/// A counting semaphore for tasks: `acquire` waits (in FIFO order) while all permits are taken.
-final class RequestPermits: Sendable {
-    private let state: Mutex<(available: Int, waiting: Deque<CheckedContinuation<Void, Never>>)>
-
-    init(_ count: Int) { state = Mutex((count, [])) }
-
-    func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let granted = state.withLock { state in
-                guard state.available > 0 else {
-                    state.waiting.append(continuation)
-                    return false
-                }
-                state.available -= 1
-                return true
-            }
-            if granted { continuation.resume() }
-        }
-    }
-
-    func release() {
-        let next = state.withLock { state in
-            guard let next = state.waiting.popFirst() else {
-                state.available += 1
-                return nil as CheckedContinuation<Void, Never>?
-            }
-            return next
-        }
-        next?.resume()
     }
 }

@@ -28,7 +28,9 @@ extension WebhookLane {
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
+            await context.slots.acquire()
             let result = await send(messages, webhook: snapshot.webhook, site: snapshot.site, attempt: snapshot.attempt)
+            context.slots.release()
             let acked = result.status.map { snapshot.site.ackStatuses.contains($0) } ?? false
             let effects: [WebhookState.Effect]? = state.withLock { state in
                 // An API change in the meantime wins over this result.

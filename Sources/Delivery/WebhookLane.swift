@@ -168,6 +168,7 @@ public final class WebhookLane: Sendable {
             for partition in state.partitions.keys { state.partitions[partition]!.catchUpGeneration += 1 }
         }
         wake.finish()
+        context.slots.withdraw(self)
     }
 
     private func startWork(in group: inout DiscardingTaskGroup) {
@@ -179,7 +180,10 @@ public final class WebhookLane: Sendable {
             case linger(Duration)
         }
         let work: [Work] = state.withLock { state in
-            guard !state.stopping else { return [] }
+            guard !state.stopping else {
+                context.slots.withdraw(self)
+                return []
+            }
             var work: [Work] = []
             if state.parkRequested, !state.partitions.values.contains(where: { $0.mode == .parking }) {
                 state.parkRequested = false
@@ -193,9 +197,14 @@ public final class WebhookLane: Sendable {
                 state.retryScheduled = true
                 work.append(.retry)
             }
-            guard state.status.isDelivering else { return work }
+            guard state.status.isDelivering else {
+                context.slots.withdraw(self)
+                return work
+            }
             let options = state.webhook.options
             let batchSize = options.batching ? options.maxBatchSize : 1
+            var waitingForSlot = false
+            defer { if !waitingForSlot { context.slots.withdraw(self) } }
             while state.inFlightRequests < state.site.maxInFlight, !state.queue.isEmpty {
                 if options.batching, state.queue.count < batchSize, state.inFlightRequests > 0 || options.batchLinger > .zero {
                     // Wait up to batch_linger for a fuller batch.
@@ -207,8 +216,15 @@ public final class WebhookLane: Sendable {
                     }
                     if now - started < options.batchLinger { break }
                 }
+                guard context.slots.tryAcquire(for: self) else {
+                    waitingForSlot = true
+                    break
+                }
                 let batch = state.queue.take(upTo: batchSize)
-                guard !batch.isEmpty else { break }
+                guard !batch.isEmpty else {
+                    context.slots.release()
+                    break
+                }
                 state.lingerStarted = nil
                 state.inFlightRequests += 1
                 for item in batch { state.inFlightByPartition[item.partition, default: 0] += 1 }
@@ -242,7 +258,9 @@ public final class WebhookLane: Sendable {
     /// Sends one request (a message or a batch) and settles its messages.
     private func deliver(_ batch: [QueuedMessage]) async {
         let (webhook, site) = state.withLock { ($0.webhook, $0.site) }
+        // The slot was taken for this request in `startWork`.
         let result = await send(batch.map(\.message), webhook: webhook, site: site, attempt: 1)
+        context.slots.release()
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
         var toSettle: [(SourcePartition, Int64, UInt64)] = []
         let effects: [WebhookState.Effect] = state.withLock { state in

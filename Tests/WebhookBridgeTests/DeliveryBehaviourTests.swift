@@ -120,6 +120,37 @@ struct DeliveryBehaviourTests {
         }
     }
 
+    /// `http.max_concurrent_requests` holds across webhooks: 12 webhooks that could send 5 at once
+    /// each share 3 slots, every one of them gets all its messages in order, and none starves.
+    @Test("the process-wide request cap holds across webhooks, and every webhook is served")
+    func processWideCap() async throws {
+        let topic = BridgeTestCluster.unique("slots")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        let gauge = ConcurrencyGauge()
+        try await withReceiver(secret: HashKey("k"), respond: { _ in
+            gauge.enter()
+            try? await Task.sleep(for: .milliseconds(20))
+            gauge.leave()
+            return .init(status: 202)
+        }) { receiver, port in
+            let webhooks = (0..<12).map {
+                "  - {id: w\($0), site: c404, url: \"http://127.0.0.1:\(port)/w\($0)\", topics: [order_state_changed], hash_key: k}"
+            }.joined(separator: "\n")
+            var config = try Self.config(topic: topic, port: port, webhooks: webhooks, site: "{id: c404, token: t, max_in_flight: 5}")
+            config.http.maxConcurrentRequests = 3
+            try await withBridge(config) { _ in
+                try await produce(StatusTests.events(topic: topic, entities: 10, perEntity: 4))
+                #expect(await receiver.wait(timeout: .seconds(60)) { $0.count >= 12 * 40 })
+            }
+            #expect(gauge.peak == 3)
+            for webhook in 0..<12 {
+                let requests = receiver.requests.filter { $0.uri == "/w\(webhook)" }
+                #expect(requests.count == 40, "w\(webhook)")
+                #expect(StatusTests.steps(requests).values.allSatisfy { $0 == Array(0..<4) }, "w\(webhook)")
+            }
+        }
+    }
+
     @Test("a notification routes to its custom topic and its time_value delay is honoured")
     func notificationDelay() async throws {
         let topic = BridgeTestCluster.unique("notifications")

@@ -84,10 +84,11 @@ public final class Bridge: Sendable {
             configuration: .init(kafka: kafka, groupID: config.kafka.groupID, startFrom: config.kafka.startFrom), logger: logger)
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
         let maxInFlight = config.sites.map(\.maxInFlight).max() ?? 8
-        client = WebhookHTTPClient(maxConnectionsPerHost: max(64, maxInFlight), maxConcurrentRequests: config.http.maxConcurrentRequests,
-            allowPrivateDestinations: config.http.allowPrivateDestinations)
+        client = WebhookHTTPClient(maxConnectionsPerHost: max(64, maxInFlight), allowPrivateDestinations: config.http.allowPrivateDestinations)
         engine = DeliveryEngine(
-            configuration: .init(router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic),
+            configuration: .init(
+                router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic,
+                maxConcurrentRequests: config.http.maxConcurrentRequests),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
             store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states,
             attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads),
