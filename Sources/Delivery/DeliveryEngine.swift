@@ -271,23 +271,39 @@ public final class DeliveryEngine: Sendable {
     }
 
     /// Keeps the original key, value and headers and adds the reason; tried until the broker has
-    /// it, since the record's offset may only be stored afterwards.
+    /// it, since the record's offset may only be stored afterwards. A record too large for the
+    /// producer or the broker (a source topic may allow more than the dead-letter topic) is
+    /// dead-lettered without its value — and, if still too large, without its key and original
+    /// headers — with `dead_letter_dropped` saying what went, rather than stalling its
+    /// partition for ever.
     private func deadLetter(_ record: KafkaRecord, reason: String) async -> Bool {
         logger.warning("dead-lettered", metadata: ["source": "\(record.topicPartition)", "offset": "\(record.offset)", "reason": "\(reason)"])
-        let headers = record.headers + [
+        let added = [
             KafkaHeader(key: "dead_letter_reason", string: reason),
             KafkaHeader(key: "source_topic", string: record.topic),
             KafkaHeader(key: "source_partition", string: String(record.partition)),
             KafkaHeader(key: "source_offset", string: String(record.offset)),
         ]
-        let letter = KafkaOutgoingRecord(
-            topic: configuration.deadLetterTopic, key: record.key, value: record.value, headers: headers,
-            timestampMilliseconds: record.timestampMilliseconds)
+        // Stage 0: everything; 1: without the value; 2: without value, key and original headers.
+        let dropped = ["", "value", "value, key and headers"]
+        let sizes = "value \(record.value?.count ?? 0) bytes, key \(record.key?.count ?? 0) bytes"
+        func letter(stage: Int) -> KafkaOutgoingRecord {
+            let note = stage > 0 ? [KafkaHeader(key: "dead_letter_dropped", string: "\(dropped[stage]) (too large: \(sizes))")] : []
+            return KafkaOutgoingRecord(
+                topic: configuration.deadLetterTopic, key: stage < 2 ? record.key : nil, value: stage < 1 ? record.value : nil,
+                headers: (stage < 2 ? record.headers : []) + added + note, timestampMilliseconds: record.timestampMilliseconds)
+        }
+        var stage = 0
         while !Task.isCancelled {
             do {
-                try await producer.send(letter)
+                try await producer.send(letter(stage: stage))
                 context.metrics.deadLettered(sourceTopic: record.topic)
                 return true
+            } catch let error where error.isRecordTooLarge && stage < 2 {
+                stage += 1
+                logger.error(
+                    "dead letter too large: sent without its \(dropped[stage])",
+                    metadata: ["source": "\(record.topicPartition)", "offset": "\(record.offset)", "error": "\(error)"])
             } catch {
                 logger.error("dead-letter produce failed; trying again", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))

@@ -55,6 +55,11 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// The record is larger than the producer (`message.max.bytes`) or the broker accepts.
+    public var isRecordTooLarge: Bool {
+        code == .rdkafka(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue)
+    }
+
     static func check(_ err: rd_kafka_resp_err_t, _ context: @autoclosure () -> String) throws(KafkaError) {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: context()) }
     }
