@@ -15,20 +15,29 @@ final class CatchUpReader: Sendable {
 
     private let state = Mutex(State())
 
-    /// Starts reading a partition. A partition still open (a catch-up that was just superseded
-    /// and has not closed yet) is waited for: a client reads a partition once.
+    /// Partitions read at once: each prefetches up to 1 MB (and librdkafka's bookkeeping about as
+    /// much again), and the webhook's window (`max_pending`) takes only so much anyway, so the
+    /// others wait their turn (a webhook parked on 32 partitions peaked at 260 MB reading all).
+    static let maxPartitions = 4
+
+    /// Starts reading a partition, once fewer than `maxPartitions` are being read. A partition
+    /// still open (a catch-up that was just superseded and has not closed yet) is waited for: a
+    /// client reads a partition once.
     func open(_ partition: SourcePartition, from offset: Int64, kafka: KafkaConfig, logger: Logger) async throws(KafkaError) -> KafkaSharedReader.Partition {
-        while state.withLock({ $0.open.contains(partition) }) {
+        while !state.withLock({ state in
+            guard !state.open.contains(partition), state.open.count < Self.maxPartitions else { return false }
+            state.open.insert(partition)
+            return true
+        }) {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        let reader = try state.withLock { (state: inout State) throws(KafkaError) -> KafkaSharedReader in
-            let reader: KafkaSharedReader
-            if let existing = state.reader { reader = existing } else { reader = try KafkaSharedReader(kafka: kafka, logger: logger) }
-            state.reader = reader
-            state.open.insert(partition)
-            return reader
-        }
         do throws(KafkaError) {
+            let reader = try state.withLock { (state: inout State) throws(KafkaError) -> KafkaSharedReader in
+                if let reader = state.reader { return reader }
+                let reader = try KafkaSharedReader(kafka: kafka, logger: logger)
+                state.reader = reader
+                return reader
+            }
             return try reader.open(TopicPartitionOffset(partition.kafka, offset: offset))
         } catch {
             await close(partition, nil)

@@ -40,6 +40,7 @@ extension WebhookLane {
         var savedCursor = start
         var lastSave = ContinuousClock.now
         var joined = false
+        var emptyReads = 0
         while !joined {
             // At the webhook's pace: read only what its window (max_pending) has room for,
             // reserved so that catch-ups of several partitions together stay within it.
@@ -61,9 +62,13 @@ extension WebhookLane {
                     metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "cursor": "\(start)", "log_start": "\(first.offset)"])
             }
             let routed = records.map { record in (record.offset, route(record)) }
-            // At the end: nothing more to read now, or past the high watermark (offsets taken by
-            // transaction markers never come as records, so the first test is needed too).
-            let atEnd = records.isEmpty || reader.highWatermark.map { records.last!.offset + 1 >= $0 } ?? true
+            // At the end: past the high watermark, or nothing to read three times running (offsets
+            // taken by transaction markers never come as records). One empty read is not the end:
+            // the reader may just be waiting for its next fetch, and joining the live path in
+            // mid-backlog would only overflow the window and park the webhook again.
+            emptyReads = records.isEmpty ? emptyReads + 1 : 0
+            let next = records.last.map { $0.offset + 1 } ?? position
+            let atEnd = emptyReads >= 3 || reader.highWatermark.map { next >= $0 } ?? false
             let stillCurrent: Bool = state.withLock { state in
                 state.catchUpReserved -= room
                 guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }

@@ -42,9 +42,9 @@ public final class KafkaConsumer: Sendable {
                 "heartbeat.interval.ms": "1000",
                 "fetch.wait.max.ms": "50",
                 "enable.partition.eof": "false",
-                // Prefetch at most 16 MB (librdkafka's default is 64 MB): the bridge's own
+                // Prefetch at most 4 MB (librdkafka's default is 64 MB): the bridge's own
                 // buffer and the lanes' windows hold the rest.
-                "queued.max.messages.kbytes": "16384",
+                "queued.max.messages.kbytes": "4096",
             ])
         }
     }

@@ -22,7 +22,7 @@ public final class KafkaSharedReader: Sendable {
                 "fetch.wait.max.ms": "50",
                 "enable.partition.eof": "false",
                 // With a queue per partition this bounds each partition's prefetch.
-                "queued.max.messages.kbytes": "1024",
+                "queued.max.messages.kbytes": "4096",
             ]),
             context: .init(logger: logger))
     }

@@ -209,23 +209,27 @@ struct StatusTests {
         }
     }
 
-    @Test("a manual pause holds the messages; enable delivers them in order")
+    /// On 7 partitions, more than a webhook's catch-ups read at once (`CatchUpReader.maxPartitions`):
+    /// the others wait their turn, and everything still arrives in order.
+    @Test("a manual pause holds the messages; enable delivers them in order, from more partitions than are read at once")
     func manualPauseAndEnable() async throws {
         let topic = BridgeTestCluster.unique("manual")
-        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 7)
         try await withReceiver(secret: HashKey("k")) { receiver, port in
             let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
             try await withBridge(config) { bridge in
                 let lane = try #require(bridge.engine.lane("bad"))
                 #expect(await lane.apply(.pauseRequested))
-                try await produce(Self.events(topic: topic, entities: 4, perEntity: 5))
-                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 20 })
+                try await produce(Self.events(topic: topic, entities: 28, perEntity: 5))
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 140 })
                 #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
                 #expect(await lane.apply(.enableRequested))
-                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 20 })
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 140 })
             }
             let bad = receiver.requests.filter { $0.uri.hasPrefix("/bad") }
-            #expect(bad.count == 20)
+            #expect(bad.count == 140)
+            #expect(Set(bad.compactMap { $0.header("message_id") }).count == 140)
+            #expect(Set(bad.map { $0.header("sequence")?.split(separator: "-").first }).count == 7, "every partition caught up")
             #expect(Self.steps(bad).values.allSatisfy { $0 == Array(0..<5) })
         }
     }
