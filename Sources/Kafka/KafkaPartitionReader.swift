@@ -7,21 +7,22 @@ public final class KafkaPartitionReader: Sendable {
     private let client: RDKafkaClient
 
     public init(kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
-        client = try RDKafkaClient(
-            role: .consumer,
-            properties: kafka.flattened(defaults: [
-                "group.id": "webhook-bridge-reader",  // required by librdkafka; never joined or committed
-                "enable.auto.commit": "false",
-                "enable.auto.offset.store": "false",
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": "50",
-                "enable.partition.eof": "false",
-                // Each catch-up (one per parked partition) has its own reader: prefetch 1 MB, not
-                // librdkafka's 64 MB.
-                "queued.max.messages.kbytes": "1024",
-            ]),
-            context: .init(logger: logger))
+        // One-off reads (probes, look-ups): prefetch 1 MB, not librdkafka's 64 MB.
+        client = try RDKafkaClient(role: .consumer, properties: Self.properties(kafka, prefetchKilobytes: 1024), context: .init(logger: logger))
         rd_kafka_poll_set_consumer(client.handle)
+    }
+
+    /// An assign-mode reader's settings: no group is joined and nothing is committed.
+    static func properties(_ kafka: KafkaConfig, prefetchKilobytes: Int) -> [String: String] {
+        kafka.flattened(defaults: [
+            "group.id": "webhook-bridge-reader",  // required by librdkafka; never joined or committed
+            "enable.auto.commit": "false",
+            "enable.auto.offset.store": "false",
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": "50",
+            "enable.partition.eof": "false",
+            "queued.max.messages.kbytes": String(prefetchKilobytes),
+        ])
     }
 
     /// Reads these partitions from these offsets, replacing any earlier assignment.

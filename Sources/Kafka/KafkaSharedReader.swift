@@ -12,19 +12,9 @@ public final class KafkaSharedReader: Sendable {
     private let client: RDKafkaClient
 
     public init(kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
+        // With a queue per partition the prefetch bound is per partition.
         client = try RDKafkaClient(
-            role: .consumer,
-            properties: kafka.flattened(defaults: [
-                "group.id": "webhook-bridge-reader",  // required by librdkafka; never joined or committed
-                "enable.auto.commit": "false",
-                "enable.auto.offset.store": "false",
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": "50",
-                "enable.partition.eof": "false",
-                // With a queue per partition this bounds each partition's prefetch.
-                "queued.max.messages.kbytes": "4096",
-            ]),
-            context: .init(logger: logger))
+            role: .consumer, properties: KafkaPartitionReader.properties(kafka, prefetchKilobytes: 4096), context: .init(logger: logger))
     }
 
     /// One partition of the reader, read from its own queue.

@@ -53,22 +53,6 @@ enum Reliability {
             (0..<entities).map { KafkaOutgoingRecord(topic: topic, key: "E\($0)", value: #"{"entity":"E\#($0)","step":\#(step)}"#) }
         }
     }
-
-    /// A free TCP port on loopback (bound, read, released: for a subprocess's admin API).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound, "cannot bind a loopback port")
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
 
 /// Acknowledged deliveries of the test events (`{"entity":…,"step":…}`), counted as they arrive:
