@@ -15,7 +15,7 @@ final class CatchUpReader: Sendable {
 
     private let state = Mutex(State())
 
-    /// Partitions read at once: each prefetches up to 1 MB (and librdkafka's bookkeeping about as
+    /// Partitions read at once: each prefetches up to 4 MB (and librdkafka's bookkeeping about as
     /// much again), and the webhook's window (`max_pending`) takes only so much anyway, so the
     /// others wait their turn (a webhook parked on 32 partitions peaked at 260 MB reading all).
     static let maxPartitions = 4
