@@ -85,4 +85,36 @@ struct KafkaRoundTripTests {
         await consumer.close()
         await producer.close()
     }
+
+    @Test("a record over the producer's message.max.bytes is refused locally as too large")
+    func tooLargeForTheProducer() async throws {
+        let topic = try TestCluster.topic("too-large", partitions: 1)
+        let producer = try TestCluster.producer()
+        let error = await #expect(throws: KafkaError.self) {
+            try await producer.send(KafkaOutgoingRecord(topic: topic, key: nil, value: Array(repeating: 0x31, count: 2_000_000)))
+        }
+        #expect(error?.isRecordTooLarge == true, "\(String(describing: error))")
+        #expect(error?.isRetriable == false)
+        // The producer goes on.
+        try await producer.send(KafkaOutgoingRecord(topic: topic, key: "k", value: "small"))
+        await producer.close()
+    }
+
+    @Test("a record the broker refuses as too large fails with that error; the idempotent producer goes on")
+    func tooLargeForTheBroker() async throws {
+        // A cluster of its own: the injected error would hit any other test's produce request.
+        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: TestCluster.logger)
+        try cluster.createTopic("letters", partitions: 1)
+        let producer = try KafkaProducer(configuration: .init(kafka: KafkaConfig(bootstrapServers: cluster.bootstrapServers)), logger: TestCluster.logger)
+        try await producer.send(KafkaOutgoingRecord(topic: "letters", key: "k", value: "first"))
+        // 10: the broker's MESSAGE_TOO_LARGE (a record batch over the topic's max.message.bytes).
+        cluster.pushRequestErrors(.produce, [10])
+        let error = await #expect(throws: KafkaError.self) {
+            try await producer.send(KafkaOutgoingRecord(topic: "letters", key: "k", value: "refused"))
+        }
+        #expect(error?.isRecordTooLarge == true, "\(String(describing: error))")
+        let written = try await producer.send(KafkaOutgoingRecord(topic: "letters", key: "k", value: "after"))
+        #expect(written.offset == 1)
+        await producer.close()
+    }
 }
