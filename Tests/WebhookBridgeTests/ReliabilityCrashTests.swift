@@ -16,29 +16,9 @@ extension ReliabilitySuite {
             let total = steps * entities
             let kills = Reliability.size(full: 10, smoke: 2)
             let started = ContinuousClock.now
-            // A cluster of its own, so the source and control topics have the partitions asked for.
-            let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: BridgeTestCluster.logger)
-            try cluster.createTopic("oms.orders", partitions: 6)
-            for topic in ["control", "attempts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
-            try await Reliability.produce(
-                Reliability.events(topic: "oms.orders", entities: entities, steps: 0..<steps), bootstrap: cluster.bootstrapServers)
-
-            let tally = DeliveryTally()
-            try await withReceiver(secret: HashKey("crash-key"), respond: { request in
-                tally.acknowledged(request)
-                return .init(status: 202)
-            }) { _, port in
-                let config = try Reliability.writeConfig("""
-                    kafka: {bootstrap_servers: "\(cluster.bootstrapServers)", group_id: kill9, start_from: earliest, control_topic: control, attempts_topic: attempts, dead_letter_topic: dlq}
-                    http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-                    sites: [{id: c404, token: t, max_in_flight: 16, retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]}]
-                    routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
-                    webhooks:
-                      - {id: crash, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: crash-key}
-                    logging: {level: warning}
-                    """)
-                defer { try? FileManager.default.removeItem(at: config) }
-
+            try await Reliability.withOneWebhookRun(group: "kill9", hashKey: "crash-key") { cluster, tally, config in
+                try await Reliability.produce(
+                    Reliability.events(topic: "oms.orders", entities: entities, steps: 0..<steps), bootstrap: cluster.bootstrapServers)
                 var killedAt: [Int] = []
                 for kill in 1...kills {
                     let bridge = try ChildProcess(ChildProcess.executable, ["run", "--config", config.path])
@@ -73,8 +53,4 @@ extension ReliabilitySuite {
             }
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -16,25 +16,7 @@ extension ReliabilitySuite {
             let entities = 200
             let rounds = total / entities
             let started = ContinuousClock.now
-            let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: BridgeTestCluster.logger)
-            try cluster.createTopic("oms.orders", partitions: 6)
-            for topic in ["control", "attempts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
-
-            let tally = DeliveryTally()
-            try await withReceiver(secret: HashKey("group-key"), respond: { request in
-                tally.acknowledged(request)
-                return .init(status: 202)
-            }) { _, port in
-                let config = try Reliability.writeConfig("""
-                    kafka: {bootstrap_servers: "\(cluster.bootstrapServers)", group_id: churn, start_from: earliest, control_topic: control, attempts_topic: attempts, dead_letter_topic: dlq}
-                    http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-                    sites: [{id: c404, token: t, max_in_flight: 16, retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]}]
-                    routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
-                    webhooks:
-                      - {id: churn, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: group-key}
-                    logging: {level: warning}
-                    """)
-                defer { try? FileManager.default.removeItem(at: config) }
+            try await Reliability.withOneWebhookRun(group: "churn", hashKey: "group-key") { cluster, tally, config in
                 func start() throws -> ChildProcess { try ChildProcess(ChildProcess.executable, ["run", "--config", config.path]) }
 
                 // The stream flows the whole time: a round of every entity every half second (about

@@ -55,6 +55,36 @@ enum Reliability {
     }
 }
 
+extension Reliability {
+    /// The setting of the process-level cases: a cluster of its own (so the source and control
+    /// topics have the partitions asked for; 6 for `oms.orders`), a receiver counting what is
+    /// acknowledged, and a `run` config file with one webhook, for `body`.
+    static func withOneWebhookRun<T: Sendable>(
+        group: String, hashKey: String, _ body: @Sendable (EmbeddedKafkaCluster, DeliveryTally, URL) async throws -> T
+    ) async throws -> T {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: BridgeTestCluster.logger)
+        try cluster.createTopic("oms.orders", partitions: 6)
+        for topic in ["control", "attempts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
+        let tally = DeliveryTally()
+        return try await withReceiver(secret: HashKey(hashKey), respond: { request in
+            tally.acknowledged(request)
+            return .init(status: 202)
+        }) { _, port in
+            let config = try writeConfig("""
+                kafka: {bootstrap_servers: "\(cluster.bootstrapServers)", group_id: \(group), start_from: earliest, control_topic: control, attempts_topic: attempts, dead_letter_topic: dlq}
+                http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
+                sites: [{id: c404, token: t, max_in_flight: 16, retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]}]
+                routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
+                webhooks:
+                  - {id: \(group), site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: \(hashKey)}
+                logging: {level: warning}
+                """)
+            defer { try? FileManager.default.removeItem(at: config) }
+            return try await body(cluster, tally, config)
+        }
+    }
+}
+
 /// Acknowledged deliveries of the test events (`{"entity":…,"step":…}`), counted as they arrive:
 /// re-scanning every request at each arrival would make the receiver the bottleneck at 50,000.
 ///
