@@ -115,6 +115,7 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "WebhookDomainTests", dependencies: ["WebhookDomain"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Kafka", "WebhookDomain"]),
         .testTarget(
             name: "AlertsTests",
             dependencies: [

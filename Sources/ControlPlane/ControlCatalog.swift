@@ -73,6 +73,7 @@ public struct ControlCatalog: Sendable {
         let cursors = store.cursors(webhookID: webhookID)
         try await store.save(cursors: cursors.mapValues { _ in nil }, webhookID: webhookID)
         try await view.write(ControlTopicStore.statusKey(webhookID), nil)
+        try await view.write(ControlTopicStore.requestedStatusKey(webhookID), nil)
         try await view.write(Self.webhookKey(webhookID), nil)
     }
 
@@ -84,11 +85,11 @@ public struct ControlCatalog: Sendable {
         try await view.write(Self.siteKey(site), ControlRecords.encode(SiteRecord(configuration: configuration)))
     }
 
-    /// Writes a status with the revision after the stored one.
+    /// Writes a status change requested through the API, with the revision after the stored one.
     public func save(state: WebhookState, webhookID: String) async throws {
         var state = state
         state.revision = self.state(webhookID).revision + 1
-        try await store.save(state: state, webhookID: webhookID)
+        try await store.saveRequested(state: state, webhookID: webhookID)
     }
 
     /// Start-up: the config file's sites, custom topics and webhooks are upserted. A webhook's

@@ -4,9 +4,11 @@ import Kafka
 import WebhookDomain
 
 /// Webhook states and cursors kept in the control topic (DESIGN.md §8):
-/// `status/<webhook>` holds the status and retry state, `cursor/<webhook>/<source topic>/<partition>`
-/// a cursor; each value is JSON with a `version`. A cursor write returns once the broker has it
-/// (acks=all), which is what the commit invariant needs.
+/// `status/<webhook>` holds the status and retry state as the lanes last wrote it,
+/// `api-status/<webhook>` the last status change made through the API (the state it set, with a
+/// new `basis`), `cursor/<webhook>/<source topic>/<partition>` a cursor; each value is JSON with a
+/// `version`. A webhook's state is `WebhookState.effective` of its two status records. A cursor
+/// write returns once the broker has it (acks=all), which is what the commit invariant needs.
 public struct ControlTopicStore: DeliveryStore {
     public static let version = 1
 
@@ -27,26 +29,39 @@ public struct ControlTopicStore: DeliveryStore {
     }
 
     static func statusKey(_ webhookID: String) -> String { "status/\(webhookID)" }
+    static func requestedStatusKey(_ webhookID: String) -> String { "api-status/\(webhookID)" }
     static func cursorKey(_ webhookID: String, _ partition: SourcePartition) -> String {
         "cursor/\(webhookID)/\(partition.topic)/\(partition.partition)"
     }
 
     public func states() -> [String: WebhookState] {
+        let ids = Set((view.values(prefix: "status/").keys.map { $0.dropFirst("status/".count) })
+            + view.values(prefix: "api-status/").keys.map { $0.dropFirst("api-status/".count) })
         var states: [String: WebhookState] = [:]
-        for (key, value) in view.values(prefix: "status/") {
-            guard let record = try? JSONDecoder().decode(StatusRecord.self, from: Data(value)) else { continue }
-            states[String(key.dropFirst("status/".count))] = record.state
-        }
+        for id in ids { states[String(id)] = state(String(id)) }
         return states
     }
 
-    /// One webhook's stored state, if any.
+    /// One webhook's state in effect, if any is stored.
     public func state(_ webhookID: String) -> WebhookState? {
-        view.value(Self.statusKey(webhookID)).flatMap { try? JSONDecoder().decode(StatusRecord.self, from: Data($0)).state }
+        WebhookState.effective(requested: decodedState(Self.requestedStatusKey(webhookID)), automatic: decodedState(Self.statusKey(webhookID)))
     }
 
+    private func decodedState(_ key: String) -> WebhookState? {
+        view.value(key).flatMap { try? JSONDecoder().decode(StatusRecord.self, from: Data($0)).state }
+    }
+
+    /// A lane's state (an automatic transition, or its initial status).
     public func save(state: WebhookState, webhookID: String) async throws {
         try await view.write(Self.statusKey(webhookID), Self.statusValue(state))
+    }
+
+    /// A status change made through the API: it gets a new `basis`, so that no automatic
+    /// transition computed before it (on any instance) can undo it.
+    public func saveRequested(state: WebhookState, webhookID: String) async throws {
+        var state = state
+        state.basis = UUID().uuidString
+        try await view.write(Self.requestedStatusKey(webhookID), Self.statusValue(state))
     }
 
     static func statusValue(_ state: WebhookState) throws -> [UInt8] {

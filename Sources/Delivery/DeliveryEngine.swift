@@ -65,7 +65,7 @@ public final class DeliveryEngine: Sendable {
         }
     }
     private let logger: Logger
-    public let readiness = Readiness()
+    public let readiness: Readiness
     private let stopRequested: AsyncStream<Void>
     private let requestStop: AsyncStream<Void>.Continuation
     private let completions: AsyncStream<Void>
@@ -80,6 +80,9 @@ public final class DeliveryEngine: Sendable {
         self.consumer = consumer
         self.producer = producer
         self.logger = logger
+        readiness = Readiness(grace: consumer.sessionTimeout) { ready in
+            if ready { logger.notice("ready") } else { logger.warning("not ready") }
+        }
         let progress = PartitionProgress()
         self.progress = progress
         (stopRequested, requestStop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -125,6 +128,7 @@ public final class DeliveryEngine: Sendable {
                 await withTaskGroup(of: Void.self) { intake in
                     intake.addTask { await self.consume() }
                     intake.addTask { await self.tickLanes() }
+                    intake.addTask { await self.watchHealth() }
                     intake.addTask { for await _ in self.stopRequested { break } }
                     await intake.next()
                     intake.cancelAll()
@@ -136,9 +140,9 @@ public final class DeliveryEngine: Sendable {
             logger.info("delivery stopping: no new records; in-flight requests finish")
             for lane in allLanes { lane.stop() }
         }
+        readiness.update { $0.stop() }
         do { try await consumer.commit() } catch { logger.warning("final commit failed", metadata: ["error": "\(error)"]) }
         await consumer.close()
-        readiness.set(false)
         logger.info("delivery stopped")
     }
 
@@ -203,6 +207,42 @@ public final class DeliveryEngine: Sendable {
         }
     }
 
+    /// Once a second: can the consumer reach a broker, and does it hold its assignment? `/ready`
+    /// turns 503 when not, for longer than the session timeout (DESIGN.md §3).
+    private func watchHealth() async {
+        while !Task.isCancelled {
+            let healthy = await consumer.brokersReachable(timeoutMilliseconds: 1_000) && !consumer.assignmentLost
+            readiness.update { $0.observe(healthy: healthy, at: .now) }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Commits the start positions of partitions the group had never committed, before any of
+    /// their records is handled; tried until the broker has them or the engine stops.
+    private func commitStartPositions() async -> Bool {
+        var wait = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await consumer.commitStartPositions()
+                return true
+            } catch {
+                logger.error("start positions not committed; trying again", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(5))
+            }
+        }
+        return false
+    }
+
+    /// Starts tracking a partition from `start`: every lane knows how the partition reaches it
+    /// before any record is dispatched.
+    private func assign(_ partition: SourcePartition, start: Int64) async -> UInt64 {
+        let epoch = progress.assign(partition)
+        lanes.withLock { $0.positions[partition] = (start, epoch) }
+        for lane in allLanes { await lane.assign(partition, start: start, epoch: epoch) }
+        return epoch
+    }
+
     private func consume() async {
         var epochs: [SourcePartition: UInt64] = [:]
         var completionSignals = completions.makeAsyncIterator()
@@ -211,14 +251,11 @@ public final class DeliveryEngine: Sendable {
             case .assigned(let partitions):
                 for assigned in partitions {
                     let partition = assigned.topicPartition.source
-                    let epoch = progress.assign(partition)
-                    epochs[partition] = epoch
-                    lanes.withLock { $0.positions[partition] = (max(assigned.offset, 0), epoch) }
-                    // Every lane knows how this partition reaches it before any record is dispatched.
-                    for lane in allLanes { await lane.assign(partition, start: max(assigned.offset, 0), epoch: epoch) }
+                    epochs[partition] = await assign(partition, start: max(assigned.offset, 0))
                 }
                 logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map { "\($0.topicPartition)@\($0.offset)" })"])
-                readiness.set(true)
+                guard await commitStartPositions() else { return }
+                readiness.update { $0.assignmentSettled() }
             case .revoked(let partitions, let acknowledgement):
                 let revoked = Set(partitions.map(\.source))
                 for lane in allLanes { await lane.revoke(revoked) }
@@ -232,7 +269,16 @@ public final class DeliveryEngine: Sendable {
                 acknowledgement.done()
             case .records(let records):
                 for record in records {
-                    guard let epoch = epochs[record.topicPartition.source] else { continue }
+                    let partition = record.topicPartition.source
+                    guard var epoch = epochs[partition] else { continue }
+                    if progress.isRereading(partition, offset: record.offset) {
+                        // The consumer went back (an offset reset after log truncation, say): start
+                        // the partition afresh from here, as if it were assigned again.
+                        logger.warning("offsets went backwards: the partition starts again", metadata: ["partition": "\(partition)", "offset": "\(record.offset)"])
+                        for lane in allLanes { await lane.revoke([partition]) }
+                        epoch = await assign(partition, start: record.offset)
+                        epochs[partition] = epoch
+                    }
                     // False only when stopping mid-record: nothing after it may be registered.
                     guard await dispatch(record, epoch: epoch) else { return }
                 }
@@ -249,7 +295,7 @@ public final class DeliveryEngine: Sendable {
         switch routing.router.route(SourceRecord(record)) {
         case .deadLetter(let reason):
             guard await deadLetter(record, reason: reason) else { return false }
-            lanes.withLock { $0.positions[partition]?.next = record.offset + 1 }
+            lanes.withLock { $0.positions[partition]?.next = record.offset.addingSaturating(1) }
         case .routed(let messages):
             lanes.withLock { lanes in
                 for message in messages {
@@ -257,7 +303,7 @@ public final class DeliveryEngine: Sendable {
                         deliveries.append((lane, message))
                     }
                 }
-                lanes.positions[partition]?.next = record.offset + 1
+                lanes.positions[partition]?.next = record.offset.addingSaturating(1)
             }
         }
         // Registered before any lane can settle it, so the storable offset never runs ahead.

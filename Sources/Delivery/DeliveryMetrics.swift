@@ -27,6 +27,12 @@ public struct DeliveryMetrics: Sendable {
         Counter(label: "webhook_bridge_dead_letters_total", dimensions: [("topic", sourceTopic)], factory: factory).increment()
     }
 
+    /// A probe could not be sent again: its record no longer routes to the webhook
+    /// (`unroutable`) or retention removed it (`expired`).
+    func probeUnavailable(webhookID: String, reason: String) {
+        Counter(label: "webhook_bridge_probe_\(reason)_total", dimensions: [("webhook", webhookID)], factory: factory).increment()
+    }
+
     /// A status transition raised an alert (whether or not it is mailed).
     func alertRaised(_ kind: AlertKind) {
         Counter(label: "webhook_bridge_alerts_raised_total", dimensions: [("alert", kind.rawValue)], factory: factory).increment()

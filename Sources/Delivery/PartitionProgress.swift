@@ -31,21 +31,28 @@ public final class PartitionProgress: Sendable {
         partitions.withLock { _ = $0.removeValue(forKey: partition) }
     }
 
+    /// Whether a record at `offset` is at or below one already registered: the consumer went back.
+    public func isRereading(_ partition: SourcePartition, offset: Int64) -> Bool {
+        partitions.withLock { all in all[partition]?.window.next.map { offset < $0 } ?? false }
+    }
+
     /// Registers a record with the number of deliveries it waits for (0: done at once).
     /// Returns the offset that may now be stored, if it moved.
     public func register(_ partition: SourcePartition, offset: Int64, deliveries: Int) -> Int64? {
         partitions.withLock { all in
-            guard all[partition] != nil else { return nil }
-            all[partition]!.window.open(offset, count: deliveries)
-            return deliveries == 0 && all[partition]!.window.isEmpty ? all[partition]!.window.low : nil
+            guard var progress = all[partition] else { return nil }
+            defer { all[partition] = progress }
+            guard progress.window.open(offset, count: deliveries) else { return nil }
+            return deliveries == 0 && progress.window.isEmpty ? progress.window.low : nil
         }
     }
 
     /// One delivery of a record is settled. Returns the offset that may now be stored, if it moved.
     public func settle(_ partition: SourcePartition, offset: Int64, epoch: UInt64) -> Int64? {
         partitions.withLock { all in
-            guard all[partition]?.epoch == epoch else { return nil }
-            return all[partition]!.window.close(offset)
+            guard var progress = all[partition], progress.epoch == epoch else { return nil }
+            defer { all[partition] = progress }
+            return progress.window.close(offset)
         }
     }
 

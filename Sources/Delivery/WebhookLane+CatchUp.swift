@@ -67,15 +67,18 @@ extension WebhookLane {
             // the reader may just be waiting for its next fetch, and joining the live path in
             // mid-backlog would only overflow the window and park the webhook again.
             emptyReads = records.isEmpty ? emptyReads + 1 : 0
-            let next = records.last.map { $0.offset + 1 } ?? position
+            let next = records.last.map { $0.offset.addingSaturating(1) } ?? position
             let atEnd = emptyReads >= 3 || reader.highWatermark.map { next >= $0 } ?? false
             let stillCurrent: Bool = state.withLock { state in
                 state.catchUpReserved -= room
                 guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }
                 for (offset, messages) in routed where offset >= position {
-                    position = offset + 1
+                    position = offset.addingSaturating(1)
                     partitionState.floor = position
-                    let mine = messages.filter { $0.siteID == state.webhook.siteID && state.webhook.topics.contains($0.topic.name) && !state.acknowledgedProbeIDs.contains($0.messageID) }
+                    let acknowledged = state.acknowledgedProbe?.partition == partition ? state.acknowledgedProbe?.messageIDs ?? [] : []
+                    let mine = messages.filter {
+                        $0.siteID == state.webhook.siteID && state.webhook.topics.contains($0.topic.name) && !acknowledged.contains($0.messageID)
+                    }
                     guard !mine.isEmpty else { continue }
                     partitionState.window.open(offset, count: mine.count)
                     partitionState.catchUpOutstanding += mine.count
@@ -86,6 +89,7 @@ extension WebhookLane {
                 if position > partitionState.lastOffered, atEnd {
                     partitionState.mode = .joining(position)
                     joined = true
+                    if state.acknowledgedProbe?.partition == partition { state.acknowledgedProbe = nil }
                 }
                 state.partitions[partition] = partitionState
                 return true

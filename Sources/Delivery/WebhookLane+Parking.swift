@@ -57,6 +57,8 @@ extension WebhookLane {
         let owned = state.withLock { state in
             guard state.partitions[partition] != nil else { return false }
             state.replays[partition] = offset
+            // A replay delivers everything again, an acknowledged probe too.
+            if state.acknowledgedProbe?.partition == partition { state.acknowledgedProbe = nil }
             state.parkRequested = true
             return true
         }
@@ -110,7 +112,7 @@ extension WebhookLane {
             _ = await saveDurably(cursors: [partition: start])
         }
         state.withLock { state in
-            state.partitions[partition] = PartitionState(mode: mode, epoch: epoch, floor: floor, lastOffered: start - 1)
+            state.partitions[partition] = PartitionState(mode: mode, epoch: epoch, floor: floor, lastOffered: start.addingSaturating(-1))
             if mode == .parked, status.isDelivering { state.catchUpsToStart.append(partition) }
         }
         signal()
@@ -163,7 +165,7 @@ extension WebhookLane {
         state.withLock { state in
             let delivering = state.status.isDelivering && state.status.status != .dead
             for (partition, next, epoch) in partitions {
-                state.partitions[partition] = PartitionState(mode: delivering ? .live : .parking, epoch: epoch, floor: next, lastOffered: next - 1)
+                state.partitions[partition] = PartitionState(mode: delivering ? .live : .parking, epoch: epoch, floor: next, lastOffered: next.addingSaturating(-1))
             }
             if !delivering, state.status.status != .dead, !partitions.isEmpty { state.parkRequested = true }
             if state.status.status == .dead { for partition in state.partitions.keys { state.partitions[partition]!.mode = .parked } }

@@ -24,8 +24,15 @@ extension WebhookLane {
                 try? await Task.sleep(for: .milliseconds(min(wait, 250)))
                 continue
             }
-            guard let messages = await probeMessages(snapshot.probe, batch: snapshot.batch) else {
+            let messages: [RoutedMessage]
+            switch await probeMessages(snapshot.probe, batch: snapshot.batch) {
+            case .messages(let read):
+                messages = read
+            case .unavailable:
                 try? await Task.sleep(for: .seconds(1))
+                continue
+            case .gone(let reason):
+                if await !replaceProbe(snapshot.probe, reason: reason) { try? await Task.sleep(for: .seconds(1)) }
                 continue
             }
             await context.slots.acquire()
@@ -38,7 +45,7 @@ extension WebhookLane {
                 let event: WebhookState.Event = acked ? .retryAcked : .retryFailed(Self.failure(result))
                 let effects = transition(&state, event)
                 if acked {
-                    state.acknowledgedProbeIDs = Set(messages.map(\.messageID))
+                    state.acknowledgedProbe = (SourcePartition(snapshot.probe.sourceTopic, snapshot.probe.partition), Set(messages.map(\.messageID)))
                     state.acknowledgedMessages += messages.count
                     state.probeBatch = nil
                 }
@@ -49,27 +56,100 @@ extension WebhookLane {
         }
     }
 
+    /// What reading the probe again gave.
+    enum ProbeRead {
+        /// The messages to send (never empty).
+        case messages([RoutedMessage])
+        /// The probe cannot be sent again: `unroutable` (its record no longer routes to this
+        /// webhook and topic, say after a configuration change) or `expired` (retention removed it).
+        case gone(reason: String)
+        /// Kafka did not answer: try again later.
+        case unavailable
+    }
+
     /// The probe's messages: the failed request as it was, or after a restart or a rebalance,
     /// the probe record read again from Kafka and routed.
-    private func probeMessages(_ probe: Probe, batch: [QueuedMessage]?) async -> [RoutedMessage]? {
-        if let batch { return batch.map(\.message) }
+    private func probeMessages(_ probe: Probe, batch: [QueuedMessage]?) async -> ProbeRead {
+        if let batch, !batch.isEmpty { return .messages(batch.map(\.message)) }
+        var read = ProbeRead.gone(reason: "expired")
+        let scanned = await scan(TopicPartition(probe.sourceTopic, probe.partition), from: probe.offset) { record in
+            // A first record past the probe's offset: retention removed it.
+            if record.offset == probe.offset {
+                let messages = route(record).filter { $0.messageID == probe.messageID && $0.topic.name == probe.webhookTopic }
+                read = messages.isEmpty ? .gone(reason: "unroutable") : .messages(Array(messages.prefix(1)))
+            }
+            return true
+        }
+        return scanned ? read : .unavailable
+    }
+
+    /// The probe cannot be sent again: counted and logged, and the webhook's next message in the
+    /// probe's partition takes its place; without one, the episode ends (DESIGN.md §5). False
+    /// when Kafka could not be read (try again later).
+    private func replaceProbe(_ probe: Probe, reason: String) async -> Bool {
+        let partition = TopicPartition(probe.sourceTopic, probe.partition)
+        let (siteID, topics) = state.withLock { ($0.webhook.siteID, Set($0.webhook.topics)) }
+        var next: Probe?
+        let scanned = await scan(partition, from: probe.offset.addingSaturating(1)) { record in
+            guard let message = route(record).first(where: { $0.siteID == siteID && topics.contains($0.topic.name) }) else { return false }
+            next = Probe(
+                sourceTopic: probe.sourceTopic, partition: probe.partition, offset: record.offset, messageID: message.messageID, webhookTopic: message.topic.name)
+            return true
+        }
+        guard scanned else { return false }
+        context.metrics.probeUnavailable(webhookID: webhookID, reason: reason)
+        logger.warning(
+            "probe cannot be sent again: \(reason == "expired" ? "retention removed its record" : "its record no longer routes to this webhook")",
+            metadata: [
+                "webhook": "\(webhookID)", "partition": "\(partition)", "offset": "\(probe.offset)", "message_id": "\(probe.messageID)",
+                "next_probe": "\(next.map { "\($0.offset)" } ?? "none: the episode ends")",
+            ])
+        let effects: [WebhookState.Effect]? = state.withLock { state in
+            guard state.status.status == .paused, state.status.pause == .auto, state.status.probe == probe else { return nil }
+            state.probeBatch = nil
+            return transition(&state, .probeUnavailable(next: next))
+        }
+        if let effects { await afterTransition(effects) }
+        return true
+    }
+
+    /// Reads `partition` from `offset` (or its log start, if later) up to its high watermark as it
+    /// is now, handing each record to `visit` until it returns true. False when Kafka could not be
+    /// read, or gave no record for 5 s before the end (after some records, 5 s of nothing is taken
+    /// as the end: offsets of transaction markers never come as records).
+    private func scan(_ partition: TopicPartition, from offset: Int64, _ visit: (KafkaRecord) -> Bool) async -> Bool {
         let reader: KafkaPartitionReader
+        do { reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger) } catch {
+            logger.error("probe read failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
+            return false
+        }
+        var complete = false
         do {
-            reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger)
-            try reader.assign([TopicPartitionOffset(TopicPartition(probe.sourceTopic, probe.partition), offset: probe.offset)])
+            let marks = try await reader.watermarks(partition)
+            var position = max(offset, marks.low)
+            complete = position >= marks.high
+            if !complete { try reader.assign([TopicPartitionOffset(partition, offset: position)]) }
+            var lastRecord = ContinuousClock.now
+            var sawRecords = false
+            reading: while !complete {
+                if ContinuousClock.now - lastRecord > .seconds(5) {
+                    complete = sawRecords
+                    break
+                }
+                for record in await reader.read(maxRecords: 100) where record.offset >= position {
+                    (lastRecord, sawRecords) = (.now, true)
+                    position = record.offset.addingSaturating(1)
+                    if visit(record) || position >= marks.high {
+                        complete = true
+                        break reading
+                    }
+                }
+            }
         } catch {
             logger.error("probe read failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
-            return nil
-        }
-        var messages: [RoutedMessage]?
-        let deadline = ContinuousClock.now + .seconds(5)
-        while messages == nil, ContinuousClock.now < deadline {
-            if let record = await reader.read(maxRecords: 1).first(where: { $0.offset == probe.offset }) {
-                messages = route(record).filter { $0.messageID == probe.messageID && $0.topic.name == probe.webhookTopic }.prefix(1).map { $0 }
-            }
         }
         await reader.close()
-        return messages
+        return complete
     }
 
     /// After a status transition: persist the state, send its alerts, park or resume.

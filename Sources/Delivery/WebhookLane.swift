@@ -77,8 +77,10 @@ public final class WebhookLane: Sendable {
         var retryScheduled = false
         /// The failed request's messages, retried whole while this instance owns the probe.
         var probeBatch: [QueuedMessage]?
-        /// Message ids acknowledged by a successful retry: catch-up does not send them again.
-        var acknowledgedProbeIDs: Set<String> = []
+        /// The messages a successful retry acknowledged, and their partition: the catch-up that
+        /// follows the recovery does not send them again. It belongs to that one episode: a new
+        /// failure, a replay, or the catch-up of that partition joining the live path clears it.
+        var acknowledgedProbe: (partition: SourcePartition, messageIDs: Set<String>)?
         /// Replay requests: partitions whose cursor moves back to this offset at the next parking.
         var replays: [SourcePartition: Int64] = [:]
         /// Queue room promised to catch-up reads in progress.
@@ -139,7 +141,7 @@ public final class WebhookLane: Sendable {
             case .joining, .live:
                 partitionState.mode = .live
                 partitionState.window.open(offset)
-                partitionState.floor = max(partitionState.floor, offset + 1)
+                partitionState.floor = max(partitionState.floor, offset.addingSaturating(1))
                 state.queue.append(QueuedMessage(message: message, partition: partition, epoch: partitionState.epoch))
                 // Too slow: park it so it stops taking memory and never holds others back.
                 if state.queue.count >= state.webhook.options.maxPending { state.parkRequested = true }
@@ -275,6 +277,7 @@ public final class WebhookLane: Sendable {
                     messageID: first.message.messageID, webhookTopic: first.message.topic.name)
                 effects = transition(&state, .deliveryFailed(probe, Self.failure(result)))
                 state.probeBatch = batch
+                state.acknowledgedProbe = nil
                 state.parkRequested = true
             }
             for item in batch {
@@ -317,25 +320,29 @@ public final class WebhookLane: Sendable {
         return nil
     }
 
-    /// One HTTP attempt, logged.
+    /// One HTTP attempt, logged. `messages` is never empty (a request, or a batch, or the probe).
     func send(_ messages: [RoutedMessage], webhook: Webhook, site: Site, attempt: Int) async -> HTTPAttemptResult {
+        guard let first = messages.first else { return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .connection("no message to send"), latency: .zero) }
         if let notBefore = messages.compactMap(\.notBeforeMilliseconds).max() {
-            let wait = notBefore - context.now()
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
+            // A record's time is external data: a wait of any size must not trap (a day at most
+            // at a time).
+            while case let wait = notBefore.addingSaturating(-context.now()), wait > 0, !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(min(wait, 86_400_000)))
+            }
         }
         let timestamp = context.now() / 1000
         let request =
             webhook.options.batching
             ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp)
-            : WebhookRequest.single(messages[0], to: webhook, timestamp: timestamp)
+            : WebhookRequest.single(first, to: webhook, timestamp: timestamp)
         let result = await context.client.send(request, timeout: site.ackTimeout)
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
         let outcome = acked ? "acked" : result.outcomeLabel
         context.attempts?.record(messages, request: request, webhookID: webhookID, attempt: attempt, result: result, acked: acked)
         context.metrics.attempt(webhookID: webhookID, outcome: outcome, latency: result.latency, messages: messages.count)
         var metadata: Logger.Metadata = [
-            "message_id": "\(messages.count == 1 ? messages[0].messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",
-            "webhook": "\(webhookID)", "topic": "\(messages[0].topic.name)", "attempt": "\(attempt)", "messages": "\(messages.count)",
+            "message_id": "\(messages.count == 1 ? first.messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",
+            "webhook": "\(webhookID)", "topic": "\(first.topic.name)", "attempt": "\(attempt)", "messages": "\(messages.count)",
             "latency_ms": "\(result.latency.milliseconds)", "outcome": "\(outcome)",
         ]
         if let status = result.status { metadata["status"] = "\(status)" }

@@ -59,6 +59,10 @@ public final class KafkaConsumer: Sendable {
         /// A revocation the polling thread is waiting on; `close()` releases it, since the
         /// application stops reading events when it closes.
         var pendingRevocation: RebalanceAcknowledgement?
+        /// Start positions resolved from a watermark at assignment, not yet committed.
+        var uncommittedStarts: [TopicPartition: Int64] = [:]
+        /// The last revocation was a lost assignment; cleared by the next assignment.
+        var assignmentLost = false
     }
 
     let client: RDKafkaClient
@@ -74,6 +78,7 @@ public final class KafkaConsumer: Sendable {
     public init(configuration: Configuration, logger: Logger) throws(KafkaError) {
         self.logger = logger
         self.startFrom = configuration.startFrom
+        sessionTimeout = .milliseconds(configuration.properties["session.timeout.ms"].flatMap { Int64($0) } ?? 45_000)
         self.buffer = ConsumerEventBuffer(capacity: configuration.bufferCapacity)
         let context = RDKafkaClient.Context(logger: logger)
         // The callback is installed before the handle exists and captures the buffer only, never
@@ -116,6 +121,39 @@ public final class KafkaConsumer: Sendable {
             try KafkaError.check(err, "commit")
         }
     }
+
+    /// Commits the start positions resolved from a watermark at assignment (partitions the group
+    /// had never committed), and waits for the broker's answer: from then on every owner of those
+    /// partitions starts there, so nothing produced after the assignment can be skipped by a
+    /// later "latest" look-up. Call it before handling any record of an assignment.
+    public func commitStartPositions() async throws(KafkaError) {
+        let starts = shared.withLock { $0.uncommittedStarts }
+        guard !starts.isEmpty else { return }
+        let client = self.client
+        try await BlockingCalls.run { () throws(KafkaError) in
+            let list = PartitionList.make(starts.map { TopicPartitionOffset($0.key, offset: $0.value) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try KafkaError.check(rd_kafka_commit(client.handle, list, 0), "commit start positions")
+            if let error = PartitionList.firstError(list, context: "commit start position") { throw error }
+        }
+        shared.withLock { shared in
+            for (partition, offset) in starts where shared.uncommittedStarts[partition] == offset { shared.uncommittedStarts[partition] = nil }
+        }
+        logger.info("start positions committed", metadata: ["partitions": "\(starts.map { "\($0.key)@\($0.value)" }.sorted())"])
+    }
+
+    /// Whether the member lost its assignment (session timeout, fencing) and has not been given
+    /// a new one yet.
+    public var assignmentLost: Bool { shared.withLock { $0.assignmentLost } }
+
+    /// Whether any broker answers a metadata request within the timeout.
+    public func brokersReachable(timeoutMilliseconds: Int32 = 1_000) async -> Bool {
+        let client = self.client
+        return (try? await BlockingCalls.run { () throws(KafkaError) in try client.brokerCount(timeoutMilliseconds: timeoutMilliseconds) > 0 }) ?? false
+    }
+
+    /// The group session timeout in effect (`session.timeout.ms`).
+    public let sessionTimeout: Duration
 
     /// Committed offsets of these partitions, asked of the group coordinator.
     public func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [TopicPartitionOffset] {

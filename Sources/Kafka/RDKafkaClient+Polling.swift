@@ -54,6 +54,14 @@ extension RDKafkaClient {
         return topicMetadata.partition_cnt
     }
 
+    /// The brokers the cluster's metadata lists, asked of any reachable broker (no topic). Blocks.
+    func brokerCount(timeoutMilliseconds: Int32) throws(KafkaError) -> Int {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        try KafkaError.check(rd_kafka_metadata(handle, 0, nil, &metadata, timeoutMilliseconds), "metadata")
+        defer { rd_kafka_metadata_destroy(metadata) }
+        return Int(metadata?.pointee.broker_cnt ?? 0)
+    }
+
     /// The names of all topics the cluster knows. Asks for all topics, so that no topic is
     /// auto-created by asking. Blocks.
     func topicNames(timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Set<String> {

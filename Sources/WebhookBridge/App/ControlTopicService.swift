@@ -32,7 +32,7 @@ struct ControlTopicService: Service {
                     } else {
                         engine.remove(webhookID: parts[1])
                     }
-                case "status":
+                case "status", "api-status":
                     if let state = catalog.store.state(parts[1]) { engine.adopt(state, webhookID: parts[1]) }
                 case "site", "topic":
                     routingChanged = true

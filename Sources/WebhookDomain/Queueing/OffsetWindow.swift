@@ -19,17 +19,23 @@ public struct OffsetWindow: Sendable, Equatable {
     /// The lowest open offset; `next` when nothing is open.
     public var low: Int64? { open.first ?? next }
 
-    /// Opens `offset` for `count` deliveries (0: nothing to wait for). Offsets must not go back.
-    public mutating func open(_ offset: Int64, count: Int = 1) {
-        precondition(next.map { offset >= $0 - 1 } ?? true, "offsets are registered in order")
+    /// Opens `offset` for `count` deliveries (0: nothing to wait for). Offsets come in order (the
+    /// same offset again adds deliveries); one below the last opened is refused (false), and the
+    /// window is left as it was: offsets come from a broker, and the caller decides what a step
+    /// back means.
+    @discardableResult
+    public mutating func open(_ offset: Int64, count: Int = 1) -> Bool {
+        if let next, offset < next - 1 { return false }
+        guard offset < .max else { return false }
         next = max(next ?? offset + 1, offset + 1)
-        guard count > 0 else { return }
+        guard count > 0 else { return true }
         if let existing = remaining[offset], existing > 0 || open.last == offset {
             remaining[offset] = existing + count
         } else {
             open.append(offset)
             remaining[offset] = count
         }
+        return true
     }
 
     /// Closes one delivery of `offset`. Returns the new `low` when it moved.

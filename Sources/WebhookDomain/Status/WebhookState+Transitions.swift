@@ -8,6 +8,11 @@ extension WebhookState {
         case retryFailed(DeliveryFailure)
         /// The probe's retry was acknowledged.
         case retryAcked
+        /// The probe cannot be sent again (its record no longer routes to this webhook, or
+        /// retention removed it): `next`, the webhook's next message, takes its place on the same
+        /// schedule; without one the episode ends and the webhook is enabled (no alert: nothing
+        /// was acknowledged).
+        case probeUnavailable(next: Probe?)
         /// API: pause (manual), disable, enable.
         case pauseRequested
         case disableRequested
@@ -85,6 +90,15 @@ extension WebhookState {
             let recovered = failureAlertSent
             reset(to: .enabled)
             return recovered ? [.alert(.onFailureRecovered)] : []
+
+        case .probeUnavailable(let next):
+            guard status == .paused, pause == .auto else { return [] }
+            if let next {
+                probe = next
+            } else {
+                reset(to: .enabled)
+            }
+            return []
 
         case .pauseRequested:
             let wasActive = status == .enabled

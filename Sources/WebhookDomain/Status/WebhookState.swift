@@ -25,6 +25,10 @@ public struct WebhookState: Codable, Equatable, Sendable {
     /// Incremented by whoever changes the state (see `isSuperseded(by:)`); `apply` leaves it
     /// alone.
     public var revision: Int = 0
+    /// The status change made through the API that this state follows (its id), nil before any:
+    /// each API change gets a new one, and automatic transitions keep it, so an automatic state
+    /// computed before an API change can be told apart and set aside (DESIGN.md §5).
+    public var basis: String?
 
     public init(status: WebhookStatus = .enabled) {
         self.status = status
@@ -33,12 +37,26 @@ public struct WebhookState: Codable, Equatable, Sendable {
         failureAlertSent = false
     }
 
-    /// Whether a state read from the control topic replaces this one: instances write states
-    /// with the revision after the one they had, and every instance reads the same records in
-    /// the same order, so taking the higher revision — on a tie, the later record — makes them
-    /// all end with the same state, and a writer's own older record read back changes nothing.
+    /// Whether a state read from the control topic replaces this one. A state that follows
+    /// another API change always does: the control topic decides which API change is the last,
+    /// and a lane only ever learns of API changes from it. Within one API change, instances write
+    /// states with the revision after the one they had, and every instance reads the same
+    /// records in the same order, so taking the higher revision — on a tie, the later record —
+    /// makes them all end with the same state, and a writer's own older record read back
+    /// changes nothing.
     public func isSuperseded(by incoming: WebhookState) -> Bool {
-        incoming.revision >= revision && incoming != self
+        guard incoming != self else { return false }
+        return incoming.basis != basis || incoming.revision >= revision
+    }
+
+    /// The state in effect, from the last status change made through the API (`requested`) and
+    /// the last automatic state written by a lane (`automatic`): the automatic one counts only
+    /// if it was computed on top of that API change. Both are the last value of their key in the
+    /// control topic, so the rule holds after compaction too.
+    public static func effective(requested: WebhookState?, automatic: WebhookState?) -> WebhookState? {
+        guard let requested else { return automatic }
+        guard let automatic, automatic.basis == requested.basis else { return requested }
+        return automatic
     }
 
     /// Whether messages flow to this webhook on the live path.
