@@ -251,6 +251,7 @@ public final class DeliveryEngine: Sendable {
             guard await deadLetter(record, reason: reason) else { return false }
             lanes.withLock { $0.positions[partition]?.next = record.offset + 1 }
         case .routed(let messages):
+            if messages.first?.messageIDHeaderReplaced == true { context.metrics.messageIDHeaderReplaced(sourceTopic: record.topic) }
             lanes.withLock { lanes in
                 for message in messages {
                     for lane in lanes.bySubscription[SubscriptionKey(site: message.siteID, topic: message.topic.name)] ?? [] {

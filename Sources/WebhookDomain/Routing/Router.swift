@@ -43,6 +43,13 @@ public struct Router: Sendable {
             }
         }
         if messages.isEmpty { return .deadLetter(reason: reasons.joined(separator: "; ")) }
+        // One id per (record, webhook topic): the header's own for the first topic (DESIGN.md §4).
+        let firstTopic = messages[0].topic.name
+        let replaced = MessageID.refusesHeader(of: record)
+        for index in messages.indices {
+            messages[index].messageID = MessageID.make(for: record, webhookTopic: messages[index].topic.name, firstTopic: firstTopic)
+            messages[index].messageIDHeaderReplaced = replaced
+        }
         return .routed(messages)
     }
 
@@ -88,6 +95,7 @@ public struct Router: Sendable {
             payload = rawValue
         }
 
+        // Ids are set by `route`, which sees every topic the record goes to.
         var messages: [RoutedMessage] = []
         for (topic, target) in zip(topics, targets) {
             var notBefore: Int64?
@@ -97,7 +105,7 @@ public struct Router: Sendable {
             }
             messages.append(
                 RoutedMessage(
-                    siteID: siteID, topic: topic, messageID: MessageID.make(for: record, webhookTopic: topic.name),
+                    siteID: siteID, topic: topic, messageID: "",
                     sequence: record.sequence, entity: record.key ?? [], payload: payload, notBeforeMilliseconds: notBefore,
                     sourcePartition: record.partition, sourceOffset: record.offset))
         }
