@@ -99,4 +99,18 @@ struct ControlTopicTests {
         #expect((try JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any])?["version"] as? Int == 1)
         await view.close()
     }
+
+    @Test("a status record at revision Int.max: the next change keeps Int.max (still wins ties), no trap")
+    func revisionAtMax() async throws {
+        let topic = try Self.topic()
+        try await Self.withView(topic) { view in
+            let catalog = ControlCatalog(view: view, configSites: [], routes: [], extraTopics: [])
+            var stored = WebhookState()
+            stored.revision = .max
+            try await catalog.store.save(state: stored, webhookID: "w")
+            try await catalog.save(state: WebhookState(status: .paused), webhookID: "w")
+            #expect(catalog.state("w").status == .paused)
+            #expect(catalog.state("w").revision == .max)
+        }
+    }
 }

@@ -100,8 +100,10 @@ public struct Router: Sendable {
         for (topic, target) in zip(topics, targets) {
             var notBefore: Int64?
             if target.delay > .zero {
-                let base = record.timestampMilliseconds ?? 0
-                notBefore = base + target.delay.milliseconds
+                // The timestamp is the producer's (or the broker's): clamped, so that neither this
+                // sum nor the lane's `notBefore - now` can overflow.
+                let base = max(record.timestampMilliseconds ?? 0, 0)
+                notBefore = base.clampedAdding(target.delay.milliseconds)
             }
             messages.append(
                 RoutedMessage(
@@ -114,10 +116,12 @@ public struct Router: Sendable {
 }
 
 extension Duration {
-    /// Whole milliseconds (rounded down).
+    /// Whole milliseconds (rounded down), clamped to Int64's range rather than trapping.
     public var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds > 0 ? .max : .min }
+        return whole.clampedAdding(attoseconds / 1_000_000_000_000_000)
     }
 
     /// Seconds as a floating-point number.
