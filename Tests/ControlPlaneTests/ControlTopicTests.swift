@@ -113,4 +113,14 @@ struct ControlTopicTests {
             #expect(catalog.state("w").revision == .max)
         }
     }
+
+    @Test("webhook options read from a record are clamped to the API's ranges")
+    func optionsClamped() throws {
+        let record = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"max_batch_size":0,"max_pending":-9223372036854775808}"#.utf8))
+        #expect(record.options.maxBatchSize == 1)
+        #expect(record.options.maxPending == 1)
+        let huge = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"max_batch_size":1000,"max_pending":9223372036854775807}"#.utf8))
+        #expect(huge.options.maxBatchSize == WebhookOptions.maxBatchSizeLimit)
+        #expect(huge.options.maxPending == 1_000_000)
+    }
 }
