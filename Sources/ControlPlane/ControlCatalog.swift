@@ -88,7 +88,7 @@ public struct ControlCatalog: Sendable {
     /// Writes a status change requested through the API, with the revision after the stored one.
     public func save(state: WebhookState, webhookID: String) async throws {
         var state = state
-        state.revision = self.state(webhookID).revision + 1
+        state.revision = self.state(webhookID).revision.clampedAdding(1)
         try await store.saveRequested(state: state, webhookID: webhookID)
     }
 

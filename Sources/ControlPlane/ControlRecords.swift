@@ -85,9 +85,11 @@ public struct OptionsRecord: Codable, Equatable, Sendable {
         var options = base
         if let batching { options.batching = batching }
         if let signature { options.signature = signature }
-        if let maxBatchSize { options.maxBatchSize = maxBatchSize }
+        // Counts are clamped to the API's ranges: a webhook record read from the control topic
+        // was checked by no one (a max_pending of Int.min would trap in the lane's arithmetic).
+        if let maxBatchSize { options.maxBatchSize = min(max(maxBatchSize, 1), WebhookOptions.maxBatchSizeLimit) }
         if let batchLinger { options.batchLinger = DurationText.seconds(batchLinger) }
-        if let maxPending { options.maxPending = maxPending }
+        if let maxPending { options.maxPending = min(max(maxPending, 1), 1_000_000) }
         return options
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import Synchronization
+import WebhookDomain
 
 /// The control topic (DESIGN.md §8) as every instance sees it: the last value of each key, read
 /// from the beginning at start-up and followed afterwards.
@@ -152,12 +153,12 @@ public final class ControlTopicView: Sendable {
             for record in records where record.offset >= state.position {
                 guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else {
                     logger.warning("control record without a readable key skipped", metadata: ["offset": "\(record.offset)"])
-                    state.position = record.offset + 1
+                    state.position = record.offset.clampedAdding(1)
                     continue
                 }
                 state.set(key, record.value)
                 applied.append(Change(key: key, value: record.value))
-                state.position = record.offset + 1
+                state.position = record.offset.clampedAdding(1)
             }
             let position = state.position
             let ready = state.waiters.filter { $0.offset < position }.map(\.continuation)

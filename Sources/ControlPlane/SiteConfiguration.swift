@@ -97,7 +97,7 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
         }
         let intervals = retryIntervals?.count ?? 6
         if let retriesUntilFailure, !(1...intervals).contains(retriesUntilFailure) {
-            return ("retries_until_failure", "must be between 1 and the number of retry intervals (\(intervals))")
+            return ("retries_until_failure", "must be between 1 and the number of retry_intervals (\(intervals)), not \(retriesUntilFailure)")
         }
         if let messageRetention, !Self.valid(messageRetention) { return ("message_retention", Self.range) }
         if let maxInFlight, !(1...1_000).contains(maxInFlight) { return ("max_in_flight", "must be between 1 and 1000") }
@@ -109,6 +109,26 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
             }
         }
         return nil
+    }
+
+    /// These values over `base` (the fields given replace its; alert contacts field by field):
+    /// what a site's configuration becomes, to be validated as a whole before it is stored, so a
+    /// field given alone is checked against the stored ones (DESIGN.md §5).
+    public func merged(over base: SiteConfiguration) -> SiteConfiguration {
+        var merged = base
+        if let ackStatuses { merged.ackStatuses = ackStatuses }
+        if let ackTimeout { merged.ackTimeout = ackTimeout }
+        if let retryIntervals { merged.retryIntervals = retryIntervals }
+        if let retriesUntilFailure { merged.retriesUntilFailure = retriesUntilFailure }
+        if let messageRetention { merged.messageRetention = messageRetention }
+        if let maxInFlight { merged.maxInFlight = maxInFlight }
+        if let testMode { merged.testMode = testMode }
+        if let testEmails { merged.testEmails = testEmails }
+        if let onFailure { merged.onFailure = onFailure.merged(over: base.onFailure) }
+        if let onDeactivation { merged.onDeactivation = onDeactivation.merged(over: base.onDeactivation) }
+        if let onFailureRecovered { merged.onFailureRecovered = onFailureRecovered.merged(over: base.onFailureRecovered) }
+        if let notifications { merged.notifications = notifications }
+        return merged
     }
 
     /// These values applied over a site (the fields given replace the site's).
@@ -140,6 +160,15 @@ extension SiteConfiguration.Contacts {
         contactMobiles = contacts.contactMobiles
         emailNotificationName = contacts.emailNotificationName
         smsNotificationName = contacts.smsNotificationName
+    }
+
+    func merged(over base: Self?) -> Self {
+        var merged = base ?? Self()
+        if let contactEmails { merged.contactEmails = contactEmails }
+        if let contactMobiles { merged.contactMobiles = contactMobiles }
+        if let emailNotificationName { merged.emailNotificationName = emailNotificationName }
+        if let smsNotificationName { merged.smsNotificationName = smsNotificationName }
+        return merged
     }
 
     func applied(to contacts: AlertContacts) -> AlertContacts {

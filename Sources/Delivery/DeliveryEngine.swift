@@ -295,15 +295,16 @@ public final class DeliveryEngine: Sendable {
         switch routing.router.route(SourceRecord(record)) {
         case .deadLetter(let reason):
             guard await deadLetter(record, reason: reason) else { return false }
-            lanes.withLock { $0.positions[partition]?.next = record.offset.addingSaturating(1) }
+            lanes.withLock { $0.positions[partition]?.next = record.offset.clampedAdding(1) }
         case .routed(let messages):
+            if messages.first?.messageIDHeaderReplaced == true { context.metrics.messageIDHeaderReplaced(sourceTopic: record.topic) }
             lanes.withLock { lanes in
                 for message in messages {
                     for lane in lanes.bySubscription[SubscriptionKey(site: message.siteID, topic: message.topic.name)] ?? [] {
                         deliveries.append((lane, message))
                     }
                 }
-                lanes.positions[partition]?.next = record.offset.addingSaturating(1)
+                lanes.positions[partition]?.next = record.offset.clampedAdding(1)
             }
         }
         // Registered before any lane can settle it, so the storable offset never runs ahead.

@@ -33,6 +33,11 @@ public struct DeliveryMetrics: Sendable {
         Counter(label: "webhook_bridge_probe_\(reason)_total", dimensions: [("webhook", webhookID)], factory: factory).increment()
     }
 
+    /// A source record's `message_id` header was not a safe token: a derived id was sent instead.
+    func messageIDHeaderReplaced(sourceTopic: String) {
+        Counter(label: "webhook_bridge_message_id_headers_replaced_total", dimensions: [("topic", sourceTopic)], factory: factory).increment()
+    }
+
     /// A status transition raised an alert (whether or not it is mailed).
     func alertRaised(_ kind: AlertKind) {
         Counter(label: "webhook_bridge_alerts_raised_total", dimensions: [("alert", kind.rawValue)], factory: factory).increment()

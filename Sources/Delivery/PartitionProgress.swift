@@ -67,7 +67,9 @@ extension SourceRecord {
     init(_ record: KafkaRecord) {
         self.init(
             topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
-            messageIDHeader: record.header("message_id"), timestampMilliseconds: record.timestampMilliseconds)
+            // Not valid UTF-8 is kept (with replacement characters) so that it is refused and counted, not taken for no header.
+            messageIDHeader: record.headers.first { $0.key == "message_id" }.map { String(decoding: $0.value ?? [], as: UTF8.self) },
+            timestampMilliseconds: record.timestampMilliseconds)
     }
 }
 

@@ -74,7 +74,8 @@ public final class WebhookHTTPClient: Sendable {
         if let problem = await destinationCheck?.problem(with: request.url) {
             return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(problem), latency: ContinuousClock.now - start)
         }
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)
+        // TimeAmount(_:) and NIODeadline's + clamp, so no timeout from a site record can trap here.
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         do {
             var headers = HTTPHeaders()
             for header in request.headers { headers.add(name: header.name, value: header.value) }

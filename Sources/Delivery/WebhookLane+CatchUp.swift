@@ -67,13 +67,13 @@ extension WebhookLane {
             // the reader may just be waiting for its next fetch, and joining the live path in
             // mid-backlog would only overflow the window and park the webhook again.
             emptyReads = records.isEmpty ? emptyReads + 1 : 0
-            let next = records.last.map { $0.offset.addingSaturating(1) } ?? position
+            let next = records.last.map { $0.offset.clampedAdding(1) } ?? position
             let atEnd = emptyReads >= 3 || reader.highWatermark.map { next >= $0 } ?? false
             let stillCurrent: Bool = state.withLock { state in
                 state.catchUpReserved -= room
                 guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }
                 for (offset, messages) in routed where offset >= position {
-                    position = offset.addingSaturating(1)
+                    position = offset.clampedAdding(1)
                     partitionState.floor = position
                     let acknowledged = state.acknowledgedProbe?.partition == partition ? state.acknowledgedProbe?.messageIDs ?? [] : []
                     let mine = messages.filter {

@@ -112,7 +112,7 @@ extension WebhookLane {
             _ = await saveDurably(cursors: [partition: start])
         }
         state.withLock { state in
-            state.partitions[partition] = PartitionState(mode: mode, epoch: epoch, floor: floor, lastOffered: start.addingSaturating(-1))
+            state.partitions[partition] = PartitionState(mode: mode, epoch: epoch, floor: floor, lastOffered: start.clampedAdding(-1))
             if mode == .parked, status.isDelivering { state.catchUpsToStart.append(partition) }
         }
         signal()
@@ -165,7 +165,7 @@ extension WebhookLane {
         state.withLock { state in
             let delivering = state.status.isDelivering && state.status.status != .dead
             for (partition, next, epoch) in partitions {
-                state.partitions[partition] = PartitionState(mode: delivering ? .live : .parking, epoch: epoch, floor: next, lastOffered: next.addingSaturating(-1))
+                state.partitions[partition] = PartitionState(mode: delivering ? .live : .parking, epoch: epoch, floor: next, lastOffered: next.clampedAdding(-1))
             }
             if !delivering, state.status.status != .dead, !partitions.isEmpty { state.parkRequested = true }
             if state.status.status == .dead { for partition in state.partitions.keys { state.partitions[partition]!.mode = .parked } }

@@ -15,10 +15,10 @@ extension WebhookLane {
                 guard !state.stopping, state.status.status == .paused, state.status.pause == .auto, let probe = state.status.probe,
                     let due = state.status.nextRetryAtMilliseconds, ownsProbe(state)
                 else { return nil }
-                return (probe, due, state.webhook, state.site, state.probeBatch, state.status.retries + 2)
+                return (probe, due, state.webhook, state.site, state.probeBatch, state.status.retries.clampedAdding(2))
             }
             guard let snapshot else { return }
-            let wait = snapshot.due - context.now()
+            let wait = snapshot.due.clampedSubtracting(context.now())
             if wait > 0 {
                 // In short steps, so an API change or a shutdown is noticed.
                 try? await Task.sleep(for: .milliseconds(min(wait, 250)))
@@ -90,7 +90,7 @@ extension WebhookLane {
         let partition = TopicPartition(probe.sourceTopic, probe.partition)
         let (siteID, topics) = state.withLock { ($0.webhook.siteID, Set($0.webhook.topics)) }
         var next: Probe?
-        let scanned = await scan(partition, from: probe.offset.addingSaturating(1)) { record in
+        let scanned = await scan(partition, from: probe.offset.clampedAdding(1)) { record in
             guard let message = route(record).first(where: { $0.siteID == siteID && topics.contains($0.topic.name) }) else { return false }
             next = Probe(
                 sourceTopic: probe.sourceTopic, partition: probe.partition, offset: record.offset, messageID: message.messageID, webhookTopic: message.topic.name)
@@ -138,7 +138,7 @@ extension WebhookLane {
                 }
                 for record in await reader.read(maxRecords: 100) where record.offset >= position {
                     (lastRecord, sawRecords) = (.now, true)
-                    position = record.offset.addingSaturating(1)
+                    position = record.offset.clampedAdding(1)
                     if visit(record) || position >= marks.high {
                         complete = true
                         break reading
@@ -191,7 +191,7 @@ extension WebhookLane {
         return AlertEvent(
             kind: kind, siteID: site.id, contacts: contacts, testMode: site.testMode, testEmails: site.testEmails, webhookID: webhook.id,
             url: webhook.url, status: status.status, topic: probe?.webhookTopic, probeMessageID: probe?.messageID,
-            attempts: attempts ?? (kind == .onFailureRecovered ? status.retries : status.retries + 1), lastError: status.lastError, at: Date())
+            attempts: attempts ?? (kind == .onFailureRecovered ? status.retries : status.retries.clampedAdding(1)), lastError: status.lastError, at: Date())
     }
 
     /// An API request (pause, disable, enable). Returns false for a dead webhook.
@@ -209,7 +209,7 @@ extension WebhookLane {
     func transition(_ state: inout State, _ event: WebhookState.Event) -> [WebhookState.Effect] {
         let before = state.status
         let effects = state.status.apply(event, policy: .init(site: state.site), now: context.now())
-        if state.status != before { state.status.revision = before.revision + 1 }
+        if state.status != before { state.status.revision = before.revision.clampedAdding(1) }
         return effects
     }
 

@@ -141,7 +141,7 @@ public final class WebhookLane: Sendable {
             case .joining, .live:
                 partitionState.mode = .live
                 partitionState.window.open(offset)
-                partitionState.floor = max(partitionState.floor, offset.addingSaturating(1))
+                partitionState.floor = max(partitionState.floor, offset.clampedAdding(1))
                 state.queue.append(QueuedMessage(message: message, partition: partition, epoch: partitionState.epoch))
                 // Too slow: park it so it stops taking memory and never holds others back.
                 if state.queue.count >= state.webhook.options.maxPending { state.parkRequested = true }
@@ -326,7 +326,7 @@ public final class WebhookLane: Sendable {
         if let notBefore = messages.compactMap(\.notBeforeMilliseconds).max() {
             // A record's time is external data: a wait of any size must not trap (a day at most
             // at a time).
-            while case let wait = notBefore.addingSaturating(-context.now()), wait > 0, !Task.isCancelled {
+            while case let wait = notBefore.clampedSubtracting(context.now()), wait > 0, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(min(wait, 86_400_000)))
             }
         }

@@ -64,6 +64,55 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// A topic's configuration as the broker reports it (DescribeConfigs): every entry with a
+    /// value, defaults included (sensitive values are never reported). Nil where the cluster keeps
+    /// no topic configs: librdkafka 2.0.2's mock cluster (the embedded broker, `dev-broker`)
+    /// never answers DescribeConfigs, so it is recognised by its cluster id and not asked.
+    /// Throws when the broker answers with an error or not in time.
+    public func topicConfigs(_ topic: String, timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [String: String]? {
+        let client = self.client
+        return try await BlockingCalls.run { () throws(KafkaError) -> [String: String]? in
+            // Ours: librdkafka allocates the id for the caller, freed with rd_kafka_mem_free.
+            if let id = rd_kafka_clusterid(client.handle, timeoutMilliseconds) {
+                let clusterID = String(cString: id)
+                rd_kafka_mem_free(client.handle, id)
+                if clusterID.hasPrefix("mockCluster") { return nil }
+            }
+            var errorText = [CChar](repeating: 0, count: 512)
+            // Ours: rd_kafka_DescribeConfigs copies the resources it is given, so this one is
+            // destroyed here whatever happens.
+            var resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic)
+            guard resource != nil else { throw KafkaError(code: .configuration, message: "describe configs of \(topic): no resource") }
+            defer { rd_kafka_ConfigResource_destroy(resource) }
+            let queue = rd_kafka_queue_new(client.handle)
+            defer { rd_kafka_queue_destroy(queue) }
+            let options = rd_kafka_AdminOptions_new(client.handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)
+            defer { rd_kafka_AdminOptions_destroy(options) }
+            _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errorText, errorText.count)
+            rd_kafka_DescribeConfigs(client.handle, &resource, 1, options, queue)
+            // The result event is ours; the resources and entries read from it live as long as
+            // it does, so their texts are copied into Swift strings before it is destroyed.
+            guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 5_000) else {
+                throw KafkaError(code: .timedOut, message: "describe configs of \(topic): no answer", isRetriable: true)
+            }
+            defer { rd_kafka_event_destroy(event) }
+            try KafkaError.check(rd_kafka_event_error(event), "describe configs of \(topic)")
+            var count = 0
+            guard let result = rd_kafka_event_DescribeConfigs_result(event), let resources = rd_kafka_DescribeConfigs_result_resources(result, &count),
+                count > 0, let described = resources[0]
+            else { throw KafkaError(code: .rdkafka(RD_KAFKA_RESP_ERR__FAIL.rawValue), message: "describe configs of \(topic): no resource in the answer") }
+            try KafkaError.check(rd_kafka_ConfigResource_error(described), "describe configs of \(topic)")
+            var configs: [String: String] = [:]
+            var entryCount = 0
+            guard let entries = rd_kafka_ConfigResource_configs(described, &entryCount) else { return configs }
+            for i in 0..<entryCount {
+                guard let entry = entries[i], let value = rd_kafka_ConfigEntry_value(entry) else { continue }
+                configs[String(cString: rd_kafka_ConfigEntry_name(entry))] = String(cString: value)
+            }
+            return configs
+        }
+    }
+
     /// Low (log start) and high (next offset) watermark of a partition.
     public func watermarks(_ partition: TopicPartition) async throws(KafkaError) -> (low: Int64, high: Int64) {
         let client = self.client

@@ -254,6 +254,31 @@ struct AdminAPITests {
         }
     }
 
+    @Test("PUT /sites/{id}/configuration is validated merged with the stored settings")
+    func configurationValidatedAfterMerge() async throws {
+        try await Self.withAPI { client, catalog in
+            // Stored: six intervals, retries_until_failure 3. One interval alone would leave 3 retries for 1 interval.
+            let alone = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_intervals":[30]}"#)
+            #expect(alone.status == .badRequest)
+            let message = try Self.error(alone).message
+            #expect(message.hasPrefix("retries_until_failure: ") && message.contains("retry_intervals (1), not 3"), "\(message)")
+            #expect(catalog.site("MySiteID")?.retryIntervals.count == 6)
+
+            let both = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_intervals":[30],"retries_until_failure":1}"#)
+            #expect(both.status == .ok)
+            #expect(catalog.site("MySiteID")?.retryIntervals == [.seconds(30)])
+
+            // A count checked against the stored intervals (eight), not against the default six.
+            let eight = #"{"retry_intervals":[1,2,3,4,5,6,7,8],"retries_until_failure":1}"#
+            #expect(try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", eight).status == .ok)
+            let seven = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retries_until_failure":7}"#)
+            #expect(seven.status == .ok)
+            #expect(catalog.site("MySiteID")?.retriesUntilFailure == 7)
+            let nine = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retries_until_failure":9}"#)
+            #expect(try Self.error(nine).message == "retries_until_failure: must be between 1 and the number of retry_intervals (8), not 9")
+        }
+    }
+
     @Test("replay sets the cursors at the first record at or after `since` (by bisection on the embedded broker)")
     func replay() async throws {
         let source = "replay-\(UUID().uuidString.prefix(8))"

@@ -99,4 +99,28 @@ struct ControlTopicTests {
         #expect((try JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any])?["version"] as? Int == 1)
         await view.close()
     }
+
+    @Test("a status record at revision Int.max: the next change keeps Int.max (still wins ties), no trap")
+    func revisionAtMax() async throws {
+        let topic = try Self.topic()
+        try await Self.withView(topic) { view in
+            let catalog = ControlCatalog(view: view, configSites: [], routes: [], extraTopics: [])
+            var stored = WebhookState()
+            stored.revision = .max
+            try await catalog.store.save(state: stored, webhookID: "w")
+            try await catalog.save(state: WebhookState(status: .paused), webhookID: "w")
+            #expect(catalog.state("w").status == .paused)
+            #expect(catalog.state("w").revision == .max)
+        }
+    }
+
+    @Test("webhook options read from a record are clamped to the API's ranges")
+    func optionsClamped() throws {
+        let record = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"max_batch_size":0,"max_pending":-9223372036854775808}"#.utf8))
+        #expect(record.options.maxBatchSize == 1)
+        #expect(record.options.maxPending == 1)
+        let huge = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"max_batch_size":1000,"max_pending":9223372036854775807}"#.utf8))
+        #expect(huge.options.maxBatchSize == WebhookOptions.maxBatchSizeLimit)
+        #expect(huge.options.maxPending == 1_000_000)
+    }
 }

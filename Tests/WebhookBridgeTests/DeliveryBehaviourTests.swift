@@ -181,4 +181,31 @@ struct DeliveryBehaviourTests {
             }
         }
     }
+
+    /// Found in production: a `message_id` header with CR LF made every attempt fail inside the
+    /// HTTP client, so the webhook paused for ever on that record.
+    @Test("a record whose message_id header is not a safe token is delivered and acked with a derived id, and counted")
+    func unsafeMessageIDHeader() async throws {
+        let topic = BridgeTestCluster.unique("message-id")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let webhooks = "  - {id: ids, site: c404, url: \"http://127.0.0.1:\(port)/ids\", topics: [order_state_changed], hash_key: k}"
+            try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks)) { bridge in
+                try await produce([
+                    KafkaOutgoingRecord(topic: topic, key: "DV1", value: #"{"step":0}"#, headers: [KafkaHeader(key: "message_id", string: "m-1\r\nX-Injected: yes")]),
+                    KafkaOutgoingRecord(topic: topic, key: "DV1", value: #"{"step":1}"#, headers: [KafkaHeader(key: "message_id", string: "m-2")]),
+                ])
+                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 2 })
+                // Both acknowledged: nothing left behind in the partition, the webhook still enabled.
+                #expect(await waitFor { bridge.engine.partitionLags().allSatisfy { $0.lag == 0 } })
+                #expect(bridge.engine.lane("ids")?.status.status == .enabled)
+                let metrics = PrometheusSamples(try await adminGET(bridge, "/metrics").body)
+                #expect(metrics.value("webhook_bridge_deliveries_total", ["webhook": "ids", "outcome": "acked"]) == 2)
+                #expect(metrics.value("webhook_bridge_message_id_headers_replaced_total", ["topic": topic]) == 1)
+            }
+            let derived = MessageID.make(for: SourceRecord(topic: topic, partition: 0, offset: 0, key: nil, value: nil), webhookTopic: "order_state_changed")
+            #expect(receiver.requests.map { $0.header("message_id") } == [derived, "m-2"])
+            #expect(receiver.requests.allSatisfy { $0.header("X-Injected") == nil })
+        }
+    }
 }

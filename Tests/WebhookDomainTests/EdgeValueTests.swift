@@ -20,14 +20,6 @@ struct EdgeValueTests {
         #expect(lows == [11, nil, 12])
     }
 
-    @Test("saturating addition clamps instead of trapping")
-    func saturating() {
-        #expect(Int64.max.addingSaturating(1) == .max)
-        #expect(Int64.min.addingSaturating(-1) == .min)
-        #expect((Int64.max - 1).addingSaturating(1) == .max)
-        #expect(Int64(5).addingSaturating(-7) == -2)
-    }
-
     static let policy = WebhookState.Policy(retryIntervals: [.seconds(1), .seconds(2), .seconds(4)], retriesUntilFailure: 2, messageRetention: .seconds(86_400))
     static let probe = Probe(sourceTopic: "oms.orders", partition: 0, offset: 5, messageID: "m-5", webhookTopic: "order_state_changed")
 

@@ -306,7 +306,10 @@ public struct AdminAPI: Sendable {
         } catch let error as DecodingError {
             throw AdminError.badRequest(Self.field(of: error), Self.problem(of: error))
         }
-        if let problem = configuration.problem { throw AdminError.badRequest(problem.field, problem.message) }
+        // Validated once merged with the stored settings: `retry_intervals` given alone must still
+        // cover the stored `retries_until_failure`.
+        let stored = SiteConfiguration(site)
+        if let problem = configuration.merged(over: stored).problem { throw AdminError.badRequest(problem.field, problem.message) }
         let merged = SiteConfiguration(configuration.applied(to: site))
         try await catalog.save(configuration: merged, site: site.id)
         return try Self.json(["configuration": Self.jsonObject(merged)])

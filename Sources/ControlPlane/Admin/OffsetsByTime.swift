@@ -1,5 +1,6 @@
 import Kafka
 import Logging
+import WebhookDomain
 
 /// The first offset of a partition whose record timestamp is at or after a time, for replay
 /// (DESIGN.md §7): Kafka's offsets-for-times, and where the broker gives no answer (the embedded
@@ -34,7 +35,7 @@ struct OffsetsByTime {
                 if let timestamp = record.timestampMilliseconds, timestamp >= milliseconds {
                     high = record.offset
                 } else {
-                    low = record.offset + 1
+                    low = record.offset.clampedAdding(1)
                 }
             }
         } catch {

@@ -60,7 +60,10 @@ public final class Bridge: Sendable {
         // arrive, unlike a real broker, which answers as soon as there is data: poll it often.
         let tuning = embedded == nil ? [:] : ["fetch.wait.max.ms": "1"]
         kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: tuning.merging(config.kafka.properties) { _, user in user })
-        if embedded == nil { await Self.createControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger) }
+        if embedded == nil {
+            await Self.createControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger)
+            try await Self.checkControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger)
+        }
         // The whole control topic is read before any source record (DESIGN.md §8); then the
         // config file's sites, topics and webhooks are upserted into it.
         control = try ControlTopicView(topic: config.kafka.controlTopic, kafka: kafka, logger: logger)
@@ -134,6 +137,26 @@ public final class Bridge: Sendable {
             try await admin.createTopics([.init(name: topic, partitions: 1, configs: ["cleanup.policy": "compact"])], timeoutMilliseconds: 5_000)
         } catch {
             logger.warning("control topic not created (it may exist already)", metadata: ["topic": "\(topic)", "error": "\(error)"])
+        }
+    }
+
+    /// Refuses a control topic that is not compacted where the broker reports its configs; goes
+    /// on, logging it, where it reports none (the embedded mock broker; see `ControlTopicCheck`).
+    private static func checkControlTopic(_ topic: String, kafka: KafkaConfig, logger: Logger) async throws {
+        let configs: [String: String]?
+        do {
+            configs = try await KafkaAdmin(kafka: kafka, logger: logger).topicConfigs(topic, timeoutMilliseconds: 5_000)
+        } catch {
+            // No answer (or not allowed: ACLs may deny DescribeConfigs): nothing to decide on.
+            logger.info("control topic's cleanup.policy not checked", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            return
+        }
+        switch ControlTopicCheck.verdict(topic: topic, configs: configs, bootstrapServers: kafka.bootstrapServers) {
+        case .compacted: return
+        case .unknown: logger.info("control topic's cleanup.policy not checked: the broker reports no topic configs", metadata: ["topic": "\(topic)"])
+        case .refused(let reason):
+            logger.critical("\(reason)")
+            throw ControlTopicNotCompacted(description: reason)
         }
     }
 

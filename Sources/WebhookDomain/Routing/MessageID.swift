@@ -1,11 +1,32 @@
 import Crypto
 
-/// Stable message ids (DESIGN.md §4): the record's own `message_id` header if it has one, else
-/// derived from where the record is and which webhook topic it was routed to, so retries,
+/// Stable message ids (DESIGN.md §4): the record's own `message_id` header if it is a safe token,
+/// else derived from where the record is and which webhook topic it was routed to, so retries,
 /// restarts, rebalances and replays resend the same id.
 public enum MessageID {
-    public static func make(for record: SourceRecord, webhookTopic: String) -> String {
-        if let header = record.messageIDHeader, !header.isEmpty { return header }
+    /// The longest `message_id` header used as it is, in bytes.
+    public static let maxHeaderBytes = 200
+
+    /// Whether a record's own `message_id` header can go into a request as it is: printable ASCII
+    /// without spaces, 1 to 200 bytes. Anything else (a CR LF made every request fail in the HTTP
+    /// client) is replaced by a derived id.
+    public static func isSafeToken(_ text: String) -> Bool {
+        let bytes = text.utf8
+        return !bytes.isEmpty && bytes.count <= maxHeaderBytes && bytes.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
+    /// Whether the record has a `message_id` header that cannot be used (and is replaced).
+    public static func refusesHeader(of record: SourceRecord) -> Bool {
+        record.messageIDHeader.map { !isSafeToken($0) } ?? false
+    }
+
+    /// The id of a record's message on one webhook topic. A record routed to several topics gets
+    /// one id per topic: its header id for `firstTopic` (the first of the topics it is routed
+    /// to), `<header id>.<webhook topic>` for the others.
+    public static func make(for record: SourceRecord, webhookTopic: String, firstTopic: String? = nil) -> String {
+        if let header = record.messageIDHeader, isSafeToken(header) {
+            return webhookTopic == (firstTopic ?? webhookTopic) ? header : "\(header).\(webhookTopic)"
+        }
         let digest = SHA256.hash(data: Array("\(record.topic)\u{0}\(record.partition)\u{0}\(record.offset)\u{0}\(webhookTopic)".utf8))
         return uuidString(Array(digest.prefix(16)))
     }

@@ -3,6 +3,9 @@ public struct RoutedMessage: Sendable {
     public var siteID: String
     public var topic: WebhookTopic
     public var messageID: String
+    /// The record had a `message_id` header that is not a safe token: `messageID` is derived
+    /// instead, and the replacement is counted where the outcome is handled.
+    public var messageIDHeaderReplaced: Bool = false
     public var sequence: String
     /// The entity id (the record key); messages of one entity keep their order on ordered topics.
     public var entity: [UInt8]

@@ -43,6 +43,13 @@ public struct Router: Sendable {
             }
         }
         if messages.isEmpty { return .deadLetter(reason: reasons.joined(separator: "; ")) }
+        // One id per (record, webhook topic): the header's own for the first topic (DESIGN.md §4).
+        let firstTopic = messages[0].topic.name
+        let replaced = MessageID.refusesHeader(of: record)
+        for index in messages.indices {
+            messages[index].messageID = MessageID.make(for: record, webhookTopic: messages[index].topic.name, firstTopic: firstTopic)
+            messages[index].messageIDHeaderReplaced = replaced
+        }
         return .routed(messages)
     }
 
@@ -88,16 +95,19 @@ public struct Router: Sendable {
             payload = rawValue
         }
 
+        // Ids are set by `route`, which sees every topic the record goes to.
         var messages: [RoutedMessage] = []
         for (topic, target) in zip(topics, targets) {
             var notBefore: Int64?
             if target.delay > .zero {
-                let base = record.timestampMilliseconds ?? 0
-                notBefore = base + target.delay.milliseconds
+                // The timestamp is the producer's (or the broker's): clamped, so that neither this
+                // sum nor the lane's `notBefore - now` can overflow.
+                let base = max(record.timestampMilliseconds ?? 0, 0)
+                notBefore = base.clampedAdding(target.delay.milliseconds)
             }
             messages.append(
                 RoutedMessage(
-                    siteID: siteID, topic: topic, messageID: MessageID.make(for: record, webhookTopic: topic.name),
+                    siteID: siteID, topic: topic, messageID: "",
                     sequence: record.sequence, entity: record.key ?? [], payload: payload, notBeforeMilliseconds: notBefore,
                     sourcePartition: record.partition, sourceOffset: record.offset))
         }
@@ -106,10 +116,12 @@ public struct Router: Sendable {
 }
 
 extension Duration {
-    /// Whole milliseconds (rounded down).
+    /// Whole milliseconds (rounded down), clamped to Int64's range rather than trapping.
     public var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds > 0 ? .max : .min }
+        return whole.clampedAdding(attoseconds / 1_000_000_000_000_000)
     }
 
     /// Seconds as a floating-point number.

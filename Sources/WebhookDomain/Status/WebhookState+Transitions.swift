@@ -46,7 +46,9 @@ extension WebhookState {
         /// The wait before retry `k + 1` (k failed retries so far): `retry_intervals[k]`, stretched
         /// to a 429/503 `Retry-After` but never past the largest interval.
         func wait(afterRetries k: Int, _ failure: DeliveryFailure) -> Duration {
-            let interval = retryIntervals[k]
+            // `k` may come from a status record written elsewhere: kept within the list.
+            guard let last = retryIntervals.indices.last else { return .zero }
+            let interval = retryIntervals[min(max(k, 0), last)]
             guard let retryAfter = failure.retryAfter, failure.status == 429 || failure.status == 503 else { return interval }
             return max(interval, min(retryAfter, retryIntervals.max() ?? interval))
         }
@@ -65,7 +67,7 @@ extension WebhookState {
             pause = .auto
             retries = 0
             self.probe = probe
-            nextRetryAtMilliseconds = now + policy.wait(afterRetries: 0, failure).milliseconds
+            nextRetryAtMilliseconds = now.clampedAdding(policy.wait(afterRetries: 0, failure).milliseconds)
             inactiveSinceMilliseconds = now
             return []
 
@@ -73,7 +75,8 @@ extension WebhookState {
             guard status == .paused, pause == .auto else { return [] }
             lastError = failure.reason
             if failure.status == 410 { return deactivate(now: now) }
-            retries += 1
+            // A status record from the control topic may hold any count.
+            retries = max(retries, 0).clampedAdding(1)
             var effects: [Effect] = []
             if retries == policy.retriesUntilFailure, !failureAlertSent {
                 failureAlertSent = true
@@ -82,7 +85,7 @@ extension WebhookState {
             if retries >= policy.retryIntervals.count {
                 return effects + deactivate(now: now)
             }
-            nextRetryAtMilliseconds = now + policy.wait(afterRetries: retries, failure).milliseconds
+            nextRetryAtMilliseconds = now.clampedAdding(policy.wait(afterRetries: retries, failure).milliseconds)
             return effects
 
         case .retryAcked:
@@ -123,7 +126,7 @@ extension WebhookState {
 
         case .tick:
             guard status == .paused || status == .disabled, let since = inactiveSinceMilliseconds,
-                now - since > policy.messageRetention.milliseconds
+                now.clampedSubtracting(since) > policy.messageRetention.milliseconds
             else { return [] }
             clearRetry()
             status = .dead
