@@ -20,9 +20,21 @@ public enum DurationText {
     /// converted (a larger one would overflow the nanosecond count).
     public static let maxSeconds: Double = 100 * 365 * 86_400
 
+    public static let maxDuration = Duration.seconds(Int64(maxSeconds))
+
     /// Seconds as a duration, clamped to 0...`maxSeconds`.
     public static func seconds(_ value: Double) -> Duration {
         let clamped = value.isFinite ? min(max(value, 0), maxSeconds) : maxSeconds
         return .nanoseconds(Int64((clamped * 1e9).rounded()))
+    }
+
+    /// Seconds as a duration for a validator to judge: like `seconds(_:)`, but a value outside
+    /// 0...`maxSeconds` stays outside (at -1 s or `maxSeconds` + 1 s), so that it is refused
+    /// instead of silently taking the nearest limit. Used where the admin API and the control
+    /// topic hand over seconds as numbers.
+    public static func secondsKeepingRange(_ value: Double) -> Duration {
+        if value.isNaN || value < 0 { return .seconds(-1) }
+        if value > maxSeconds { return maxDuration + .seconds(1) }
+        return seconds(value)
     }
 }

@@ -1,0 +1,188 @@
+import Testing
+
+@testable import WebhookDomain
+
+/// The one validator of each settings type (`Site.validate()`, `WebhookOptions.validate()`): one
+/// test per limit, the path it names, and `clamped()` for what the control topic hands over.
+@Suite("Settings validation")
+struct SettingsValidationTests {
+    static func site(_ change: (inout Site) -> Void) -> Site {
+        var site = Site(id: "c404", token: "t")
+        change(&site)
+        return site
+    }
+
+    static func error(_ site: Site) -> SettingsError? {
+        do throws(SettingsError) { try site.validate() } catch { return error }
+        return nil
+    }
+
+    static func error(_ options: WebhookOptions) -> SettingsError? {
+        do throws(SettingsError) { try options.validate() } catch { return error }
+        return nil
+    }
+
+    static func options(_ change: (inout WebhookOptions) -> Void) -> WebhookOptions {
+        var options = WebhookOptions()
+        change(&options)
+        return options
+    }
+
+    @Test("the defaults and the limits themselves are valid")
+    func defaultsAndLimits() {
+        #expect(Self.error(Site(id: "c404", token: "t")) == nil)
+        #expect(Self.error(WebhookOptions()) == nil)
+        let edges = Self.site {
+            $0.ackStatuses = [100, 599]
+            $0.ackTimeout = .seconds(60)
+            $0.retryIntervals = [.milliseconds(1), DurationText.maxDuration]
+            $0.retriesUntilFailure = 2
+            $0.messageRetention = .milliseconds(1)
+            $0.maxInFlight = 64
+            $0.notifications = ["n": WorkflowNotification(webhookTopics: ["t"], delay: .zero)]
+        }
+        #expect(Self.error(edges) == nil)
+        #expect(Self.error(Self.options { $0.maxBatchSize = 30; $0.batchLinger = .seconds(60); $0.maxPending = 1_000_000 }) == nil)
+        #expect(Self.error(Self.options { $0.maxBatchSize = 1; $0.batchLinger = .zero; $0.maxPending = 1 }) == nil)
+    }
+
+    @Test("ack_statuses: at least one")
+    func ackStatusesEmpty() {
+        #expect(Self.error(Self.site { $0.ackStatuses = [] })?.path == "ack_statuses")
+    }
+
+    @Test("ack_statuses: HTTP statuses, 100 to 599")
+    func ackStatusesRange() {
+        #expect(Self.error(Self.site { $0.ackStatuses = [202, 99] }) == SettingsError(path: "ack_statuses", problem: "must be HTTP statuses (100-599), at least one"))
+        #expect(Self.error(Self.site { $0.ackStatuses = [600] })?.path == "ack_statuses")
+    }
+
+    @Test("ack_timeout: at least 1 ms")
+    func ackTimeoutMinimum() {
+        #expect(Self.error(Self.site { $0.ackTimeout = .microseconds(999) }) == SettingsError(path: "ack_timeout", problem: "must be from 0.001 to 60 seconds"))
+        #expect(Self.error(Self.site { $0.ackTimeout = .zero })?.path == "ack_timeout")
+    }
+
+    @Test("ack_timeout: at most 60 s (DESIGN.md §5)")
+    func ackTimeoutMaximum() {
+        #expect(Self.error(Self.site { $0.ackTimeout = .seconds(60) + .milliseconds(1) })?.path == "ack_timeout")
+    }
+
+    @Test("retry_intervals: at least one")
+    func retryIntervalsEmpty() {
+        #expect(Self.error(Self.site { $0.retryIntervals = [] }) == SettingsError(path: "retry_intervals", problem: "must not be empty"))
+    }
+
+    @Test("retry_intervals: each at least 1 ms, named by its index")
+    func retryIntervalMinimum() {
+        #expect(Self.error(Self.site { $0.retryIntervals = [.seconds(1), .seconds(2), .microseconds(500)] })
+            == SettingsError(path: "retry_intervals[2]", problem: "must be from 0.001 to 3153600000 seconds (100 years)"))
+        #expect(Self.error(Self.site { $0.retryIntervals = [.seconds(-1)] })?.path == "retry_intervals[0]")
+    }
+
+    @Test("retry_intervals: each at most 100 years")
+    func retryIntervalMaximum() {
+        #expect(Self.error(Self.site { $0.retryIntervals = [.seconds(1), DurationText.maxDuration + .seconds(1)] })?.path == "retry_intervals[1]")
+    }
+
+    @Test("retries_until_failure: at least 1")
+    func retriesMinimum() {
+        #expect(Self.error(Self.site { $0.retriesUntilFailure = 0 })
+            == SettingsError(path: "retries_until_failure", problem: "must be between 1 and the number of retry_intervals (6), not 0"))
+    }
+
+    @Test("retries_until_failure: at most the number of retry_intervals")
+    func retriesMaximum() {
+        #expect(Self.error(Self.site { $0.retryIntervals = [.seconds(1), .seconds(2)]; $0.retriesUntilFailure = 3 })
+            == SettingsError(path: "retries_until_failure", problem: "must be between 1 and the number of retry_intervals (2), not 3"))
+        #expect(Self.error(Self.site { $0.retryIntervals = [.seconds(1), .seconds(2)]; $0.retriesUntilFailure = 2 }) == nil)
+    }
+
+    @Test("message_retention: from 1 ms to 100 years")
+    func messageRetention() {
+        #expect(Self.error(Self.site { $0.messageRetention = .zero })?.path == "message_retention")
+        #expect(Self.error(Self.site { $0.messageRetention = DurationText.maxDuration + .seconds(1) })?.path == "message_retention")
+    }
+
+    @Test("max_in_flight: at least 1")
+    func maxInFlightMinimum() {
+        #expect(Self.error(Self.site { $0.maxInFlight = 0 }) == SettingsError(path: "max_in_flight", problem: "must be between 1 and 64, not 0"))
+    }
+
+    @Test("max_in_flight: at most 64 (DESIGN.md §6)")
+    func maxInFlightMaximum() {
+        #expect(Self.error(Self.site { $0.maxInFlight = 65 })?.path == "max_in_flight")
+    }
+
+    @Test("notifications: each names at least one topic")
+    func notificationTopics() {
+        #expect(Self.error(Self.site { $0.notifications = ["a": .init(webhookTopics: ["t"]), "b": .init(webhookTopics: [])] })
+            == SettingsError(path: "notifications.b.media.webhook_topic", problem: "must name at least one topic"))
+    }
+
+    @Test("notifications: a delay from 0 to 100 years")
+    func notificationDelay() {
+        #expect(Self.error(Self.site { $0.notifications = ["n": .init(webhookTopics: ["t"], delay: .seconds(-1))] })?.path == "notifications.n.time_value")
+        #expect(Self.error(Self.site { $0.notifications = ["n": .init(webhookTopics: ["t"], delay: DurationText.maxDuration + .seconds(1))] })?.path == "notifications.n.time_value")
+    }
+
+    @Test("options.max_batch_size: 1 to 30")
+    func maxBatchSize() {
+        #expect(Self.error(Self.options { $0.maxBatchSize = 31 }) == SettingsError(path: "options.max_batch_size", problem: "must be between 1 and 30, not 31"))
+        #expect(Self.error(Self.options { $0.maxBatchSize = 0 })?.path == "options.max_batch_size")
+    }
+
+    @Test("options.batch_linger: 0 to 60 s")
+    func batchLinger() {
+        #expect(Self.error(Self.options { $0.batchLinger = .seconds(61) }) == SettingsError(path: "options.batch_linger", problem: "must be from 0 to 60 seconds"))
+        #expect(Self.error(Self.options { $0.batchLinger = .milliseconds(-1) })?.path == "options.batch_linger")
+    }
+
+    @Test("options.max_pending: 1 to 1,000,000")
+    func maxPending() {
+        #expect(Self.error(Self.options { $0.maxPending = 0 }) == SettingsError(path: "options.max_pending", problem: "must be between 1 and 1000000, not 0"))
+        #expect(Self.error(Self.options { $0.maxPending = 1_000_001 })?.path == "options.max_pending")
+    }
+
+    @Test("a door puts its path in front: a file's key path, an API field")
+    func prefixes() {
+        let error = SettingsError(path: "retry_intervals[2]", problem: "p")
+        #expect(error.prefixed(by: "sites[0]").description == "sites[0].retry_intervals[2]: p")
+        #expect(error.prefixed(by: "").description == "retry_intervals[2]: p")
+        #expect(SettingsError(path: "options.max_pending", problem: "p").prefixed(by: "webhook").path == "webhook.options.max_pending")
+    }
+
+    @Test("clamped settings are valid, whatever a control record held; valid ones are unchanged")
+    func clamped() {
+        let wild = Self.site {
+            $0.ackStatuses = [1, 1000]
+            $0.ackTimeout = .seconds(-5)
+            $0.retryIntervals = [.zero, DurationText.maxDuration * 2]
+            $0.retriesUntilFailure = .max
+            $0.messageRetention = .zero
+            $0.maxInFlight = .min
+            $0.notifications = ["empty": .init(webhookTopics: []), "late": .init(webhookTopics: ["t"], delay: .seconds(-1))]
+        }
+        let site = wild.clamped()
+        #expect(Self.error(site) == nil)
+        #expect(site.ackStatuses == [202])
+        #expect(site.retriesUntilFailure == 2)
+        #expect(site.maxInFlight == 1)
+        #expect(site.notifications.keys.sorted() == ["late"])
+        #expect(Self.error(Self.site { $0.retryIntervals = [] }.clamped()) == nil)
+        #expect(Site(id: "c404", token: "t").clamped() == Site(id: "c404", token: "t"))
+
+        let options = Self.options { $0.maxBatchSize = .max; $0.batchLinger = .seconds(-1); $0.maxPending = .min }.clamped()
+        #expect(Self.error(options) == nil)
+        #expect(options.maxBatchSize == 30 && options.batchLinger == .zero && options.maxPending == 1)
+        #expect(WebhookOptions().clamped() == WebhookOptions())
+    }
+
+    @Test("seconds handed over as numbers keep out of range values out of range, for the validator to refuse")
+    func secondsKeepingRange() {
+        #expect(DurationText.secondsKeepingRange(0.25) == .milliseconds(250))
+        #expect(DurationText.secondsKeepingRange(-0.5) < .zero)
+        #expect(DurationText.secondsKeepingRange(1e300) > DurationText.maxDuration)
+        #expect(DurationText.secondsKeepingRange(.nan) < .zero)
+    }
+}
