@@ -110,24 +110,18 @@ extension BridgeConfig {
             guard let token = try item.secret(inline: "token", env: "token_env", environment: environment) else {
                 throw item["token"].error("required (or token_env)")
             }
+            // Read here, judged by `Site.validate()` below (the API and the control topic use it too).
             var site = Site(id: id, token: token)
             if !item["ack_statuses"].isMissing {
-                site.ackStatuses = Set(try item["ack_statuses"].items().map { node throws(ConfigError) in try node.int(default: 0, in: 100...599) })
-                if site.ackStatuses.isEmpty { throw item["ack_statuses"].error("must not be empty") }
+                site.ackStatuses = Set(try item["ack_statuses"].items().map { node throws(ConfigError) in try node.int(default: 0) })
             }
             site.ackTimeout = try item["ack_timeout"].duration(default: site.ackTimeout)
-            if site.ackTimeout <= .zero { throw item["ack_timeout"].error("must be positive") }
             if !item["retry_intervals"].isMissing {
-                site.retryIntervals = try item["retry_intervals"].items().map { node throws(ConfigError) in
-                    let interval = try node.duration(default: .zero)
-                    if interval <= .zero { throw node.error("must be positive") }
-                    return interval
-                }
-                if site.retryIntervals.isEmpty { throw item["retry_intervals"].error("must not be empty") }
+                site.retryIntervals = try item["retry_intervals"].items().map { node throws(ConfigError) in try node.duration(default: .zero) }
             }
-            site.retriesUntilFailure = try item["retries_until_failure"].int(default: 3, in: 1...site.retryIntervals.count)
+            site.retriesUntilFailure = try item["retries_until_failure"].int(default: site.retriesUntilFailure)
             site.messageRetention = try item["message_retention"].duration(default: site.messageRetention)
-            site.maxInFlight = try item["max_in_flight"].int(default: 8, in: 1...1_000)
+            site.maxInFlight = try item["max_in_flight"].int(default: site.maxInFlight)
             site.testMode = try item["test_mode"].bool(default: false)
             site.testEmails = try item["test_emails"].stringList()
             site.onFailure = try readAlert(item["on_failure"], default: site.onFailure)
@@ -137,6 +131,7 @@ extension BridgeConfig {
             for (name, value) in try item["notifications"].entries() {
                 site.notifications[name] = try readNotification(value)
             }
+            do throws(SettingsError) { try site.validate() } catch { throw ConfigError(error, under: item.path) }
             for (name, notification) in site.notifications {
                 for topic in notification.webhookTopics where !site.customTopics.contains(where: { $0.name == topic }) && !WebhookTopic.standard.contains(where: { $0.name == topic }) {
                     throw item["notifications"][name]["media"]["webhook_topic"].error("unknown topic \(topic) (add it to custom_topics)")
@@ -162,7 +157,6 @@ extension BridgeConfig {
         try node.requireMapping(allowedKeys: ["media", "time_type", "time_value"])
         try node["media"].requireMapping(allowedKeys: ["webhook_topic"])
         let topics = try node["media"]["webhook_topic"].stringList()
-        if topics.isEmpty { throw node["media"]["webhook_topic"].error("required: at least one topic") }
         let timeType = try node["time_type"].string(default: "duration")
         guard timeType == "duration" else { throw node["time_type"].error("only duration is supported, got \"\(timeType)\"") }
         return WorkflowNotification(webhookTopics: topics, delay: try node["time_value"].duration(default: .zero))
@@ -224,20 +218,22 @@ extension BridgeConfig {
             }
             let status = try item["status"].oneOf(WebhookStatus.self, default: .enabled)
             if status == .dead { throw item["status"].error("a webhook cannot start dead") }
+            let options = try Self.readOptions(item["options"])
+            do throws(SettingsError) { try options.validate() } catch { throw ConfigError(error, under: item.path) }
             webhooks.append(
-                Webhook(id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: [key], status: status,
-                        options: try Self.readOptions(item["options"])))
+                Webhook(id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: [key], status: status, options: options))
         }
     }
 
+    /// Read here, judged by `WebhookOptions.validate()` (the API and the control topic use it too).
     static func readOptions(_ node: ConfigNode) throws(ConfigError) -> WebhookOptions {
         try node.requireMapping(allowedKeys: ["batching", "signature", "max_batch_size", "batch_linger", "max_pending"])
         var options = WebhookOptions()
         options.batching = try node["batching"].bool(default: false)
         options.signature = try node["signature"].oneOf(SignatureScheme.self, default: .hmac)
-        options.maxBatchSize = try node["max_batch_size"].int(default: 30, in: 1...WebhookOptions.maxBatchSizeLimit)
+        options.maxBatchSize = try node["max_batch_size"].int(default: options.maxBatchSize)
         options.batchLinger = try node["batch_linger"].duration(default: options.batchLinger)
-        options.maxPending = try node["max_pending"].int(default: 1_000, in: 1...1_000_000)
+        options.maxPending = try node["max_pending"].int(default: options.maxPending)
         return options
     }
 

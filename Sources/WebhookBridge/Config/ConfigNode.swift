@@ -70,9 +70,15 @@ struct ConfigNode {
         throw error("required")
     }
 
-    func int(default value: Int, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    func int(default value: Int) throws(ConfigError) -> Int {
         guard let text = try optionalString() else { return value }
         guard let number = Int(text) else { throw error("expected a whole number, got \"\(text)\"") }
+        return number
+    }
+
+    /// For settings outside a site's or a webhook's (those are checked by their validator).
+    func int(default value: Int, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        let number = try int(default: value)
         guard range.contains(number) else { throw error("must be between \(range.lowerBound) and \(range.upperBound), got \(number)") }
         return number
     }
