@@ -24,35 +24,55 @@ public struct ControlCatalog: Sendable {
         self.extraTopics = extraTopics
     }
 
-    static func webhookKey(_ id: String) -> String { "webhook/\(id)" }
-    static func siteKey(_ id: String) -> String { "site/\(id)" }
-    static func topicKey(site: String, _ name: String) -> String { "topic/\(site)/\(name)" }
-
     // MARK: - Reading
 
     /// Every site with its stored configuration and custom topics applied.
     public var sites: [Site] { configSites.keys.sorted().compactMap(site) }
 
+    /// A config site with its stored configuration over it, clamped to the limits (a record was
+    /// checked by no door; `ControlDispatcher` logs one that was out of range when it arrives).
     public func site(_ id: String) -> Site? {
         guard var site = configSites[id] else { return nil }
-        if let record = view.value(Self.siteKey(id)).flatMap({ ControlRecords.decode(SiteRecord.self, $0) }) {
-            site = record.configuration.applied(to: site)
-        }
+        if let configuration = storedConfiguration(site: id) { site = configuration.applied(to: site).clamped() }
         site.customTopics = customTopics(site: id)
         return site
     }
 
-    public func customTopics(site: String) -> [WebhookTopic] {
-        view.values(prefix: "topic/\(site)/").values.compactMap { ControlRecords.decode(TopicRecord.self, $0) }
-            .map { WebhookTopic(name: $0.topic, ordered: $0.ordered) }.sorted { $0.name < $1.name }
+    func storedConfiguration(site id: String) -> SiteConfiguration? {
+        guard case .site(_, let configuration)? = view.record(.site(id: id, nil)) else { return nil }
+        return configuration
     }
 
+    public func customTopics(site: String) -> [WebhookTopic] {
+        view.records(prefix: ControlRecord.Prefix.topics(site: site)).compactMap { record in
+            // The prefix also holds the topics of sites whose id extends this one with a `/`.
+            guard case .topic(site, _, let topic?) = record else { return nil }
+            return topic
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Every stored webhook, its options clamped to their limits.
     public var webhooks: [Webhook] {
-        view.values(prefix: "webhook/").values.compactMap { ControlRecords.decode(WebhookRecord.self, $0)?.webhook }.sorted { $0.id < $1.id }
+        view.records(prefix: ControlRecord.Prefix.webhooks).compactMap { record in
+            guard case .webhook(_, let stored?) = record else { return nil }
+            return Self.clamped(stored.webhook)
+        }.sorted { $0.id < $1.id }
     }
 
     public func webhook(_ id: String) -> Webhook? {
-        view.value(Self.webhookKey(id)).flatMap { ControlRecords.decode(WebhookRecord.self, $0)?.webhook }
+        storedWebhook(id).map { Self.clamped($0.webhook) }
+    }
+
+    func storedWebhook(_ id: String) -> ControlRecord.StoredWebhook? {
+        guard case .webhook(_, let stored)? = view.record(.webhook(id: id, nil)) else { return nil }
+        return stored
+    }
+
+    /// A webhook as delivery takes it: options within their limits (see `site(_:)`).
+    static func clamped(_ webhook: Webhook) -> Webhook {
+        var webhook = webhook
+        webhook.options = webhook.options.clamped()
+        return webhook
     }
 
     /// The stored status, or the default for a webhook that has none yet.
@@ -64,25 +84,25 @@ public struct ControlCatalog: Sendable {
 
     // MARK: - Writing (applied when read back)
 
-    public func save(_ webhook: Webhook, origin: String = "api") async throws {
-        try await view.write(Self.webhookKey(webhook.id), ControlRecords.encode(WebhookRecord(webhook, origin: origin)))
+    public func save(_ webhook: Webhook, origin: ControlRecord.Origin = .api) async throws {
+        try await view.write(.webhook(id: webhook.id, .init(webhook, origin: origin)))
     }
 
     /// Deletes a webhook with its status and cursors.
     public func delete(webhookID: String) async throws {
         let cursors = store.cursors(webhookID: webhookID)
         try await store.save(cursors: cursors.mapValues { _ in nil }, webhookID: webhookID)
-        try await view.write(ControlTopicStore.statusKey(webhookID), nil)
-        try await view.write(ControlTopicStore.requestedStatusKey(webhookID), nil)
-        try await view.write(Self.webhookKey(webhookID), nil)
+        try await view.write(.status(webhookID: webhookID, nil))
+        try await view.write(.requestedStatus(webhookID: webhookID, nil))
+        try await view.write(.webhook(id: webhookID, nil))
     }
 
     public func save(topic: WebhookTopic, site: String) async throws {
-        try await view.write(Self.topicKey(site: site, topic.name), ControlRecords.encode(TopicRecord(topic: topic.name, ordered: topic.ordered)))
+        try await view.write(.topic(site: site, name: topic.name, topic))
     }
 
     public func save(configuration: SiteConfiguration, site: String) async throws {
-        try await view.write(Self.siteKey(site), ControlRecords.encode(SiteRecord(configuration: configuration)))
+        try await view.write(.site(id: site, configuration))
     }
 
     /// Writes a status change requested through the API, with the revision after the stored one.
@@ -99,21 +119,21 @@ public struct ControlCatalog: Sendable {
     public func upsert(sites: [Site], webhooks: [Webhook], generatedKeys: Set<String>) async throws {
         for site in sites {
             let configuration = SiteConfiguration(site)
-            if view.value(Self.siteKey(site.id)).flatMap({ ControlRecords.decode(SiteRecord.self, $0) })?.configuration != configuration {
+            if storedConfiguration(site: site.id) != configuration {
                 try await save(configuration: configuration, site: site.id)
             }
             for topic in site.customTopics where !customTopics(site: site.id).contains(topic) { try await save(topic: topic, site: site.id) }
         }
         // Thousands of webhooks are written together, not each waiting for its read-back.
-        var writes: [(key: String, value: [UInt8]?)] = []
+        var writes: [ControlRecord] = []
         for var webhook in webhooks {
-            let existing = self.webhook(webhook.id)
+            let existing = storedWebhook(webhook.id)?.webhook
             if let existing, generatedKeys.contains(webhook.id) { webhook.hashKeys = existing.hashKeys }
             if existing != webhook.withStatus(existing?.status ?? webhook.status) {
-                writes.append((Self.webhookKey(webhook.id), try ControlRecords.encode(WebhookRecord(webhook, origin: "config"))))
+                writes.append(.webhook(id: webhook.id, .init(webhook, origin: .config)))
             }
             if store.state(webhook.id) == nil {
-                writes.append((ControlTopicStore.statusKey(webhook.id), try ControlTopicStore.statusValue(WebhookState(status: webhook.status))))
+                writes.append(.status(webhookID: webhook.id, WebhookState(status: webhook.status)))
             }
         }
         try await view.write(writes)

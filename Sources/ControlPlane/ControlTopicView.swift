@@ -44,30 +44,40 @@ public final class ControlTopicView: Sendable {
     private let producer: KafkaProducer
     private let state = Mutex(State())
     private let logger: Logger
-    private let changed: AsyncStream<[Change]>.Continuation
-    /// The records of each applied batch, in topic order, for the one task that follows them.
-    public let changes: AsyncStream<[Change]>
-
-    /// One record as it was applied (the view may hold a newer value for the key by the time
-    /// it is handled).
-    public struct Change: Sendable {
-        public var key: String
-        public var value: [UInt8]?
-    }
+    private let changed: AsyncStream<[ControlRecord]>.Continuation
+    /// The records of each applied batch, in topic order, for the one task that follows them
+    /// (`ControlDispatcher`). Each is the record as it was applied: the view may hold a newer
+    /// value for its key by the time it is handled. A record whose value does not decode comes
+    /// as its key's tombstone, since every reader of the view takes it as absent; a record whose
+    /// key is none of the topic's does not come at all (both are logged).
+    public let changes: AsyncStream<[ControlRecord]>
 
     public init(topic: String, kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
         self.topic = topic
         self.kafka = kafka
         self.logger = logger
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
-        (changes, changed) = AsyncStream.makeStream(of: [Change].self)
+        (changes, changed) = AsyncStream.makeStream(of: [ControlRecord].self)
     }
 
-    /// The current value of a key.
-    public func value(_ key: String) -> [UInt8]? { state.withLock { $0.values[key] } }
+    /// The stored record with `record`'s key (its value is ignored: `.webhook(id: id, nil)`
+    /// names webhook `id`), nil if there is none or its value does not decode.
+    public func record(_ record: ControlRecord) -> ControlRecord? {
+        let key = record.key
+        return value(key).flatMap { ControlRecord(key: key, value: $0) }
+    }
+
+    /// Every stored record whose key starts with `prefix` (`ControlRecord.Prefix`) and decodes.
+    func records(prefix: String) -> [ControlRecord] {
+        values(prefix: prefix).compactMap { ControlRecord(key: $0.key, value: $0.value) }
+    }
+
+    /// The current value of a key, as bytes (for the view's own tests; everything else reads
+    /// records).
+    func value(_ key: String) -> [UInt8]? { state.withLock { $0.values[key] } }
 
     /// Every key with a prefix, and its value (a prefix ending in `/` is an index look-up).
-    public func values(prefix: String) -> [String: [UInt8]] {
+    func values(prefix: String) -> [String: [UInt8]] {
         state.withLock { state in
             guard prefix.hasSuffix("/") else { return state.values.filter { $0.key.hasPrefix(prefix) } }
             var found: [String: [UInt8]] = [:]
@@ -78,9 +88,19 @@ public final class ControlTopicView: Sendable {
 
     public var count: Int { state.withLock { $0.values.count } }
 
-    /// Writes a key (nil deletes it) and returns once the broker has it (acks=all) and this view
-    /// has applied it.
-    public func write(_ key: String, _ value: [UInt8]?) async throws(KafkaError) {
+    /// Writes a record (a tombstone deletes its key) and returns once the broker has it
+    /// (acks=all) and this view has applied it.
+    public func write(_ record: ControlRecord) async throws {
+        try await write(record.key, record.value())
+    }
+
+    /// Writes several records of distinct keys at once (see `write(_:)` for bytes).
+    public func write(_ records: [ControlRecord]) async throws {
+        try await write(records.map { (key: $0.key, value: try $0.value()) })
+    }
+
+    /// Writes a key as bytes (nil deletes it): the codec's callers above, and the view's tests.
+    func write(_ key: String, _ value: [UInt8]?) async throws(KafkaError) {
         let position = try await producer.send(KafkaOutgoingRecord(topic: topic, partition: 0, key: Array(key.utf8), value: value))
         await waitUntilApplied(position.offset)
     }
@@ -88,7 +108,7 @@ public final class ControlTopicView: Sendable {
     /// Writes several distinct keys at once (their order in the topic is not defined) and returns
     /// once all are applied: start-up writes thousands, which one at a time would each wait for
     /// their read-back.
-    public func write(_ records: [(key: String, value: [UInt8]?)]) async throws(KafkaError) {
+    func write(_ records: [(key: String, value: [UInt8]?)]) async throws(KafkaError) {
         guard !records.isEmpty else { return }
         let (producer, topic) = (self.producer, self.topic)
         let results = await withTaskGroup(of: Result<Int64, KafkaError>.self) { group in
@@ -148,7 +168,7 @@ public final class ControlTopicView: Sendable {
 
     private func apply(_ records: [KafkaRecord]) {
         guard !records.isEmpty else { return }
-        var applied: [Change] = []
+        var applied: [ControlRecord] = []
         let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
             for record in records where record.offset >= state.position {
                 guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else {
@@ -157,7 +177,15 @@ public final class ControlTopicView: Sendable {
                     continue
                 }
                 state.set(key, record.value)
-                applied.append(Change(key: key, value: record.value))
+                if let typed = ControlRecord(key: key, value: record.value) {
+                    applied.append(typed)
+                } else if let deletion = ControlRecord(key: key, value: nil) {
+                    // Readers decode the stored value and find nothing: the key reads as deleted.
+                    logger.warning("control record with an unreadable value read as a deletion", metadata: ["key": "\(key)", "offset": "\(record.offset)"])
+                    applied.append(deletion)
+                } else {
+                    logger.warning("control record with an unknown key skipped", metadata: ["key": "\(key)", "offset": "\(record.offset)"])
+                }
                 state.position = record.offset.clampedAdding(1)
             }
             let position = state.position

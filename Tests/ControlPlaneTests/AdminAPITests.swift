@@ -296,8 +296,8 @@ struct AdminAPITests {
             #expect(response.status == .accepted)
             #expect((try Self.json(response)["cursors"] as? [String: Int])?["\(source)/0"] == 7)
             #expect(catalog.store.cursors(webhookID: id) == [SourcePartition(source, 0): 7])
-            let key = "cursor/\(id)/\(source)/0"
-            #expect(catalog.store.replayRequest(key: key, value: catalog.view.value(key))?.offset == 7)
+            let partition = SourcePartition(source, 0)
+            #expect(catalog.view.record(.cursor(webhookID: id, partition, nil)) == .cursor(webhookID: id, partition, .init(offset: 7, replay: true)))
             #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: "token", #"{"since":"yesterday"}"#).status == .badRequest)
         }
     }

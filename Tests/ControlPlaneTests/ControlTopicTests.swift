@@ -114,6 +114,55 @@ struct ControlTopicTests {
         }
     }
 
+    @Test("settings out of their limits read from the control topic are clamped, not refused; unreadable records read as absent")
+    func recordsClamped() async throws {
+        let topic = try Self.topic()
+        try await Self.withView(topic) { view in
+            let site = Site(id: "c404", token: "t")
+            let catalog = ControlCatalog(view: view, configSites: [site], routes: [], extraTopics: [])
+            var configuration = SiteConfiguration(site)
+            configuration.retriesUntilFailure = 99
+            configuration.maxInFlight = 5_000
+            configuration.ackTimeout = -1
+            try await catalog.save(configuration: configuration, site: "c404")
+            let read = try #require(catalog.site("c404"))
+            #expect(read.retriesUntilFailure == 6 && read.maxInFlight == 64 && read.ackTimeout == .milliseconds(1))
+            var webhook = Webhook(id: "w", siteID: "c404", url: "https://a.example", topics: ["order_state_changed"], hashKeys: [HashKey("k")])
+            webhook.options.maxPending = .min
+            webhook.options.batchLinger = .seconds(3_600)
+            try await catalog.save(webhook)
+            #expect(catalog.webhook("w")?.options.maxPending == 1)
+            #expect(catalog.webhooks.first?.options.batchLinger == .seconds(60))
+            // Written by hand: a value that is no webhook reads as none (as a deletion would).
+            try await view.write("webhook/w", Array("garbage".utf8))
+            #expect(catalog.webhook("w") == nil)
+            try await view.write("site/c404", Array(#"{"version":1}"#.utf8))
+            #expect(catalog.site("c404") == site)
+        }
+    }
+
+    @Test("the view's changes are typed records: an unreadable value comes as its key's tombstone, an unknown key not at all")
+    func typedChanges() async throws {
+        let topic = try Self.topic()
+        let records = try await Self.withView(topic) { view in
+            try await view.write(.topic(site: "c404", name: "custom", WebhookTopic(name: "custom", ordered: true)))
+            try await view.write("marker", [])
+            try await view.write("cursor/w/oms.orders/1", Array("{".utf8))
+            try await view.write(.cursor(webhookID: "w", SourcePartition("oms.orders", 1), .init(offset: 5, replay: true)))
+            var records: [ControlRecord] = []
+            for await batch in view.changes {
+                records += batch
+                if records.count >= 3 { break }
+            }
+            return records
+        }
+        #expect(records == [
+            .topic(site: "c404", name: "custom", WebhookTopic(name: "custom", ordered: true)),
+            .cursor(webhookID: "w", SourcePartition("oms.orders", 1), nil),
+            .cursor(webhookID: "w", SourcePartition("oms.orders", 1), .init(offset: 5, replay: true)),
+        ])
+    }
+
     @Test("webhook options read from a record are clamped to the API's ranges")
     func optionsClamped() throws {
         let record = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"max_batch_size":0,"max_pending":-9223372036854775808}"#.utf8))

@@ -345,6 +345,6 @@ public struct AdminAPI: Sendable {
     }
 
     static func jsonObject<T: Encodable>(_ value: T) throws -> Any {
-        try JSONSerialization.jsonObject(with: ControlRecords.encoder.encode(value))
+        try JSONSerialization.jsonObject(with: ControlRecord.encoder.encode(value))
     }
 }

@@ -122,7 +122,7 @@ public final class Bridge: Sendable {
         return ServiceGroup(
             configuration: .init(
                 services: [.init(service: admin)] + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
-                    .init(service: ControlTopicService(view: control, catalog: catalog, engine: engine)), .init(service: delivery),
+                    .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))), .init(service: delivery),
                 ],
                 gracefulShutdownSignals: signals,
                 logger: logger))

@@ -1,0 +1,119 @@
+import Foundation
+import WebhookDomain
+
+// The JSON shapes of the control topic's values (DESIGN.md §8), private to `ControlRecord`'s
+// codec. Each has a `version`, required when read.
+
+extension ControlRecord {
+    /// `site/<id>`.
+    struct SiteValue: Codable {
+        var version = ControlRecord.version
+        var configuration: SiteConfiguration
+    }
+
+    /// `topic/<site>/<name>`.
+    struct TopicValue: Codable {
+        var version = ControlRecord.version
+        var topic: String
+        var ordered: Bool
+    }
+
+    /// `status/<webhook>` and `api-status/<webhook>`.
+    struct StatusValue: Codable {
+        var version = ControlRecord.version
+        var state: WebhookState
+    }
+
+    /// `cursor/<webhook>/<source topic>/<partition>`.
+    struct CursorValue: Codable {
+        var version = ControlRecord.version
+        var offset: Int64
+        /// Set when written by a replay request (absent otherwise).
+        var replay: Bool?
+    }
+
+    /// `webhook/<id>`.
+    struct WebhookValue: Codable {
+        var version = ControlRecord.version
+        var id: String
+        var siteID: String
+        var url: String
+        var httpMethod: String
+        var topics: [String]
+        var hashKeys: [String]
+        var options: OptionsRecord
+        var origin: String
+
+        enum CodingKeys: String, CodingKey {
+            case version, id, url, topics, options, origin
+            case siteID = "site_id"
+            case httpMethod = "http_method"
+            case hashKeys = "hash_keys"
+        }
+
+        init(_ stored: StoredWebhook) {
+            let webhook = stored.webhook
+            id = webhook.id
+            siteID = webhook.siteID
+            url = webhook.url
+            httpMethod = webhook.method.rawValue
+            topics = webhook.topics
+            hashKeys = webhook.hashKeys.map(\.text)
+            options = OptionsRecord(webhook.options)
+            origin = stored.origin.rawValue
+        }
+
+        /// The webhook as written: its options are not clamped here (the catalog clamps what
+        /// it hands to delivery), so a record reads back exactly as it was written.
+        var stored: StoredWebhook? {
+            guard let method = HTTPMethod(rawValue: httpMethod), let origin = Origin(rawValue: origin) else { return nil }
+            let webhook = Webhook(
+                id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: hashKeys.map(HashKey.init), options: options.applied())
+            return StoredWebhook(webhook, origin: origin)
+        }
+    }
+}
+
+/// Webhook options as the API and the control topic write them.
+public struct OptionsRecord: Codable, Equatable, Sendable {
+    public var batching: Bool?
+    public var signature: SignatureScheme?
+    public var maxBatchSize: Int?
+    /// Seconds, fractions allowed.
+    public var batchLinger: Double?
+    public var maxPending: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case batching, signature
+        case maxBatchSize = "max_batch_size"
+        case batchLinger = "batch_linger"
+        case maxPending = "max_pending"
+    }
+
+    public init(_ options: WebhookOptions) {
+        batching = options.batching
+        signature = options.signature
+        maxBatchSize = options.maxBatchSize
+        batchLinger = options.batchLinger.seconds
+        maxPending = options.maxPending
+    }
+
+    public init() {}
+
+    /// These options applied over `base`, as they are: a value out of range stays out of range
+    /// for `WebhookOptions.validate()` to refuse (the API) or `clamped()` to bound (the control
+    /// topic's reader).
+    public func applied(to base: WebhookOptions = WebhookOptions()) -> WebhookOptions {
+        var options = base
+        if let batching { options.batching = batching }
+        if let signature { options.signature = signature }
+        if let maxBatchSize { options.maxBatchSize = maxBatchSize }
+        if let batchLinger { options.batchLinger = DurationText.secondsKeepingRange(batchLinger) }
+        if let maxPending { options.maxPending = maxPending }
+        return options
+    }
+
+    /// The options as the control topic's reader takes them: clamped to their limits (a record
+    /// was checked by no door; a max_pending of Int.min would trap in the lane's arithmetic).
+    var options: WebhookOptions { applied().clamped() }
+}
