@@ -2,6 +2,8 @@ import WebhookDomain
 
 /// A site's configuration as `GET|PUT /sites/{site_id}/configuration` and the control topic
 /// carry it: durations in seconds (fractions allowed), notifications in the OMS guide's format.
+/// Every field is optional (a PUT may give a few); the limits are `Site.validate()`'s, judged on
+/// the site these values make (`applied(to:)`).
 public struct SiteConfiguration: Codable, Equatable, Sendable {
     public var ackStatuses: [Int]?
     public var ackTimeout: Double?
@@ -44,6 +46,27 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
             case timeType = "time_type"
             case timeValue = "time_value"
         }
+
+        public init(media: Media, timeType: String?, timeValue: String?) {
+            self.media = media
+            self.timeType = timeType
+            self.timeValue = timeValue
+        }
+
+        /// The guide's format is checked as it is read (its limits are `Site.validate()`'s):
+        /// only `duration` delays, written as durations.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            media = try container.decode(Media.self, forKey: .media)
+            timeType = try container.decodeIfPresent(String.self, forKey: .timeType)
+            timeValue = try container.decodeIfPresent(String.self, forKey: .timeValue)
+            if let timeType, timeType != "duration" {
+                throw DecodingError.dataCorruptedError(forKey: .timeType, in: container, debugDescription: "only duration is supported")
+            }
+            if let timeValue, DurationText.parse(timeValue) == nil {
+                throw DecodingError.dataCorruptedError(forKey: .timeValue, in: container, debugDescription: "expected a duration such as 0s, 500ms, 2m")
+            }
+        }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -82,63 +105,16 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
         }
     }
 
-    /// Durations from 1 ms to 100 years: a shorter one would round to nothing, a longer one overflow.
-    static func valid(_ seconds: Double) -> Bool { seconds >= 0.001 && seconds <= DurationText.maxSeconds }
-    static let range = "must be a number of seconds from 0.001 to 3153600000"
-
-    /// The problem with these values, naming the field, if any.
-    public var problem: (field: String, message: String)? {
-        if let ackStatuses, ackStatuses.isEmpty || ackStatuses.contains(where: { !(100...599).contains($0) }) {
-            return ("ack_statuses", "must be HTTP statuses (100-599), at least one")
-        }
-        if let ackTimeout, !Self.valid(ackTimeout) { return ("ack_timeout", Self.range) }
-        if let retryIntervals, retryIntervals.isEmpty || retryIntervals.contains(where: { !Self.valid($0) }) {
-            return ("retry_intervals", "at least one, each from 0.001 to 3153600000 seconds")
-        }
-        let intervals = retryIntervals?.count ?? 6
-        if let retriesUntilFailure, !(1...intervals).contains(retriesUntilFailure) {
-            return ("retries_until_failure", "must be between 1 and the number of retry_intervals (\(intervals)), not \(retriesUntilFailure)")
-        }
-        if let messageRetention, !Self.valid(messageRetention) { return ("message_retention", Self.range) }
-        if let maxInFlight, !(1...1_000).contains(maxInFlight) { return ("max_in_flight", "must be between 1 and 1000") }
-        for (name, notification) in notifications ?? [:] {
-            if notification.media.webhookTopic.isEmpty { return ("notifications.\(name).media.webhook_topic", "must name at least one topic") }
-            if let type = notification.timeType, type != "duration" { return ("notifications.\(name).time_type", "only duration is supported") }
-            if let value = notification.timeValue, DurationText.parse(value) == nil {
-                return ("notifications.\(name).time_value", "expected a duration such as 0s, 500ms, 2m")
-            }
-        }
-        return nil
-    }
-
-    /// These values over `base` (the fields given replace its; alert contacts field by field):
-    /// what a site's configuration becomes, to be validated as a whole before it is stored, so a
-    /// field given alone is checked against the stored ones (DESIGN.md §5).
-    public func merged(over base: SiteConfiguration) -> SiteConfiguration {
-        var merged = base
-        if let ackStatuses { merged.ackStatuses = ackStatuses }
-        if let ackTimeout { merged.ackTimeout = ackTimeout }
-        if let retryIntervals { merged.retryIntervals = retryIntervals }
-        if let retriesUntilFailure { merged.retriesUntilFailure = retriesUntilFailure }
-        if let messageRetention { merged.messageRetention = messageRetention }
-        if let maxInFlight { merged.maxInFlight = maxInFlight }
-        if let testMode { merged.testMode = testMode }
-        if let testEmails { merged.testEmails = testEmails }
-        if let onFailure { merged.onFailure = onFailure.merged(over: base.onFailure) }
-        if let onDeactivation { merged.onDeactivation = onDeactivation.merged(over: base.onDeactivation) }
-        if let onFailureRecovered { merged.onFailureRecovered = onFailureRecovered.merged(over: base.onFailureRecovered) }
-        if let notifications { merged.notifications = notifications }
-        return merged
-    }
-
-    /// These values applied over a site (the fields given replace the site's).
+    /// These values applied over a site (the fields given replace the site's), as they are: a
+    /// duration out of range stays out of range, for `Site.validate()` to refuse (the API) or
+    /// `Site.clamped()` to bound (the control topic's reader).
     public func applied(to site: Site) -> Site {
         var site = site
         if let ackStatuses { site.ackStatuses = Set(ackStatuses) }
-        if let ackTimeout { site.ackTimeout = DurationText.seconds(ackTimeout) }
-        if let retryIntervals { site.retryIntervals = retryIntervals.map(DurationText.seconds) }
+        if let ackTimeout { site.ackTimeout = DurationText.secondsKeepingRange(ackTimeout) }
+        if let retryIntervals { site.retryIntervals = retryIntervals.map(DurationText.secondsKeepingRange) }
         if let retriesUntilFailure { site.retriesUntilFailure = retriesUntilFailure }
-        if let messageRetention { site.messageRetention = DurationText.seconds(messageRetention) }
+        if let messageRetention { site.messageRetention = DurationText.secondsKeepingRange(messageRetention) }
         if let maxInFlight { site.maxInFlight = maxInFlight }
         if let testMode { site.testMode = testMode }
         if let testEmails { site.testEmails = testEmails }
@@ -160,15 +136,6 @@ extension SiteConfiguration.Contacts {
         contactMobiles = contacts.contactMobiles
         emailNotificationName = contacts.emailNotificationName
         smsNotificationName = contacts.smsNotificationName
-    }
-
-    func merged(over base: Self?) -> Self {
-        var merged = base ?? Self()
-        if let contactEmails { merged.contactEmails = contactEmails }
-        if let contactMobiles { merged.contactMobiles = contactMobiles }
-        if let emailNotificationName { merged.emailNotificationName = emailNotificationName }
-        if let smsNotificationName { merged.smsNotificationName = smsNotificationName }
-        return merged
     }
 
     func applied(to contacts: AlertContacts) -> AlertContacts {

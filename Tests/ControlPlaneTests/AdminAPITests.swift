@@ -198,7 +198,9 @@ struct AdminAPITests {
             ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":5}}"#, .badRequest, "webhook.url: expected a string"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"FETCH","topics":["order_state_changed"]}}"#, .badRequest, "webhook.http_method: expected one of"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":[]}}"#, .badRequest, "webhook.topics: at least one topic"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_batch_size":31}}}"#, .badRequest, "webhook.options.max_batch_size: expected a whole number between 1 and 30"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_batch_size":31}}}"#, .badRequest, "webhook.options.max_batch_size: must be between 1 and 30, not 31"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batch_linger":61}}}"#, .badRequest, "webhook.options.batch_linger: must be from 0 to 60 seconds"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_pending":1.5}}}"#, .badRequest, "webhook.options.max_pending: expected a whole number"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batching":"yes"}}}"#, .badRequest, "webhook.options.batching: expected true or false"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"http://169.254.169.254/","http_method":"POST","topics":["order_state_changed"]}}"#, .badRequest, "webhook.url: destination 169.254.169.254"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"token","surprise":1}"#, .badRequest, "surprise: unknown field"),
@@ -276,6 +278,41 @@ struct AdminAPITests {
             #expect(catalog.site("MySiteID")?.retriesUntilFailure == 7)
             let nine = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retries_until_failure":9}"#)
             #expect(try Self.error(nine).message == "retries_until_failure: must be between 1 and the number of retry_intervals (8), not 9")
+        }
+    }
+
+    @Test(
+        "PUT /sites/{id}/configuration and PATCH /webhooks/{id}: a setting out of its limits is a 400 naming the field",
+        arguments: [
+            (#"{"retry_intervals":[1,2,0],"retries_until_failure":1}"#, "retry_intervals[2]: must be from 0.001 to 3153600000 seconds (100 years)"),
+            (#"{"retry_intervals":[1e12],"retries_until_failure":1}"#, "retry_intervals[0]: must be from 0.001"),
+            (#"{"ack_timeout":61}"#, "ack_timeout: must be from 0.001 to 60 seconds"),
+            (#"{"message_retention":-1}"#, "message_retention: must be from 0.001"),
+            (#"{"max_in_flight":65}"#, "max_in_flight: must be between 1 and 64, not 65"),
+            (#"{"ack_statuses":[]}"#, "ack_statuses: must be HTTP statuses (100-599), at least one"),
+            (#"{"notifications":{"n":{"media":{"webhook_topic":[]}}}}"#, "notifications.n.media.webhook_topic: must name at least one topic"),
+            (#"{"notifications":{"n":{"media":{"webhook_topic":["t"]},"time_type":"cron"}}}"#, "notifications.n.time_type: only duration is supported"),
+            (#"{"notifications":{"n":{"media":{"webhook_topic":["t"]},"time_value":"soon"}}}"#, "notifications.n.time_value: expected a duration"),
+        ])
+    func configurationLimits(body: String, message: String) async throws {
+        try await Self.withAPI { client, catalog in
+            let response = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", body)
+            #expect(response.status == .badRequest)
+            #expect(try Self.error(response).message.hasPrefix(message), "\(String(buffer: response.body))")
+            #expect(catalog.site("MySiteID") == Self.sites[0])
+        }
+    }
+
+    @Test("PATCH /webhooks/{id} with options out of their limits is a 400 naming the field, bare or inside `webhook`")
+    func patchOptionsLimits() async throws {
+        try await Self.withAPI { client, catalog in
+            let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
+            let bare = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"options":{"max_pending":0}}"#)
+            #expect(try Self.error(bare).message == "options.max_pending: must be between 1 and 1000000, not 0")
+            let wrapped = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"webhook":{"options":{"max_batch_size":40}}}"#)
+            #expect(try Self.error(wrapped).message == "webhook.options.max_batch_size: must be between 1 and 30, not 40")
+            #expect(catalog.webhook(id)?.options == WebhookOptions())
         }
     }
 

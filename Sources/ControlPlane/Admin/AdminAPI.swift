@@ -132,7 +132,7 @@ public struct AdminAPI: Sendable {
         let topics = try validTopics(fields, site: site, required: true)!
         let status = try fields.oneOf("status", WebhookStatus.self) ?? .enabled
         if status == .dead { throw AdminError.badRequest("webhook.status", "expected one of enabled, paused, disabled") }
-        let options = try Self.options(fields).applied(to: WebhookOptions())
+        let options = try Self.validated(Self.options(fields).applied(to: WebhookOptions()), fields: fields)
         let given = try fields.string("hash_key")
         let key = given.map(HashKey.init) ?? HashKey.generate()
         let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
@@ -173,12 +173,13 @@ public struct AdminAPI: Sendable {
         if let topics = try validTopics(fields, site: site, required: false) { webhook.topics = topics }
         if let method = try fields.oneOf("http_method", HTTPMethod.self) { webhook.method = method }
         let options = try Self.options(fields)
+        let changedOptions = try Self.validated(options.applied(to: webhook.options), fields: fields)
         let state = catalog.state(id)
         if state.status == .dead { throw AdminError.gone }
         if let batching = options.batching, batching != webhook.options.batching, state.status == .enabled {
             throw AdminError.conflict("options.batching can change only while the webhook is paused or disabled")
         }
-        webhook.options = options.applied(to: webhook.options)
+        webhook.options = changedOptions
         if let key = try fields.string("hash_key") { webhook.rotate(to: HashKey(key)) }
         try await catalog.save(webhook)
         return Self.json(["webhook": WebhookResource.json(webhook, state: catalog.state(id))])
@@ -246,17 +247,23 @@ public struct AdminAPI: Sendable {
         return topics
     }
 
+    /// The options given, read as they are: their limits are `WebhookOptions.validate()`'s.
     static func options(_ fields: JSONBody) throws -> OptionsRecord {
         guard let options = try fields.object("options") else { return OptionsRecord() }
         try options.allow(["batching", "signature", "max_batch_size", "batch_linger", "max_pending"])
         var record = OptionsRecord()
         record.batching = try options.bool("batching")
         record.signature = try options.oneOf("signature", SignatureScheme.self)
-        record.maxBatchSize = try options.int("max_batch_size", in: 1...WebhookOptions.maxBatchSizeLimit)
+        record.maxBatchSize = try options.int("max_batch_size")
         record.batchLinger = try options.number("batch_linger")
-        if let linger = record.batchLinger, linger < 0 || linger > 60 { throw AdminError.badRequest(options.name("batch_linger"), "seconds, between 0 and 60") }
-        record.maxPending = try options.int("max_pending", in: 1...1_000_000)
+        record.maxPending = try options.int("max_pending")
         return record
+    }
+
+    /// Webhook options as they would be stored, or a 400 naming the field (`webhook.options.max_batch_size`).
+    static func validated(_ options: WebhookOptions, fields: JSONBody) throws -> WebhookOptions {
+        do throws(SettingsError) { try options.validate() } catch { throw AdminError.invalid(error, under: fields.path) }
+        return options
     }
 
     // MARK: - Topics and site configuration
@@ -308,9 +315,9 @@ public struct AdminAPI: Sendable {
         }
         // Validated once merged with the stored settings: `retry_intervals` given alone must still
         // cover the stored `retries_until_failure`.
-        let stored = SiteConfiguration(site)
-        if let problem = configuration.merged(over: stored).problem { throw AdminError.badRequest(problem.field, problem.message) }
-        let merged = SiteConfiguration(configuration.applied(to: site))
+        let candidate = configuration.applied(to: site)
+        do throws(SettingsError) { try candidate.validate() } catch { throw AdminError.invalid(error, under: "") }
+        let merged = SiteConfiguration(candidate)
         try await catalog.save(configuration: merged, site: site.id)
         return try Self.json(["configuration": Self.jsonObject(merged)])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import WebhookDomain
 
 /// An admin API error: `{"error":{"code":…,"message":…}}` with its status (DESIGN.md §9).
 public struct AdminError: HTTPResponseError, Sendable {
@@ -14,6 +15,11 @@ public struct AdminError: HTTPResponseError, Sendable {
     }
 
     static func badRequest(_ field: String, _ problem: String) -> AdminError { AdminError(.badRequest, "invalid_request", "\(field): \(problem)") }
+    /// A setting refused by its validator, its path put under the request's field path.
+    static func invalid(_ error: SettingsError, under path: String) -> AdminError {
+        let field = error.prefixed(by: path)
+        return badRequest(field.path, field.problem)
+    }
     static let unauthorized = AdminError(.unauthorized, "unauthorized", "a site token is required: the body's token or Authorization: Bearer")
     static let forbidden = AdminError(.forbidden, "forbidden", "the token is not valid for this site")
     static func notFound(_ what: String) -> AdminError { AdminError(.notFound, "not_found", "\(what) not found") }

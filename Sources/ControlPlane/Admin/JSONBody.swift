@@ -68,6 +68,13 @@ struct JSONBody: @unchecked Sendable {
         return number.doubleValue
     }
 
+    /// A whole number, any size an `Int` holds (its limits are its validator's).
+    func int(_ key: String) throws -> Int? {
+        guard let value = try number(key) else { return nil }
+        guard value == value.rounded(), let int = Int(exactly: value) else { throw AdminError.badRequest(name(key), "expected a whole number") }
+        return int
+    }
+
     func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let value = try number(key) else { return nil }
         guard value == value.rounded(), let int = Int(exactly: value), range.contains(int) else {
