@@ -396,11 +396,11 @@ enum OpenAPIDocument {
                 site_id: {type: string}
                 token: {type: string}
                 ack_statuses: {type: array, items: {type: integer, minimum: 100, maximum: 599}, minItems: 1}
-                ack_timeout: {type: number, exclusiveMinimum: true, minimum: 0}
-                retry_intervals: {type: array, items: {type: number, exclusiveMinimum: true, minimum: 0}, minItems: 1}
+                ack_timeout: {type: number, minimum: 0.001, maximum: 60, description: Seconds}
+                retry_intervals: {type: array, items: {type: number, minimum: 0.001, maximum: 3153600000}, minItems: 1}
                 retries_until_failure: {type: integer, minimum: 1}
-                message_retention: {type: number, exclusiveMinimum: true, minimum: 0}
-                max_in_flight: {type: integer, minimum: 1, maximum: 1000}
+                message_retention: {type: number, minimum: 0.001, maximum: 3153600000}
+                max_in_flight: {type: integer, minimum: 1, maximum: 64}
                 test_mode: {type: boolean}
                 test_emails: {type: array, items: {type: string}}
                 on_failure: {$ref: "#/components/schemas/Contacts"}
