@@ -97,6 +97,13 @@ struct ConfigTests {
         #expect(first.webhooks[0].hashKeys[0].bytes.count == 32)
     }
 
+    @Test("retries_until_failure not given: 3, or every retry when retry_intervals has fewer")
+    func retriesDefault() throws {
+        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: t}]").sites[0].retriesUntilFailure == 3)
+        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: t, retry_intervals: [600]}]").sites[0].retriesUntilFailure == 1)
+        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: t, retry_intervals: [1, 2, 3, 4]}]").sites[0].retriesUntilFailure == 3)
+    }
+
     @Test("private destinations are accepted when allowed")
     func allowPrivate() throws {
         let config = try BridgeConfig.parse(yaml: """

@@ -119,7 +119,10 @@ extension BridgeConfig {
             if !item["retry_intervals"].isMissing {
                 site.retryIntervals = try item["retry_intervals"].items().map { node throws(ConfigError) in try node.duration(default: .zero) }
             }
-            site.retriesUntilFailure = try item["retries_until_failure"].int(default: site.retriesUntilFailure)
+            // Not given: 3 (DESIGN.md §5), or every retry when the list is shorter. The file used to
+            // take a shorter list with the default unchecked; the validator now refuses a count
+            // past the list, so such a file keeps starting, its on_failure alert at the last retry.
+            site.retriesUntilFailure = try item["retries_until_failure"].int(default: min(site.retriesUntilFailure, max(site.retryIntervals.count, 1)))
             site.messageRetention = try item["message_retention"].duration(default: site.messageRetention)
             site.maxInFlight = try item["max_in_flight"].int(default: site.maxInFlight)
             site.testMode = try item["test_mode"].bool(default: false)
