@@ -15,24 +15,13 @@ extension WebhookLane {
     /// overflow the window and park the webhook again. The cursor is kept durable as acknowledgements come, and deleted once every
     /// catch-up message is acknowledged.
     func catchUp(_ partition: SourcePartition, generation: Int) async {
-        guard
-            let start: Int64 = state.withLock({ state in
-                guard var partitionState = state.partitions[partition], partitionState.mode == .parked,
-                    partitionState.catchUpGeneration == generation, state.status.isDelivering
-                else { return nil }
-                partitionState.mode = .catchingUp
-                state.partitions[partition] = partitionState
-                return partitionState.floor
-            })
-        else { return }
+        guard let start = state.withLock({ $0.catchUpStarting(partition, generation: generation) }) else { return }
         let reader: KafkaSharedReader.Partition
         do {
             reader = try await catchUpReader.open(partition, from: start, kafka: context.kafka, logger: logger)
         } catch {
             logger.error("catch-up reader failed", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "error": "\(error)"])
-            state.withLock { state in
-                if state.partitions[partition]?.catchUpGeneration == generation { state.partitions[partition]?.mode = .parked }
-            }
+            state.withLock { $0.catchUpFailed(partition, generation: generation) }
             return
         }
         logger.info("catch-up started", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "from": "\(start)"])
@@ -44,13 +33,9 @@ extension WebhookLane {
         while !joined {
             // At the webhook's pace: read only what its window (max_pending) has room for,
             // reserved so that catch-ups of several partitions together stay within it.
-            let (current, room) = state.withLock { state in
-                let room = max(0, min(500, state.webhook.options.maxPending - state.queue.count - state.catchUpReserved))
-                state.catchUpReserved += room
-                return (state.partitions[partition]?.catchUpGeneration == generation, room)
-            }
+            let (current, room) = state.withLock { $0.reserveCatchUpRoom(partition, generation: generation) }
             guard current, room > 0 else {
-                state.withLock { $0.catchUpReserved -= room }
+                state.withLock { $0.releaseCatchUpRoom(room) }
                 if !current { break }
                 try? await Task.sleep(for: .milliseconds(5))
                 continue
@@ -69,32 +54,12 @@ extension WebhookLane {
             emptyReads = records.isEmpty ? emptyReads + 1 : 0
             let next = records.last.map { $0.offset.clampedAdding(1) } ?? position
             let atEnd = emptyReads >= 3 || reader.highWatermark.map { next >= $0 } ?? false
-            let stillCurrent: Bool = state.withLock { state in
-                state.catchUpReserved -= room
-                guard var partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return false }
-                for (offset, messages) in routed where offset >= position {
-                    position = offset.clampedAdding(1)
-                    partitionState.floor = position
-                    let acknowledged = state.acknowledgedProbe?.partition == partition ? state.acknowledgedProbe?.messageIDs ?? [] : []
-                    let mine = messages.filter {
-                        $0.siteID == state.webhook.siteID && state.webhook.topics.contains($0.topic.name) && !acknowledged.contains($0.messageID)
-                    }
-                    guard !mine.isEmpty else { continue }
-                    partitionState.window.open(offset, count: mine.count)
-                    partitionState.catchUpOutstanding += mine.count
-                    for message in mine {
-                        state.queue.append(QueuedMessage(message: message, partition: partition, epoch: nil, catchUpGeneration: generation))
-                    }
-                }
-                if position > partitionState.lastOffered, atEnd {
-                    partitionState.mode = .joining(position)
-                    joined = true
-                    if state.acknowledgedProbe?.partition == partition { state.acknowledgedProbe = nil }
-                }
-                state.partitions[partition] = partitionState
-                return true
+            let read = state.withLock { state in
+                state.releaseCatchUpRoom(room)
+                return state.catchUpRead(partition, generation: generation, records: routed, position: position, atEnd: atEnd)
             }
-            guard stillCurrent else { break }
+            guard let read else { break }
+            (position, joined) = (read.position, read.joined)
             signal()
             if ContinuousClock.now - lastSave > .milliseconds(500) {
                 savedCursor = await saveProgress(partition, generation: generation, saved: savedCursor)
@@ -106,10 +71,7 @@ extension WebhookLane {
         logger.info("catch-up joined the live path", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "at": "\(position)"])
         // Keep the cursor moving until every catch-up message is acknowledged, then drop it.
         while true {
-            let (current, outstanding) = state.withLock { state in
-                (state.partitions[partition]?.catchUpGeneration == generation, state.partitions[partition]?.catchUpOutstanding ?? 0)
-            }
-            guard current else { return }
+            guard let outstanding = state.withLock({ $0.catchUpOutstanding(partition, generation: generation) }) else { return }
             if outstanding == 0 { break }
             try? await Task.sleep(for: .milliseconds(20))
             if ContinuousClock.now - lastSave > .milliseconds(500) {
@@ -123,11 +85,7 @@ extension WebhookLane {
     /// Saves the partition's cursor (lowest unacknowledged catch-up message, or how far the reader
     /// got) if it moved.
     private func saveProgress(_ partition: SourcePartition, generation: Int, saved: Int64) async -> Int64 {
-        let cursor: Int64? = state.withLock { state in
-            guard let partitionState = state.partitions[partition], partitionState.catchUpGeneration == generation else { return nil }
-            return partitionState.window.low ?? partitionState.floor
-        }
-        guard let cursor, cursor > saved else { return saved }
+        guard let cursor = state.withLock({ $0.catchUpCursor(partition, generation: generation) }), cursor > saved else { return saved }
         return await saveDurably(cursors: [partition: cursor]) ? cursor : saved
     }
 

@@ -2,67 +2,22 @@ import Kafka
 import WebhookDomain
 
 extension WebhookLane {
-    /// Parks the webhook (paused, disabled, or too slow): every partition's cursor — its lowest
-    /// unsettled message, or where nothing is unsettled the point up to which everything is
-    /// settled — is written durably first; only then are its dropped and held live deliveries
-    /// settled, so the partitions' committed offsets can move on without it (DESIGN.md §7).
+    /// Parks the webhook (paused, disabled, or too slow): every partition's cursor is written
+    /// durably first; only then are its dropped and held live deliveries settled, so the
+    /// partitions' committed offsets can move on without it (DESIGN.md §7).
     func park() async {
-        let (cursors, dropped): ([SourcePartition: Int64], [QueuedMessage]) = state.withLock { state in
-            let dropped = state.queue.remove { _ in true }
-            let replays = state.replays
-            state.replays = [:]
-            var cursors: [SourcePartition: Int64] = [:]
-            for (partition, var partitionState) in state.partitions where partitionState.mode != .parked || replays[partition] != nil {
-                let cursor = min(partitionState.window.low ?? partitionState.floor, replays[partition] ?? .max)
-                cursors[partition] = cursor
-                partitionState.mode = .parking
-                partitionState.window = OffsetWindow()
-                partitionState.floor = cursor
-                partitionState.catchUpOutstanding = 0
-                partitionState.catchUpGeneration += 1
-                state.partitions[partition] = partitionState
-            }
-            state.lingerStarted = nil
-            return (cursors, dropped)
-        }
+        let (cursors, dropped) = state.withLock { $0.beginParking() }
         guard await saveDurably(cursors: cursors.mapValues { Optional($0) }) else { return }
-        var toSettle: [(SourcePartition, Int64, UInt64)] = []
-        let resume: Bool = state.withLock { state in
-            for partition in cursors.keys {
-                guard var partitionState = state.partitions[partition], partitionState.mode == .parking else { continue }
-                partitionState.mode = .parked
-                let covered = partitionState.held.filter { partitionState.mode.coversUnacknowledged($0) }
-                toSettle += covered.map { (partition, $0, partitionState.epoch) }
-                partitionState.held = []
-                state.partitions[partition] = partitionState
-            }
-            for item in dropped {
-                guard let epoch = item.epoch, let partitionState = state.partitions[item.partition], epoch == partitionState.epoch,
-                    partitionState.mode.coversUnacknowledged(item.message.sourceOffset)
-                else { continue }
-                toSettle.append((item.partition, item.message.sourceOffset, epoch))
-            }
-            return state.status.isDelivering
-        }
+        let settle = state.withLock { $0.cursorsDurable(cursors, dropped: dropped) }
         logger.info("webhook parked", metadata: ["webhook": "\(webhookID)", "cursors": "\(cursors.sorted { $0.key.description < $1.key.description })"])
-        for (partition, offset, epoch) in toSettle { context.settle(partition, offset: offset, epoch: epoch) }
-        // Parked for being slow while enabled: replay from the cursors at the webhook's own pace.
-        if resume { scheduleCatchUps() }
+        settleInProgress(settle)
         signal()
     }
 
     /// A replay request for a partition this instance may own: park there with the cursor moved
     /// back to `offset`, then (if delivering) catch up from it.
     public func replay(_ partition: SourcePartition, from offset: Int64) {
-        let owned = state.withLock { state in
-            guard state.partitions[partition] != nil else { return false }
-            state.replays[partition] = offset
-            // A replay delivers everything again, an acknowledged probe too.
-            if state.acknowledgedProbe?.partition == partition { state.acknowledgedProbe = nil }
-            state.parkRequested = true
-            return true
-        }
-        if owned { signal() }
+        if state.withLock({ $0.replayRequested(partition, from: offset) }) { signal() }
     }
 
     /// Writes cursors until the store has them; gives up only when the lane stops (then nothing
@@ -83,9 +38,7 @@ extension WebhookLane {
 
     /// Starts catch-up readers for every parked partition (the webhook delivers again).
     func scheduleCatchUps() {
-        state.withLock { state in
-            state.catchUpsToStart = state.partitions.filter { $0.value.mode == .parked }.map(\.key)
-        }
+        state.withLock { $0.scheduleCatchUps() }
         signal()
     }
 
@@ -97,23 +50,10 @@ extension WebhookLane {
             logger.error("cursor read failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
             cursor = nil
         }
-        let status = state.withLock { $0.status }
-        var mode: WebhookLane.Mode = .live
-        var floor = start
-        if status.status == .dead {
-            mode = .parked
-        } else if let cursor {
-            mode = .parked
-            floor = cursor
-        } else if !status.isDelivering {
-            // Not delivering and no cursor yet: the cursor must be durable before any record of
-            // the partition can be left to it.
-            mode = .parked
-            _ = await saveDurably(cursors: [partition: start])
-        }
-        state.withLock { state in
-            state.partitions[partition] = PartitionState(mode: mode, epoch: epoch, floor: floor, lastOffered: start.clampedAdding(-1))
-            if mode == .parked, status.isDelivering { state.catchUpsToStart.append(partition) }
+        if let write = state.withLock({ $0.assigned(partition, start: start, epoch: epoch, cursor: cursor) }) {
+            // Not delivering and no cursor yet: the cursor is durable before the dispatcher can
+            // leave any record of the partition to it (this returns first).
+            _ = await saveDurably(cursors: [partition: write])
         }
         signal()
     }
@@ -121,39 +61,10 @@ extension WebhookLane {
     /// Partitions are being given up: stop their catch-ups, drop their queued messages, wait for
     /// their in-flight requests, and leave a catch-up's progress in the cursor.
     public func revoke(_ partitions: Set<SourcePartition>) async {
-        let cursors: [SourcePartition: Int64?] = state.withLock { state in
-            _ = state.queue.remove { partitions.contains($0.partition) }
-            var cursors: [SourcePartition: Int64?] = [:]
-            for partition in partitions {
-                guard var partitionState = state.partitions[partition] else { continue }
-                partitionState.catchUpGeneration += 1
-                switch partitionState.mode {
-                case .catchingUp, .joining:
-                    cursors[partition] = partitionState.window.low ?? partitionState.floor
-                case .live where partitionState.catchUpOutstanding > 0:
-                    cursors[partition] = partitionState.window.low ?? partitionState.floor
-                default: break
-                }
-                state.partitions[partition] = partitionState
-            }
-            return cursors
-        }
-        while state.withLock({ state in partitions.contains { state.inFlightByPartition[$0] != nil } }) {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    if partitions.contains(where: { state.inFlightByPartition[$0] != nil }) {
-                        state.drainWaiters.append(continuation)
-                        return false
-                    }
-                    return true
-                }
-                if resumeNow { continuation.resume() }
-            }
-        }
+        let cursors = state.withLock { $0.revoked(partitions) }
+        await waitForRequests(of: partitions)
         _ = await saveDurably(cursors: cursors)
-        state.withLock { state in
-            for partition in partitions { state.partitions[partition] = nil }
-        }
+        state.withLock { $0.revocationFinished(partitions) }
     }
 }
 
@@ -162,14 +73,7 @@ extension WebhookLane {
     /// current positions. Not delivering, it is parked there (the cursor is written first; records
     /// are held meanwhile).
     func assignRunning(_ partitions: [(SourcePartition, next: Int64, epoch: UInt64)]) {
-        state.withLock { state in
-            let delivering = state.status.isDelivering && state.status.status != .dead
-            for (partition, next, epoch) in partitions {
-                state.partitions[partition] = PartitionState(mode: delivering ? .live : .parking, epoch: epoch, floor: next, lastOffered: next.clampedAdding(-1))
-            }
-            if !delivering, state.status.status != .dead, !partitions.isEmpty { state.parkRequested = true }
-            if state.status.status == .dead { for partition in state.partitions.keys { state.partitions[partition]!.mode = .parked } }
-        }
+        state.withLock { $0.assignedRunning(partitions) }
         signal()
     }
 
@@ -186,22 +90,7 @@ extension WebhookLane {
     /// The webhook was deleted: nothing is kept for it, like a dead one. Its queued and held live
     /// deliveries are settled at once, in-flight ones when they end, and the lane stops.
     func retire() {
-        let toSettle: [(SourcePartition, Int64, UInt64)] = state.withLock { state in
-            var toSettle: [(SourcePartition, Int64, UInt64)] = []
-            for item in state.queue.remove(where: { _ in true }) {
-                if let epoch = item.epoch { toSettle.append((item.partition, item.message.sourceOffset, epoch)) }
-            }
-            for (partition, var partitionState) in state.partitions {
-                toSettle += partitionState.held.map { (partition, $0, partitionState.epoch) }
-                partitionState.held = []
-                partitionState.mode = .parked
-                partitionState.catchUpGeneration += 1
-                state.partitions[partition] = partitionState
-            }
-            state.status.status = .dead
-            return toSettle.filter { state.partitions[$0.0]?.epoch == $0.2 }
-        }
-        for (partition, offset, epoch) in toSettle { context.settle(partition, offset: offset, epoch: epoch) }
+        settleInProgress(state.withLock { $0.retire() })
         stop()
     }
 }

@@ -10,14 +10,7 @@ extension WebhookLane {
             state.withLock { $0.retryScheduled = false }
             signal()
         }
-        while true {
-            let snapshot: (probe: Probe, due: Int64, webhook: Webhook, site: Site, batch: [QueuedMessage]?, attempt: Int)? = state.withLock { state in
-                guard !state.stopping, state.status.status == .paused, state.status.pause == .auto, let probe = state.status.probe,
-                    let due = state.status.nextRetryAtMilliseconds, ownsProbe(state)
-                else { return nil }
-                return (probe, due, state.webhook, state.site, state.probeBatch, state.status.retries.clampedAdding(2))
-            }
-            guard let snapshot else { return }
+        while let snapshot = state.withLock({ $0.probeRetry() }) {
             let wait = snapshot.due.clampedSubtracting(context.now())
             if wait > 0 {
                 // In short steps, so an API change or a shutdown is noticed.
@@ -39,19 +32,8 @@ extension WebhookLane {
             let result = await send(messages, webhook: snapshot.webhook, site: snapshot.site, attempt: snapshot.attempt)
             context.slots.release()
             let acked = result.status.map { snapshot.site.ackStatuses.contains($0) } ?? false
-            let effects: [WebhookState.Effect]? = state.withLock { state in
-                // An API change in the meantime wins over this result.
-                guard state.status.status == .paused, state.status.pause == .auto, state.status.probe == snapshot.probe else { return nil }
-                let event: WebhookState.Event = acked ? .retryAcked : .retryFailed(Self.failure(result))
-                let effects = transition(&state, event)
-                if acked {
-                    state.acknowledgedProbe = (SourcePartition(snapshot.probe.sourceTopic, snapshot.probe.partition), Set(messages.map(\.messageID)))
-                    state.acknowledgedMessages += messages.count
-                    state.probeBatch = nil
-                }
-                return effects
-            }
-            guard let effects else { return }
+            let failure = acked ? nil : Self.failure(result)
+            guard let effects = state.withLock({ $0.probeRetried(snapshot.probe, messages: messages, failure: failure, now: context.now()) }) else { return }
             await afterTransition(effects, probe: snapshot.probe, attempts: snapshot.attempt)
         }
     }
@@ -104,12 +86,7 @@ extension WebhookLane {
                 "webhook": "\(webhookID)", "partition": "\(partition)", "offset": "\(probe.offset)", "message_id": "\(probe.messageID)",
                 "next_probe": "\(next.map { "\($0.offset)" } ?? "none: the episode ends")",
             ])
-        let effects: [WebhookState.Effect]? = state.withLock { state in
-            guard state.status.status == .paused, state.status.pause == .auto, state.status.probe == probe else { return nil }
-            state.probeBatch = nil
-            return transition(&state, .probeUnavailable(next: next))
-        }
-        if let effects { await afterTransition(effects) }
+        if let effects = state.withLock({ $0.probeUnavailable(probe, next: next, now: context.now()) }) { await afterTransition(effects) }
         return true
     }
 
@@ -156,11 +133,7 @@ extension WebhookLane {
     /// `attempts` is the episode's attempt count when the caller knows it: the transitions that
     /// end an episode (disabled, recovered) clear the retry counter the count is otherwise read from.
     func afterTransition(_ effects: [WebhookState.Effect], probe: Probe? = nil, attempts: Int? = nil) async {
-        let (status, webhook, site, needsPark) = state.withLock { state in
-            let needsPark = !state.status.isDelivering && state.partitions.values.contains { $0.mode != .parked }
-            if needsPark { state.parkRequested = true }
-            return (state.status, state.webhook, state.site, needsPark)
-        }
+        let (status, webhook, site, needsPark) = state.withLock { state in (state.status, state.webhook, state.site, state.parkIfNotDelivering()) }
         do { try await context.store.save(state: status, webhookID: webhookID) } catch {
             logger.error("status write failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
         }
@@ -198,42 +171,23 @@ extension WebhookLane {
     public func apply(_ event: WebhookState.Event) async -> Bool {
         let effects: [WebhookState.Effect]? = state.withLock { state in
             guard state.status.status != .dead else { return nil }
-            return transition(&state, event)
+            return state.transition(event, now: context.now())
         }
         guard let effects else { return false }
         await afterTransition(effects)
         return true
     }
 
-    /// Applies an event to the lane's state; a change bumps the revision.
-    func transition(_ state: inout State, _ event: WebhookState.Event) -> [WebhookState.Effect] {
-        let before = state.status
-        let effects = state.status.apply(event, policy: .init(site: state.site), now: context.now())
-        if state.status != before { state.status.revision = before.revision.clampedAdding(1) }
-        return effects
-    }
-
     /// A state another instance (or this one) wrote to the control topic. A newer one replaces
     /// the lane's own; the lane then parks or resumes to match. Alerts are not sent again: the
     /// instance that made the transition sent them.
     public func adopt(_ incoming: WebhookState) {
-        let changed: Bool = state.withLock { state in
-            guard state.status.isSuperseded(by: incoming) else { return false }
-            if incoming.probe != state.status.probe { state.probeBatch = nil }
-            state.status = incoming
-            if !incoming.isDelivering, state.partitions.values.contains(where: { $0.mode != .parked }) { state.parkRequested = true }
-            return true
-        }
-        guard changed else { return }
-        if incoming.isDelivering { scheduleCatchUps() }
-        signal()
+        if state.withLock({ $0.adopt(incoming) }) { signal() }
     }
 
     /// Time passes: `message_retention` may make a paused or disabled webhook dead.
     public func tick() async {
-        let effects: [WebhookState.Effect] = state.withLock { state in
-            transition(&state, .tick)
-        }
+        let effects = state.withLock { $0.transition(.tick, now: context.now()) }
         if !effects.isEmpty { await afterTransition(effects) }
         // A due probe retry whose partition just came to this instance.
         signal()

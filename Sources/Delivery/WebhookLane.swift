@@ -7,92 +7,18 @@ import WebhookDomain
 /// Delivers one webhook's messages (DESIGN.md §5–§7): per-entity order, at most `max_in_flight`
 /// requests, batching, the status and retry state machine, parking and catch-up.
 ///
-/// The dispatcher hands records over with `offer`, synchronously and under the lane's lock, so
-/// that whether a record goes to this webhook live, is held, or is left to the webhook's cursor
-/// is decided atomically with parking and with the catch-up's hand-back. `run()` owns every
-/// task of the lane (requests, parking, catch-up, probe retries) in one task group.
+/// The decisions are `StateMachine`'s, a value kept under the lane's lock; this class executes
+/// what it returns. The dispatcher hands records over with `offer`, synchronously and under the
+/// lock, so that whether a record goes to this webhook live, is held, or is left to the
+/// webhook's cursor is decided atomically with parking and with the catch-up's hand-back.
+/// `run()` owns every task of the lane (requests, parking, catch-up, probe retries) in one task
+/// group.
 public final class WebhookLane: Sendable {
-    /// How one source partition reaches this webhook.
-    enum Mode: Equatable {
-        /// Records are queued for delivery as the dispatcher reads them.
-        case live
-        /// A cursor write is in flight: records are held (their offsets stay uncommitted).
-        case parking
-        /// The durable cursor covers every record from here on: records are left to it.
-        case parked
-        /// A catch-up reader replays from the cursor; the dispatcher leaves records to it.
-        case catchingUp
-        /// The catch-up has read everything below this offset: the dispatcher leaves records
-        /// below it to the catch-up and queues the rest live.
-        case joining(Int64)
-
-        /// The commit invariant (DESIGN.md §7), stated once: a live delivery that this webhook has
-        /// not acknowledged may be settled — letting the partition's committed offset pass it —
-        /// only while the webhook's cursor for the partition is durably in the store at or below
-        /// it. That holds from the moment the cursor write returned (`.parked`) until the
-        /// catch-up hands the partition back (`.joining`, for offsets below the hand-back point).
-        /// While the cursor is being written (`.parking`) or the webhook is live, such a delivery
-        /// is held instead. Every settlement without an acknowledgement asks this.
-        func coversUnacknowledged(_ offset: Int64) -> Bool {
-            switch self {
-            case .parked, .catchingUp: true
-            case .joining(let from): offset < from
-            case .live, .parking: false
-            }
-        }
-    }
-
-    struct PartitionState {
-        var mode: Mode
-        /// The assignment epoch (for settling live deliveries in the partition's progress).
-        var epoch: UInt64
-        /// This webhook's unsettled messages of the partition (queued or in flight).
-        var window = OffsetWindow()
-        /// Every record below this that targets the webhook is settled or in `window`.
-        var floor: Int64
-        /// The highest offset the dispatcher offered to this webhook (or, before any offer, one
-        /// below where the assignment started: the dispatcher is past everything below it).
-        var lastOffered: Int64
-        /// Live offsets held while parking, settled once the cursor is durable.
-        var held: [Int64] = []
-        /// Catch-up messages not yet acknowledged; the cursor is deleted when none are left.
-        var catchUpOutstanding = 0
-        /// Bumped to stop a running catch-up.
-        var catchUpGeneration = 0
-    }
-
-    struct State {
-        var webhook: Webhook
-        var site: Site
-        var status: WebhookState
-        var queue = DeliveryQueue()
-        var inFlightRequests = 0
-        /// Messages acknowledged by this instance since it started (for `/status` and the bench).
-        var acknowledgedMessages = 0
-        var inFlightByPartition: [SourcePartition: Int] = [:]
-        var partitions: [SourcePartition: PartitionState] = [:]
-        /// Work for `run()`: parking, catch-ups to start, the probe retry.
-        var parkRequested = false
-        var catchUpsToStart: [SourcePartition] = []
-        var retryScheduled = false
-        /// The failed request's messages, retried whole while this instance owns the probe.
-        var probeBatch: [QueuedMessage]?
-        /// The messages a successful retry acknowledged, and their partition: the catch-up that
-        /// follows the recovery does not send them again. It belongs to that one episode: a new
-        /// failure, a replay, or the catch-up of that partition joining the live path clears it.
-        var acknowledgedProbe: (partition: SourcePartition, messageIDs: Set<String>)?
-        /// Replay requests: partitions whose cursor moves back to this offset at the next parking.
-        var replays: [SourcePartition: Int64] = [:]
-        /// Queue room promised to catch-up reads in progress.
-        var catchUpReserved = 0
-        var lingerStarted: ContinuousClock.Instant?
-        var stopping = false
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    }
-
     public let webhookID: String
     let context: DeliveryContext
-    let state: Mutex<State>
+    let state: Mutex<StateMachine>
+    /// Revocations waiting for their partitions' in-flight requests to end.
+    private let drainWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
     private let wakeups: AsyncStream<Void>
@@ -101,7 +27,7 @@ public final class WebhookLane: Sendable {
     public init(webhook: Webhook, site: Site, status: WebhookState, context: DeliveryContext) {
         webhookID = webhook.id
         self.context = context
-        state = Mutex(State(webhook: webhook, site: site, status: status))
+        state = Mutex(StateMachine(webhook: webhook, site: site, status: status))
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -128,28 +54,9 @@ public final class WebhookLane: Sendable {
 
     /// A message routed to this webhook from a record the live consumer read.
     public func offer(_ message: RoutedMessage, partition: SourcePartition) -> OfferResult {
-        let result: (OfferResult, wake: Bool) = state.withLock { state in
-            guard var partitionState = state.partitions[partition] else { return (.settledNow, false) }
-            defer { state.partitions[partition] = partitionState }
-            let offset = message.sourceOffset
-            partitionState.lastOffered = max(partitionState.lastOffered, offset)
-            if partitionState.mode.coversUnacknowledged(offset) { return (.settledNow, false) }
-            switch partitionState.mode {
-            case .parking, .parked, .catchingUp:
-                partitionState.held.append(offset)
-                return (.taken, false)
-            case .joining, .live:
-                partitionState.mode = .live
-                partitionState.window.open(offset)
-                partitionState.floor = max(partitionState.floor, offset.clampedAdding(1))
-                state.queue.append(QueuedMessage(message: message, partition: partition, epoch: partitionState.epoch))
-                // Too slow: park it so it stops taking memory and never holds others back.
-                if state.queue.count >= state.webhook.options.maxPending { state.parkRequested = true }
-                return (.taken, true)
-            }
-        }
-        if result.wake { wake.yield() }
-        return result.0
+        let (result, wake) = state.withLock { $0.offer(message, partition: partition) }
+        if wake { self.wake.yield() }
+        return result
     }
 
     // MARK: - Running
@@ -165,75 +72,16 @@ public final class WebhookLane: Sendable {
 
     /// Starts no new request, parking or catch-up; in-flight requests finish.
     public func stop() {
-        state.withLock { state in
-            state.stopping = true
-            for partition in state.partitions.keys { state.partitions[partition]!.catchUpGeneration += 1 }
-        }
+        state.withLock { $0.stop() }
         wake.finish()
         context.slots.withdraw(self)
     }
 
     private func startWork(in group: inout DiscardingTaskGroup) {
-        enum Work {
-            case send([QueuedMessage])
-            case park
-            case catchUp(SourcePartition, generation: Int)
-            case retry
-            case linger(Duration)
+        let (work, needsSlot) = state.withLock { state in
+            state.nextWork(now: .now, takeSlot: { context.slots.tryAcquire(for: self) }, releaseSlot: { context.slots.release() })
         }
-        let work: [Work] = state.withLock { state in
-            guard !state.stopping else {
-                context.slots.withdraw(self)
-                return []
-            }
-            var work: [Work] = []
-            if state.parkRequested, !state.partitions.values.contains(where: { $0.mode == .parking }) {
-                state.parkRequested = false
-                work.append(.park)
-            }
-            for partition in state.catchUpsToStart where state.partitions[partition] != nil {
-                work.append(.catchUp(partition, generation: state.partitions[partition]!.catchUpGeneration))
-            }
-            state.catchUpsToStart = []
-            if state.status.status == .paused, state.status.pause == .auto, !state.retryScheduled, ownsProbe(state) {
-                state.retryScheduled = true
-                work.append(.retry)
-            }
-            guard state.status.isDelivering else {
-                context.slots.withdraw(self)
-                return work
-            }
-            let options = state.webhook.options
-            let batchSize = options.batching ? options.maxBatchSize : 1
-            var waitingForSlot = false
-            defer { if !waitingForSlot { context.slots.withdraw(self) } }
-            while state.inFlightRequests < state.site.maxInFlight, !state.queue.isEmpty {
-                if options.batching, state.queue.count < batchSize, state.inFlightRequests > 0 || options.batchLinger > .zero {
-                    // Wait up to batch_linger for a fuller batch.
-                    let now = ContinuousClock.now
-                    let started = state.lingerStarted ?? now
-                    if state.lingerStarted == nil {
-                        state.lingerStarted = now
-                        work.append(.linger(options.batchLinger))
-                    }
-                    if now - started < options.batchLinger { break }
-                }
-                guard context.slots.tryAcquire(for: self) else {
-                    waitingForSlot = true
-                    break
-                }
-                let batch = state.queue.take(upTo: batchSize)
-                guard !batch.isEmpty else {
-                    context.slots.release()
-                    break
-                }
-                state.lingerStarted = nil
-                state.inFlightRequests += 1
-                for item in batch { state.inFlightByPartition[item.partition, default: 0] += 1 }
-                work.append(.send(batch))
-            }
-            return work
-        }
+        if !needsSlot { context.slots.withdraw(self) }
         for item in work {
             switch item {
             case .send(let batch): group.addTask { await self.deliver(batch) }
@@ -249,12 +97,6 @@ public final class WebhookLane: Sendable {
         }
     }
 
-    /// The probe's retry runs where its partition is assigned (DESIGN.md §8).
-    func ownsProbe(_ state: State) -> Bool {
-        guard let probe = state.status.probe else { return false }
-        return state.partitions[SourcePartition(probe.sourceTopic, probe.partition)] != nil
-    }
-
     // MARK: - Requests
 
     /// Sends one request (a message or a batch) and settles its messages.
@@ -264,60 +106,15 @@ public final class WebhookLane: Sendable {
         let result = await send(batch.map(\.message), webhook: webhook, site: site, attempt: 1)
         context.slots.release()
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
-        var toSettle: [(SourcePartition, Int64, UInt64)] = []
-        let effects: [WebhookState.Effect] = state.withLock { state in
-            state.inFlightRequests -= 1
-            if acked { state.acknowledgedMessages += batch.count }
-            state.queue.finished(batch)
-            var effects: [WebhookState.Effect] = []
-            if !acked, state.status.isDelivering, let first = batch.first {
-                // The first failure of an enabled webhook: this request becomes the probe.
-                let probe = Probe(
-                    sourceTopic: first.partition.topic, partition: first.partition.partition, offset: first.message.sourceOffset,
-                    messageID: first.message.messageID, webhookTopic: first.message.topic.name)
-                effects = transition(&state, .deliveryFailed(probe, Self.failure(result)))
-                state.probeBatch = batch
-                state.acknowledgedProbe = nil
-                state.parkRequested = true
-            }
-            for item in batch {
-                state.inFlightByPartition[item.partition, default: 1] -= 1
-                if state.inFlightByPartition[item.partition] == 0 { state.inFlightByPartition[item.partition] = nil }
-                if let settled = settleLocked(&state, item, acked: acked) { toSettle.append(settled) }
-            }
-            return effects
-        }
-        for (partition, offset, epoch) in toSettle { context.settle(partition, offset: offset, epoch: epoch) }
-        if !effects.isEmpty || !acked { await afterTransition(effects) }
+        let (settle, effects) = state.withLock { $0.requestFinished(batch, failure: acked ? nil : Self.failure(result), now: context.now()) }
+        settleInProgress(settle)
+        if let effects { await afterTransition(effects) }
         resumeDrainWaiters()
         wake.yield()
     }
 
-    /// Books a finished message. Returns the live delivery to settle in the partition's progress,
-    /// if it may be settled now: acknowledged, or covered by the durable cursor
-    /// (`Mode.coversUnacknowledged`); otherwise it is held until `park()` has written the cursor.
-    ///
-    /// A failed message stays open in the partition's window until `park()` (which every failure
-    /// leads to) has taken the cursor from it: requests failing together are all kept.
-    func settleLocked(_ state: inout State, _ item: QueuedMessage, acked: Bool) -> (SourcePartition, Int64, UInt64)? {
-        let offset = item.message.sourceOffset
-        guard var partitionState = state.partitions[item.partition] else { return nil }
-        defer { state.partitions[item.partition] = partitionState }
-        guard let epoch = item.epoch else {
-            // Only the current catch-up's messages count: a parking reset the window and count.
-            if acked, item.catchUpGeneration == partitionState.catchUpGeneration {
-                partitionState.window.close(offset)
-                partitionState.catchUpOutstanding -= 1
-            }
-            return nil
-        }
-        guard epoch == partitionState.epoch else { return nil }
-        if acked || partitionState.mode.coversUnacknowledged(offset) {
-            partitionState.window.close(offset)
-            return (item.partition, offset, epoch)
-        }
-        partitionState.held.append(offset)
-        return nil
+    func settleInProgress(_ settlements: [Settlement]) {
+        for settlement in settlements { context.settle(settlement.partition, offset: settlement.offset, epoch: settlement.epoch) }
     }
 
     /// One HTTP attempt, logged. `messages` is never empty (a request, or a batch, or the probe).
@@ -360,10 +157,25 @@ public final class WebhookLane: Sendable {
     }
 
     func resumeDrainWaiters() {
-        let waiters = state.withLock { state in
-            defer { state.drainWaiters = [] }
-            return state.drainWaiters
+        let waiters = drainWaiters.withLock { waiters in
+            defer { waiters = [] }
+            return waiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until no request of these partitions is in flight.
+    func waitForRequests(of partitions: Set<SourcePartition>) async {
+        while state.withLock({ $0.hasRequestsInFlight(partitions) }) {
+            await withCheckedContinuation { continuation in
+                // Registered under the lane's lock, so a request ending in between cannot be missed.
+                let resumeNow = state.withLock { state in
+                    guard state.hasRequestsInFlight(partitions) else { return true }
+                    drainWaiters.withLock { $0.append(continuation) }
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
     }
 }

@@ -6,14 +6,16 @@ public struct QueuedMessage: Sendable {
     public var partition: SourcePartition
     /// The partition's assignment epoch when it was queued (live messages) or nil (catch-up).
     public var epoch: UInt64?
-    /// For a catch-up message: the catch-up run that queued it (a parking starts a new one).
-    public var catchUpGeneration: Int
+    /// The partition's generation when it was queued: a parking or a revocation starts a new
+    /// one, with a new window of open offsets, and only the current generation's messages count
+    /// in it.
+    public var generation: Int
 
-    public init(message: RoutedMessage, partition: SourcePartition, epoch: UInt64?, catchUpGeneration: Int = 0) {
+    public init(message: RoutedMessage, partition: SourcePartition, epoch: UInt64?, generation: Int = 0) {
         self.message = message
         self.partition = partition
         self.epoch = epoch
-        self.catchUpGeneration = catchUpGeneration
+        self.generation = generation
     }
 
     public var isCatchUp: Bool { epoch == nil }
