@@ -206,9 +206,12 @@ extension ReliabilitySuite {
         }
 
         /// The records of a topic's partitions from these offsets (0 if absent), until `atLeast` or `timeout`.
-        static func readAll(topic: String, partitions: Int32, from offsets: [Int32: Int64], atLeast: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaRecord] {
+        static func readAll(
+            topic: String, partitions: Int32, from offsets: [Int32: Int64], atLeast: Int, timeout: Duration = .seconds(60),
+            bootstrap: String = BridgeTestCluster.shared.bootstrapServers
+        ) async throws -> [KafkaRecord] {
             let reader = try KafkaPartitionReader(
-                kafka: KafkaConfig(bootstrapServers: BridgeTestCluster.shared.bootstrapServers, properties: ["fetch.message.max.bytes": "16000000"]),
+                kafka: KafkaConfig(bootstrapServers: bootstrap, properties: ["fetch.message.max.bytes": "16000000"]),
                 logger: BridgeTestCluster.logger)
             try reader.assign((0..<partitions).map { TopicPartitionOffset(TopicPartition(topic, $0), offset: offsets[$0] ?? 0) })
             var records: [KafkaRecord] = []

@@ -88,7 +88,8 @@ public final class Bridge: Sendable {
         engine = DeliveryEngine(
             configuration: .init(
                 router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic,
-                maxConcurrentRequests: config.http.maxConcurrentRequests),
+                maxConcurrentRequests: config.http.maxConcurrentRequests,
+                deadLetterFirstRetry: config.kafka.deadLetterRetry.first, deadLetterMaxRetry: config.kafka.deadLetterRetry.max),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
             store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states,
             attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads),
