@@ -12,10 +12,11 @@ import WebhookDomain
 /// letter: a partition's stored offset never passes a record whose dead letter is not written
 /// (the commit invariant, DESIGN.md §7), exactly as for a delivery still in a lane.
 ///
-/// A failed write is tried again after `firstRetry`, doubling up to `maxRetry`, for as long as
-/// this instance holds the partition. A revocation or the shutdown ends a partition's writer
-/// (a write in flight finishes); its records stay unsettled, so the next owner reads them again
-/// and dead-letters them again: at least once.
+/// A failed write is tried again after `retry.first`, doubling up to `retry.max`, for as long as
+/// this instance holds the partition. A revocation ends a partition's writer (a write in flight
+/// finishes). At shutdown the letters already queued are still written, like requests in flight,
+/// but a refused write is not tried again. Records left unwritten stay unsettled, so the next
+/// owner reads them again and dead-letters them again: at least once.
 final class DeadLetterWriter: Sendable {
     struct Retry: Sendable {
         var first: Duration
@@ -31,7 +32,10 @@ final class DeadLetterWriter: Sendable {
     private struct Worker {
         var epoch: UInt64
         var letters: [Letter] = []
-        /// Finished to end the task early: the partition was revoked, or the engine stops.
+        /// Waiting to try a refused write again (the shutdown ends such a writer at once).
+        var waiting = false
+        /// Finished to end the task early: the partition was revoked, or the engine stops while
+        /// the writer waits to try again.
         var end: AsyncStream<Void>.Continuation
     }
 
@@ -99,12 +103,13 @@ final class DeadLetterWriter: Sendable {
         for end in ends { end.finish() }
     }
 
-    /// No new write starts; `run()` returns once the writes in flight end.
+    /// Nothing more is queued; the letters already queued are written while the broker takes
+    /// them, and a writer waiting to try a refused write again ends now. `run()` returns once
+    /// every writer has ended.
     func stop() {
         let ends = state.withLock { state in
             state.stopping = true
-            defer { state.workers = [:] }
-            return state.workers.values.map(\.end)
+            return state.workers.values.filter(\.waiting).map(\.end)
         }
         for end in ends { end.finish() }
         start.finish()
@@ -123,7 +128,7 @@ final class DeadLetterWriter: Sendable {
 
     private func drain(_ partition: SourcePartition, epoch: UInt64) async {
         while let letter = next(partition, epoch: epoch) {
-            guard await send(letter) else { return }
+            guard await send(letter, partition: partition, epoch: epoch) else { return }
             context.metrics.deadLettered(sourceTopic: letter.record.topic)
             // The broker has it: the record's offset may now be stored (ignored if revoked).
             context.settle(partition, offset: letter.record.offset, epoch: epoch)
@@ -148,13 +153,14 @@ final class DeadLetterWriter: Sendable {
         }
     }
 
-    /// Writes one letter, trying again with growing waits; false if the writer was ended first.
+    /// Writes one letter, trying again with growing waits; false if the writer was ended first,
+    /// or if the write was refused while stopping.
     ///
     /// A record too large for the producer or the broker (a source topic may allow more than
     /// the dead-letter topic) is sent without its value — and, if still too large, without its
     /// key and original headers — with `dead_letter_dropped` saying what went, rather than
     /// stalling its partition for ever.
-    private func send(_ letter: Letter) async -> Bool {
+    private func send(_ letter: Letter, partition: SourcePartition, epoch: UInt64) async -> Bool {
         var stage = 0
         var wait = retry.first
         while !Task.isCancelled {
@@ -170,7 +176,16 @@ final class DeadLetterWriter: Sendable {
                 logger.error(
                     "dead-letter write failed; trying again",
                     metadata: ["source": "\(letter.record.topicPartition)", "offset": "\(letter.record.offset)", "error": "\(error)", "retry_in": "\(wait)"])
+                // Marked under the lock that `stop()` takes, so a stop ends this wait either way.
+                let stopping = state.withLock { state in
+                    if state.workers[partition]?.epoch == epoch { state.workers[partition]!.waiting = !state.stopping }
+                    return state.stopping
+                }
+                guard !stopping else { return false }
                 do { try await Task.sleep(for: wait) } catch { return false }
+                state.withLock { state in
+                    if state.workers[partition]?.epoch == epoch { state.workers[partition]!.waiting = false }
+                }
                 wait = min(wait * 2, retry.max)
             }
         }
