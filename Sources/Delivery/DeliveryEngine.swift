@@ -16,9 +16,13 @@ public final class DeliveryEngine: Sendable {
         public var maxPendingRecords: Int
         /// Requests in flight for all webhooks together (`http.max_concurrent_requests`).
         public var maxConcurrentRequests: Int
+        /// The wait before a failed dead-letter write is tried again, doubling up to `deadLetterMaxRetry`.
+        public var deadLetterFirstRetry: Duration
+        public var deadLetterMaxRetry: Duration
 
         public init(
-            router: Router, sites: [Site], webhooks: [Webhook], deadLetterTopic: String, maxPendingRecords: Int = 20_000, maxConcurrentRequests: Int = 256
+            router: Router, sites: [Site], webhooks: [Webhook], deadLetterTopic: String, maxPendingRecords: Int = 20_000, maxConcurrentRequests: Int = 256,
+            deadLetterFirstRetry: Duration = .seconds(1), deadLetterMaxRetry: Duration = .seconds(30)
         ) {
             self.router = router
             self.sites = sites
@@ -26,6 +30,8 @@ public final class DeliveryEngine: Sendable {
             self.deadLetterTopic = deadLetterTopic
             self.maxPendingRecords = maxPendingRecords
             self.maxConcurrentRequests = maxConcurrentRequests
+            self.deadLetterFirstRetry = deadLetterFirstRetry
+            self.deadLetterMaxRetry = deadLetterMaxRetry
         }
     }
 
@@ -36,10 +42,11 @@ public final class DeliveryEngine: Sendable {
 
     private let configuration: Configuration
     let consumer: KafkaConsumer
-    private let producer: KafkaProducer
     let progress: PartitionProgress
     private let context: DeliveryContext
     private let routing: SharedRouter
+    /// Writes dead letters, each partition's apart from the others'.
+    private let deadLetters: DeadLetterWriter
     /// Lanes by webhook id, and by (site, topic) for dispatch; the assigned partitions with their
     /// epoch and the next offset the dispatcher will look at, for lanes added while running.
     private let lanes: Mutex<Lanes>
@@ -78,7 +85,6 @@ public final class DeliveryEngine: Sendable {
     ) {
         self.configuration = configuration
         self.consumer = consumer
-        self.producer = producer
         self.logger = logger
         readiness = Readiness(grace: consumer.sessionTimeout) { ready in
             if ready { logger.notice("ready") } else { logger.warning("not ready") }
@@ -96,6 +102,9 @@ public final class DeliveryEngine: Sendable {
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
             }, logger: logger, attempts: attempts, metrics: metrics)
+        deadLetters = DeadLetterWriter(
+            topic: configuration.deadLetterTopic, producer: producer, context: context,
+            retry: .init(first: configuration.deadLetterFirstRetry, max: configuration.deadLetterMaxRetry))
         var lanes = Lanes()
         lanes.sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for webhook in configuration.webhooks {
@@ -123,6 +132,7 @@ public final class DeliveryEngine: Sendable {
     public func run() async throws(KafkaError) {
         try consumer.subscribe(routing.router.sourceTopics)
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.deadLetters.run() }
             for lane in allLanes { group.addTask { await lane.run() } }
             group.addTask {
                 await withTaskGroup(of: Void.self) { intake in
@@ -138,6 +148,7 @@ public final class DeliveryEngine: Sendable {
             // Lanes of webhooks created while running start here, inside the same group.
             for await lane in newLanes { group.addTask { await lane.run() } }
             logger.info("delivery stopping: no new records; in-flight requests finish")
+            deadLetters.stop()
             for lane in allLanes { lane.stop() }
         }
         readiness.update { $0.stop() }
@@ -258,6 +269,7 @@ public final class DeliveryEngine: Sendable {
                 readiness.update { $0.assignmentSettled() }
             case .revoked(let partitions, let acknowledgement):
                 let revoked = Set(partitions.map(\.source))
+                deadLetters.revoke(revoked)
                 for lane in allLanes { await lane.revoke(revoked) }
                 for partition in revoked {
                     progress.revoke(partition)
@@ -294,8 +306,13 @@ public final class DeliveryEngine: Sendable {
         var deliveries: [(WebhookLane, RoutedMessage)] = []
         switch routing.router.route(SourceRecord(record)) {
         case .deadLetter(let reason):
-            guard await deadLetter(record, reason: reason) else { return false }
             lanes.withLock { $0.positions[partition]?.next = record.offset.clampedAdding(1) }
+            // One pending delivery, settled by the writer once the broker has the dead letter:
+            // until then the partition's stored offset stays below it (DESIGN.md §7), while
+            // this and the other partitions go on.
+            _ = progress.register(partition, offset: record.offset, deliveries: 1)
+            deadLetters.write(record, reason: reason, partition: partition, epoch: epoch)
+            return true
         case .routed(let messages):
             if messages.first?.messageIDHeaderReplaced == true { context.metrics.messageIDHeaderReplaced(sourceTopic: record.topic) }
             lanes.withLock { lanes in
@@ -315,47 +332,5 @@ public final class DeliveryEngine: Sendable {
             context.settle(partition, offset: record.offset, epoch: epoch)
         }
         return true
-    }
-
-    /// Keeps the original key, value and headers and adds the reason; tried until the broker has
-    /// it, since the record's offset may only be stored afterwards. A record too large for the
-    /// producer or the broker (a source topic may allow more than the dead-letter topic) is
-    /// dead-lettered without its value — and, if still too large, without its key and original
-    /// headers — with `dead_letter_dropped` saying what went, rather than stalling its
-    /// partition for ever.
-    private func deadLetter(_ record: KafkaRecord, reason: String) async -> Bool {
-        logger.warning("dead-lettered", metadata: ["source": "\(record.topicPartition)", "offset": "\(record.offset)", "reason": "\(reason)"])
-        let added = [
-            KafkaHeader(key: "dead_letter_reason", string: reason),
-            KafkaHeader(key: "source_topic", string: record.topic),
-            KafkaHeader(key: "source_partition", string: String(record.partition)),
-            KafkaHeader(key: "source_offset", string: String(record.offset)),
-        ]
-        // Stage 0: everything; 1: without the value; 2: without value, key and original headers.
-        let dropped = ["", "value", "value, key and headers"]
-        let sizes = "value \(record.value?.count ?? 0) bytes, key \(record.key?.count ?? 0) bytes"
-        func letter(stage: Int) -> KafkaOutgoingRecord {
-            let note = stage > 0 ? [KafkaHeader(key: "dead_letter_dropped", string: "\(dropped[stage]) (too large: \(sizes))")] : []
-            return KafkaOutgoingRecord(
-                topic: configuration.deadLetterTopic, key: stage < 2 ? record.key : nil, value: stage < 1 ? record.value : nil,
-                headers: (stage < 2 ? record.headers : []) + added + note, timestampMilliseconds: record.timestampMilliseconds)
-        }
-        var stage = 0
-        while !Task.isCancelled {
-            do {
-                try await producer.send(letter(stage: stage))
-                context.metrics.deadLettered(sourceTopic: record.topic)
-                return true
-            } catch let error where error.isRecordTooLarge && stage < 2 {
-                stage += 1
-                logger.error(
-                    "dead letter too large: sent without its \(dropped[stage])",
-                    metadata: ["source": "\(record.topicPartition)", "offset": "\(record.offset)", "error": "\(error)"])
-            } catch {
-                logger.error("dead-letter produce failed; trying again", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-        return false
     }
 }

@@ -47,6 +47,32 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
         rd_kafka_mock_push_request_errors_array(cluster, kind.rawValue, codes.count, &codes)
     }
 
+    /// Makes the next requests of this kind to one broker fail with these error codes, one each
+    /// (before the cluster-wide ones), each answered after `delayMilliseconds`: a fault of only
+    /// what that broker leads or coordinates.
+    public func pushRequestErrors(_ kind: RequestKind, broker: Int32, _ errors: [Int32], delayMilliseconds: Int32 = 0) {
+        for error in errors {
+            _ = webhook_bridge_mock_broker_push_request_error(cluster, broker, kind.rawValue, rd_kafka_resp_err_t(rawValue: error), delayMilliseconds)
+        }
+    }
+
+    /// The errors still waiting on a broker for requests of this kind (0 once all were met).
+    public func pendingRequestErrors(_ kind: RequestKind, broker: Int32) -> Int {
+        var count = 0
+        _ = rd_kafka_mock_broker_error_stack_cnt(cluster, broker, kind.rawValue, &count)
+        return count
+    }
+
+    /// Moves a partition's leadership to a broker.
+    public func setLeader(_ topic: String, partition: Int32, broker: Int32) throws(KafkaError) {
+        try KafkaError.check(rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker), "set leader of \(topic) [\(partition)]")
+    }
+
+    /// Makes a broker the coordinator of a consumer group (else the group id's hash picks one).
+    public func setGroupCoordinator(_ group: String, broker: Int32) throws(KafkaError) {
+        try KafkaError.check(rd_kafka_mock_coordinator_set(cluster, "group", group, broker), "set coordinator of \(group)")
+    }
+
     /// Adds round-trip time to every answer of a broker.
     public func setBrokerRoundTrip(_ id: Int32, milliseconds: Int32) {
         _ = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds)

@@ -1,4 +1,3 @@
-import Delivery
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -9,19 +8,22 @@ import WebhookDomain
 import Yams
 
 @testable import ControlPlane
+@testable import Delivery
 
 @Suite("Admin API")
 struct AdminAPITests {
     static let sites = [Site(id: "MySiteID", token: "token"), Site(id: "My_Site_ID", token: "token"), Site(id: "other", token: "other-token")]
 
     /// The API on its own control topic, tested through the router.
-    static func withAPI(sourceTopics: [String] = [], _ body: @Sendable (TestClientProtocol, ControlCatalog) async throws -> Void) async throws {
+    static func withAPI(
+        sourceTopics: [String] = [], isReady: @escaping @Sendable () -> Bool = { true }, _ body: @Sendable (TestClientProtocol, ControlCatalog) async throws -> Void
+    ) async throws {
         let topic = try ControlTopicTests.topic()
         try await ControlTopicTests.withView(topic) { view in
             let catalog = ControlCatalog(view: view, configSites: Self.sites, routes: [], extraTopics: [])
             let api = AdminAPI(
                 catalog: catalog, allowPrivateDestinations: false, kafka: ControlTopicTests.kafka, sourceTopics: { sourceTopics },
-                isReady: { true }, metrics: { "# metrics\n" }, logger: ControlTopicTests.logger)
+                isReady: isReady, metrics: { "# metrics\n" }, logger: ControlTopicTests.logger)
             try await Application(router: api.router()).test(.router) { client in try await body(client, catalog) }
         }
     }
@@ -339,11 +341,23 @@ struct AdminAPITests {
         }
     }
 
-    @Test("health, readiness, metrics, and an OpenAPI document that lists exactly the router's routes")
+    /// The probes with the delivery engine's own `Readiness`; a running bridge's are tested in
+    /// `AdminThroughBridgeTests.probes`.
+    @Test("health, readiness as the engine says, metrics, and an OpenAPI document that lists exactly the router's routes")
     func documentAndProbes() async throws {
-        try await Self.withAPI { client, _ in
+        let readiness = Readiness(grace: .seconds(6), onChange: { _ in })
+        try await Self.withAPI(isReady: { readiness.isReady }) { client, _ in
             #expect(try await Self.send(client, .get, "/health").status == .ok)
-            #expect(try await Self.send(client, .get, "/ready").status == .ok)
+            let notReady = try await Self.send(client, .get, "/ready")
+            #expect(notReady.status == .serviceUnavailable)
+            #expect(try Self.json(notReady)["ready"] as? Bool == false)
+            readiness.update { $0.assignmentSettled() }
+            let ready = try await Self.send(client, .get, "/ready")
+            #expect(ready.status == .ok)
+            #expect(try Self.json(ready)["ready"] as? Bool == true)
+            readiness.update { $0.stop() }
+            #expect(try await Self.send(client, .get, "/ready").status == .serviceUnavailable)
+            #expect(try await Self.send(client, .get, "/health").status == .ok, "health does not depend on readiness")
             #expect(String(buffer: try await Self.send(client, .get, "/metrics").body) == "# metrics\n")
             let document = try await Self.send(client, .get, "/openapi.yaml")
             let yaml = try #require(try Yams.load(yaml: String(buffer: document.body)) as? [String: Any])

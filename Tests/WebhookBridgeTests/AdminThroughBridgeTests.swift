@@ -51,6 +51,49 @@ struct AdminThroughBridgeTests {
     }
 }
 
+extension AdminThroughBridgeTests {
+    /// A running bridge's probes: `/ready` follows the consumer's real state. On a cluster of its
+    /// own, the group's JoinGroup requests are refused (each after 1 s) so that the bridge
+    /// serves HTTP well before it can hold any partition.
+    @Test("/health answers 200 while the bridge serves; /ready answers 503 until its consumer holds its partitions, then 200; /metrics says the same")
+    func probes() async throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: BridgeTestCluster.logger)
+        try cluster.createTopic("oms.orders", partitions: 2)
+        for topic in ["control", "attempts", "dlq"] { try cluster.createTopic(topic, partitions: 1) }
+        // 15: COORDINATOR_NOT_AVAILABLE, retried by librdkafka.
+        let refusals = 3
+        cluster.pushRequestErrors(.joinGroup, broker: 1, Array(repeating: 15, count: refusals), delayMilliseconds: 1_000)
+        try await withReceiver(secret: nil) { _, port in
+            let config = try ReliabilitySuite.BrokerFaults.config(cluster: cluster, port: port, group: "probes")
+            let bridge = try await Bridge(config: config, logger: BridgeTestCluster.logger)
+            let (ports, portFound) = AsyncStream.makeStream(of: Int.self)
+            let group = bridge.serviceGroup(signals: [], onAdminRunning: { portFound.yield($0) })
+            try await whileRunning(group, ready: {}) {
+                var bound = ports.makeAsyncIterator()
+                _ = await bound.next()
+                let health = try await adminGET(bridge, "/health")
+                let early = try await adminGET(bridge, "/ready")
+                // Asked after the answer: a JoinGroup refusal still to come means the consumer had
+                // not joined its group when /ready answered.
+                let refusalsLeft = cluster.pendingRequestErrors(.joinGroup, broker: 1)
+                #expect(health.status == 200)
+                #expect(refusalsLeft > 0, "the group was joined before /ready was asked: the check proves nothing")
+                #expect(early.status == 503, "\(early.body)")
+                #expect(PrometheusSamples(try await adminGET(bridge, "/metrics").body).value("webhook_bridge_ready") == 0)
+
+                try await waitUntilReady(bridge)
+                #expect(cluster.pendingRequestErrors(.joinGroup, broker: 1) == 0)
+                #expect(!bridge.engine.assignedPartitions.isEmpty)
+                let ready = try await adminGET(bridge, "/ready")
+                #expect(ready.status == 200, "\(ready.body)")
+                #expect(PrometheusSamples(try await adminGET(bridge, "/metrics").body).value("webhook_bridge_ready") == 1)
+                #expect(try await adminGET(bridge, "/health").status == 200)
+            }
+            portFound.finish()
+        }
+    }
+}
+
 @Suite("API-made webhooks live in the control topic", .serialized)
 struct APIMadeWebhookTests {
     @Test("a webhook created through the API survives a restart and keeps receiving")

@@ -75,7 +75,8 @@ struct AlertEmailTests {
 
     @Test("in test mode alerts go to test_emails; a server that never answers does not slow deliveries")
     func testModeAndSilentServer() async throws {
-        // A TCP server that accepts and never says a word: every SMTP session waits for its reply timeout.
+        // A TCP server that accepts and never says a word: every SMTP session waits for its reply
+        // timeout (30 s). It prints a line per connection, so the test sees the alert stuck there.
         let silent = try ChildProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-u", "-c", """
             import socket, time
             s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
@@ -83,6 +84,7 @@ struct AlertEmailTests {
             conns = []
             while True:
                 c, _ = s.accept(); conns.append(c)
+                print("CONNECTED", len(conns), flush=True)
             """])
         let line = try #require(await silent.waitForLine { $0.hasPrefix("PORT ") })
         let silentPort = try #require(Int(line.dropFirst(5)))
@@ -93,10 +95,14 @@ struct AlertEmailTests {
             try await withBridge(config) { bridge in
                 try await produce([KafkaOutgoingRecord(topic: topic, key: "E0", value: #"{"entity":"E0","step":-1}"#)])
                 #expect(await waitFor { bridge.engine.lane("never")?.status.status == .disabled })
+                // The failure alert's SMTP session is open on the silent server, waiting for a greeting.
+                #expect(await silent.waitForLine { $0.hasPrefix("CONNECTED") } != nil, "the mailer never reached the silent server")
                 try await produce(StatusTests.events(topic: topic, entities: 10, perEntity: 5))
                 // Alerts are stuck on the silent server; deliveries to the healthy webhook are not.
                 #expect(await receiver.wait(timeout: .seconds(10)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 51 })
+                // Still stuck when the deliveries are done: neither sent nor given up.
                 #expect(bridge.mailer?.outcomes.emailsSent == 0)
+                #expect(bridge.mailer?.outcomes.emailsFailed == 0)
             }
         }
         _ = await silent.stop(signal: SIGKILL)
@@ -108,10 +114,13 @@ struct AlertEmailTests {
         try await withReceiver(secret: HashKey("k"), respond: { request in .init(status: request.uri.hasPrefix("/never") ? 500 : 202) }) { _, port in
             try await withBridge(try Self.config(topic: topic2, receiverPort: port, smtpPort: smtp.port, group: try BridgeTestCluster.group(), testMode: true)) { _ in
                 try await produce([KafkaOutgoingRecord(topic: topic2, key: "DV1", value: #"{"order_id":"DV1"}"#)])
-                _ = await smtp.waitForMessages(1)
+                #expect(await smtp.waitForMessages(1).count >= 1, "no alert email arrived")
             }
         }
-        #expect(smtp.messages.first?.to == ["qa@example.com"])
+        // on_failure names ops@ and oncall@: in test mode only test_emails get it.
+        let mails = smtp.messages
+        #expect(mails.first?.header("Subject")?.hasPrefix("webhook_failure: webhook never") == true)
+        #expect(!mails.isEmpty && mails.allSatisfy { $0.to == ["qa@example.com"] }, "\(mails.map(\.to))")
         await smtp.stop()
     }
 

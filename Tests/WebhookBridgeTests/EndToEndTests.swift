@@ -1,5 +1,7 @@
+import Delivery
 import Foundation
 import Kafka
+import Synchronization
 import Testing
 import WebhookDomain
 
@@ -52,21 +54,49 @@ struct EndToEndTests {
         }
     }
 
-    @Test("a second instance joining mid-stream takes partitions over: revocation loses nothing and keeps per-entity order")
+    @Test("a second instance joining mid-stream takes partitions over while the first has requests in flight and messages queued: revocation loses nothing and keeps per-entity order")
     func rebalanceMidStream() async throws {
         let topic = BridgeTestCluster.unique("rebalance")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
         let group = try BridgeTestCluster.group()
+        // The first 50 requests are answered at once; the next ones wait at the gate, in flight,
+        // until the partitions have begun to move.
+        let gate = Gate()
+        let arrivals = Atomic<Int>(0)
         try await withReceiver(secret: HashKey("test-key"), respond: { _ in
-            try? await Task.sleep(for: .milliseconds(3))
+            if arrivals.add(1, ordering: .relaxed).newValue > 50 { await gate.pass() }
             return .init(status: 202)
         }) { receiver, port in
-            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
-            try await withBridge(config) { _ in
+            var settings = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
+            // Held requests must not time out while the second instance joins.
+            settings.sites[0].ackTimeout = .seconds(60)
+            let config = settings
+            try await withBridge(config) { first in
+                defer { gate.open() }
+                let lane = try #require(first.engine.lane("hook"))
+                @Sendable func runtime(_ bridge: Bridge) -> WebhookRuntime? { bridge.engine.runtime().first { $0.webhook.id == "hook" } }
                 try await produce(Self.events(topic: topic, entities: 20, perEntity: 20))
-                #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 50 })
-                // The second instance joins while the first is delivering: partitions move.
-                try await withBridge(config) { _ in
+                // All 400 read: 50 acknowledged, the other 350 in flight at the gate or queued.
+                #expect(await waitFor {
+                    guard let counts = runtime(first) else { return false }
+                    return counts.acknowledgedMessages == 50 && counts.inFlightRequests + counts.queuedMessages == 350
+                }, "\(String(describing: runtime(first)))")
+                let queuedBefore = lane.queuedCount
+                let second = try await Bridge(config: config, logger: BridgeTestCluster.logger)
+                try await whileRunning(second.serviceGroup(signals: []), ready: {}) {
+                    // The first instance's revocation drops the queued messages of the partitions it
+                    // gives up (their new owner reads them again), then waits for its requests in
+                    // flight: with those held, only a revocation can shrink the queue.
+                    #expect(await waitFor { lane.queuedCount < queuedBefore }, "no partition moved while requests were in flight")
+                    #expect((runtime(first)?.inFlightRequests ?? 0) > 0)
+                    gate.open()
+                    try await waitUntilReady(second)
+                    #expect(await waitFor { !second.engine.assignedPartitions.isEmpty && first.engine.assignedPartitions.count < 4 })
+                    let (mine, theirs) = (Set(first.engine.assignedPartitions), Set(second.engine.assignedPartitions))
+                    #expect(mine.isDisjoint(with: theirs) && mine.union(theirs).count == 4, "\(mine) and \(theirs)")
+                    #expect(await receiver.wait(timeout: .seconds(60)) { Set($0.compactMap { $0.header("message_id") }).count >= 400 })
+                    // Part of the first batch, read by the first instance, was delivered by the second.
+                    #expect((runtime(second)?.acknowledgedMessages ?? 0) > 0)
                     try await produce(Self.events(topic: topic, entities: 20, perEntity: 5))
                     #expect(await receiver.wait(timeout: .seconds(60)) { Set($0.compactMap { $0.header("message_id") }).count >= 500 })
                 }

@@ -32,21 +32,36 @@ extension ReliabilitySuite {
             return cluster
         }
 
-        @Test("each of three brokers set down for 2 s, then up, mid-stream: 0 lost")
+        @Test("each of three brokers set down for 2 s, then up, mid-stream: the bridge meets the fault, delivers meanwhile, loses nothing")
         func brokersDownAndUp() async throws {
             let cluster = try Self.cluster(brokers: 3)
             let perChunk = Reliability.size(full: 2_000, smoke: 300)
             let entities = 100
             let tally = DeliveryTally()
-            try await withReceiver(secret: HashKey("k"), respond: { request in
+            let log = CapturedLog()
+            /// What the bridge saw of each broker's down window.
+            struct Window: Sendable {
+                var broker: Int32
+                /// Events acknowledged while the broker was down (from partitions other brokers lead).
+                var deliveredWhileDown: Int
+                /// The bridge's log lines about losing or failing to reach that broker.
+                var faultLines: Int
+            }
+            let windows = try await withReceiver(secret: HashKey("k"), respond: { request in
                 tally.acknowledged(request)
                 return .init()
             }) { _, port in
-                try await withBridge(try Self.config(cluster: cluster, port: port, group: "down-up")) { bridge in
+                // librdkafka's broker debug lines show the bridge's clients losing the broker.
+                let config = try Self.config(cluster: cluster, port: port, group: "down-up", properties: #"{debug: "broker"}"#)
+                let bridge = try await Bridge(config: config, logger: log.logger("reliability", level: .debug))
+                return try await whileRunning(bridge.serviceGroup(signals: []), ready: { try await waitUntilReady(bridge) }) {
+                    var windows: [Window] = []
                     let chunkSteps = perChunk / entities
                     try await Reliability.produce(Reliability.events(topic: "oms.orders", entities: entities, steps: 0..<chunkSteps), bootstrap: cluster.bootstrapServers)
                     #expect(await tally.waitForUnique(perChunk, timeout: .seconds(60)))
                     for broker in Int32(1)...3 {
+                        let linesBefore = log.all.count
+                        let deliveredBefore = tally.counts.unique
                         cluster.setBroker(broker, up: false)
                         // Produced while the broker is down: the records for its partitions wait
                         // in the producer until it is back.
@@ -55,11 +70,17 @@ extension ReliabilitySuite {
                         // The fault must last a while: long enough for fetches, commits and
                         // control writes to that broker to fail.
                         try await Task.sleep(for: .seconds(2))
+                        let deliveredWhileDown = tally.counts.unique - deliveredBefore
+                        let name = "/\(broker):"
+                        let faultLines = log.all.dropFirst(linesBefore).filter { line in
+                            line.contains(name) && ["Disconnected", "Connection refused", "failed"].contains { line.contains($0) }
+                        }.count
                         cluster.setBroker(broker, up: true)
+                        windows.append(Window(broker: broker, deliveredWhileDown: deliveredWhileDown, faultLines: faultLines))
                         try await producing.value
                         #expect(await tally.waitForUnique(perChunk * (Int(broker) + 1), timeout: .seconds(90)), "broker \(broker): \(tally.counts.unique)")
                     }
-                    _ = bridge
+                    return windows
                 }
             }
             let total = perChunk * 4
@@ -67,9 +88,18 @@ extension ReliabilitySuite {
             let lost = total - counts.unique
             #expect(lost == 0)
             #expect(counts.idChanges == 0 && counts.bodyMismatches == 0 && counts.orderViolations == 0)
+            // The fault was real for the bridge: each window shows its clients losing that broker,
+            // and deliveries from the other brokers' partitions went on during it.
+            #expect(windows.count == 3)
+            for window in windows {
+                #expect(window.faultLines > 0, "broker \(window.broker): the bridge logged nothing about losing it")
+                #expect(window.deliveredWhileDown > 0, "broker \(window.broker): nothing delivered while it was down")
+            }
             Reliability.report("broker_down_up", [
                 "events": total, "brokers": 3, "down_up_cycles": 3, "down_seconds": 2, "acknowledged": counts.unique, "lost": lost,
                 "redeliveries": counts.redeliveries, "order_violations": counts.orderViolations,
+                "delivered_while_down": windows.map { String($0.deliveredWhileDown) }.joined(separator: ","),
+                "fault_log_lines": windows.map { String($0.faultLines) }.joined(separator: ","),
             ])
         }
 

@@ -110,7 +110,7 @@ extension ReliabilitySuite {
             try BridgeTestCluster.shared.createTopic("\(group)-dlq", partitions: dlqPartitions)
 
             let delivered = Mutex<[Int: Int]>([:])
-            let letters = try await withReceiver(secret: HashKey("k"), respond: { request in
+            let (letters, servingAtEnd) = try await withReceiver(secret: HashKey("k"), respond: { request in
                 if let n = request.json?["n"] as? Int { delivered.withLock { $0[n, default: 0] += 1 } }
                 return .init()
             }) { _, port in
@@ -126,7 +126,7 @@ extension ReliabilitySuite {
                       - {id: hook, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: k}
                     """)
                 config.http.adminPort = 0
-                return try await withBridge(config) { _ in
+                return try await withBridge(config) { bridge in
                     let producer = try KafkaProducer(
                         configuration: .init(kafka: KafkaConfig(bootstrapServers: BridgeTestCluster.shared.bootstrapServers, properties: ["message.max.bytes": "16000000"])),
                         logger: BridgeTestCluster.logger)
@@ -140,7 +140,10 @@ extension ReliabilitySuite {
                     await producer.close()
                     // Stop only when every dead letter is written.
                     letters += try await Self.readAll(topic: "\(group)-dlq", partitions: dlqPartitions, from: next, atLeast: 1)
-                    return letters
+                    // Not crashed: after every record, the bridge still answers /health, is ready
+                    // (its consumer holds its partitions) and then stops gracefully (withBridge throws otherwise).
+                    let health = try await adminGET(bridge, "/health").status
+                    return (letters, health == 200 && bridge.engine.readiness.isReady)
                 }
             }
 
@@ -160,11 +163,12 @@ extension ReliabilitySuite {
             }
             let deliveredIndices = delivered.withLock { $0 }
             #expect(Set(deliveredIndices.keys) == goodIndices)
+            #expect(servingAtEnd, "the bridge no longer answered /health or was no longer ready after the fuzzed records")
             let kinds = Dictionary(grouping: garbage, by: \.kind).mapValues(\.count)
             Reliability.report("fuzz", [
                 "records": mix.count, "good": goodIndices.count, "garbage": garbage.count,
                 "delivered": deliveredIndices.count, "lost_good": goodIndices.subtracting(deliveredIndices.keys).count,
-                "dead_lettered": letters.count, "intact_letters": intact, "crashed": "no",
+                "dead_lettered": letters.count, "intact_letters": intact, "crashed": servingAtEnd ? "no" : "yes",
                 "kinds": kinds.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","),
             ])
         }
@@ -206,9 +210,12 @@ extension ReliabilitySuite {
         }
 
         /// The records of a topic's partitions from these offsets (0 if absent), until `atLeast` or `timeout`.
-        static func readAll(topic: String, partitions: Int32, from offsets: [Int32: Int64], atLeast: Int, timeout: Duration = .seconds(60)) async throws -> [KafkaRecord] {
+        static func readAll(
+            topic: String, partitions: Int32, from offsets: [Int32: Int64], atLeast: Int, timeout: Duration = .seconds(60),
+            bootstrap: String = BridgeTestCluster.shared.bootstrapServers
+        ) async throws -> [KafkaRecord] {
             let reader = try KafkaPartitionReader(
-                kafka: KafkaConfig(bootstrapServers: BridgeTestCluster.shared.bootstrapServers, properties: ["fetch.message.max.bytes": "16000000"]),
+                kafka: KafkaConfig(bootstrapServers: bootstrap, properties: ["fetch.message.max.bytes": "16000000"]),
                 logger: BridgeTestCluster.logger)
             try reader.assign((0..<partitions).map { TopicPartitionOffset(TopicPartition(topic, $0), offset: offsets[$0] ?? 0) })
             var records: [KafkaRecord] = []

@@ -38,6 +38,30 @@ final class Barrier: Sendable {
     }
 }
 
+/// Holds callers until `open()`; from then on lets everyone through.
+final class Gate: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let passNow = state.withLock { state in
+                if !state.isOpen { state.waiting.append(continuation) }
+                return state.isOpen
+            }
+            if passNow { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+}
+
 final class Switch: Sendable {
     private let value: Mutex<Int>
     init(_ status: Int) { value = Mutex(status) }
@@ -238,21 +262,34 @@ struct StatusTests {
     func pausedAcrossRestart() async throws {
         let topic = BridgeTestCluster.unique("restart")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        let parkedAtStart = [SourcePartition(topic, 0): Int64(0), SourcePartition(topic, 1): 0]
         try await withReceiver(secret: HashKey("k")) { receiver, port in
             let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
             try await withBridge(config) { bridge in
                 #expect(await bridge.engine.lane("bad")?.apply(.pauseRequested) == true)
+                // Parked: a cursor per partition, read back from the control topic, where the
+                // pause found it (nothing read yet).
+                #expect(await waitFor { bridge.catalog.store.cursors(webhookID: "bad") == parkedAtStart }, "\(bridge.catalog.store.cursors(webhookID: "bad"))")
                 try await produce(Self.events(topic: topic, entities: 3, perEntity: 4))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 12 })
+                // The backlog is left to the cursors: nothing of it is held in memory.
+                let runtime = try #require(bridge.engine.runtime().first { $0.webhook.id == "bad" })
+                #expect(runtime.parkedPartitions == 2 && runtime.queuedMessages == 0 && runtime.inFlightRequests == 0, "\(runtime)")
+                #expect(bridge.catalog.store.cursors(webhookID: "bad") == parkedAtStart)
             }
             // A new instance: the group's committed offsets are past these events for "good",
             // "bad" is still paused and its cursors hold its backlog.
             try await withBridge(config) { bridge in
                 let lane = try #require(bridge.engine.lane("bad"))
                 #expect(lane.status.status == .paused && lane.status.pause == .manual)
+                #expect(bridge.catalog.store.cursors(webhookID: "bad") == parkedAtStart, "the cursors were read back from the control topic")
+                #expect(await waitFor { bridge.engine.runtime().first { $0.webhook.id == "bad" }?.parkedPartitions == 2 })
                 #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
                 #expect(await lane.apply(.enableRequested))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 12 })
+                // Caught up: the cursors are deleted and nothing is parked any more.
+                #expect(await waitFor { bridge.catalog.store.cursors(webhookID: "bad").isEmpty }, "\(bridge.catalog.store.cursors(webhookID: "bad"))")
+                #expect(await waitFor { bridge.engine.runtime().first { $0.webhook.id == "bad" }?.parkedPartitions == 0 })
             }
             let bad = Self.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
             #expect(bad.count == 12)
@@ -265,20 +302,32 @@ struct StatusTests {
     func slowWebhookParked() async throws {
         let topic = BridgeTestCluster.unique("slow")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
-        let release = Switch(0)
+        let release = Gate()
         try await withReceiver(secret: HashKey("k"), respond: { request in
-            // The slow receiver holds its answers until the test lets it go.
-            if request.uri.hasPrefix("/bad") { while release.status == 0 { try? await Task.sleep(for: .milliseconds(5)) } }
+            // The slow receiver holds its answers until the test lets them go.
+            if request.uri.hasPrefix("/bad") { await release.pass() }
             return .init(status: 202)
         }) { receiver, port in
             var config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t, max_in_flight: 2}")
             config.webhooks[1].options.maxPending = 5
             try await withBridge(config) { bridge in
+                // Opened on every way out, or the held requests would keep the receiver from stopping.
+                defer { release.open() }
                 try await produce(Self.events(topic: topic, entities: 10, perEntity: 20))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 200 })
                 #expect((bridge.engine.lane("bad")?.queuedCount ?? 0) <= 5)
-                release.status = 1
+                // Parked, not merely slow: its cursors are in the control topic and the records
+                // it has not had stay in Kafka, not in memory.
+                #expect(await waitFor { !bridge.catalog.store.cursors(webhookID: "bad").isEmpty }, "no cursor written for the slow webhook")
+                #expect(await waitFor {
+                    guard let runtime = bridge.engine.runtime().first(where: { $0.webhook.id == "bad" }) else { return false }
+                    return runtime.parkedPartitions >= 1 && runtime.cursorLag > 0
+                }, "\(bridge.engine.runtime())")
+                let held = receiver.requests.filter { $0.uri.hasPrefix("/bad") }.count
+                #expect(held <= 2, "only max_in_flight requests reached the slow receiver: \(held)")
+                release.open()
                 #expect(await receiver.wait(timeout: .seconds(60)) { Set($0.filter { $0.uri.hasPrefix("/bad") }.compactMap { $0.header("message_id") }).count >= 200 })
+                #expect(await waitFor { bridge.catalog.store.cursors(webhookID: "bad").isEmpty }, "cursors left after the catch-up")
             }
             let bad = Self.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
             #expect(bad.count == 200)

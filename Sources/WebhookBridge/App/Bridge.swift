@@ -61,7 +61,7 @@ public final class Bridge: Sendable {
         let tuning = embedded == nil ? [:] : ["fetch.wait.max.ms": "1"]
         kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: tuning.merging(config.kafka.properties) { _, user in user })
         if embedded == nil {
-            await Self.createControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger)
+            await Self.createTopics(config.kafka, kafka: kafka, logger: logger)
             try await Self.checkControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger)
         }
         // The whole control topic is read before any source record (DESIGN.md §8); then the
@@ -91,7 +91,8 @@ public final class Bridge: Sendable {
         engine = DeliveryEngine(
             configuration: .init(
                 router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic,
-                maxConcurrentRequests: config.http.maxConcurrentRequests),
+                maxConcurrentRequests: config.http.maxConcurrentRequests,
+                deadLetterFirstRetry: config.kafka.deadLetterRetry.first, deadLetterMaxRetry: config.kafka.deadLetterRetry.max),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
             store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states,
             attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads),
@@ -128,15 +129,31 @@ public final class Bridge: Sendable {
                 logger: logger))
     }
 
-    /// On a real cluster: creates the control topic (compacted, one partition) if it is missing.
-    /// A failure is logged, not fatal: the topic may exist already or be auto-created.
-    private static func createControlTopic(_ topic: String, kafka: KafkaConfig, logger: Logger) async {
+    /// On a real cluster: creates the bridge's own topics if they are missing: the control topic
+    /// (compacted, one partition), the attempts and the dead-letter topics (the broker's default
+    /// partitions and replication). A failure is logged, not fatal: a topic may exist already,
+    /// be auto-created, or be made by an operator with other rights.
+    private static func createTopics(_ settings: BridgeConfig.KafkaSettings, kafka: KafkaConfig, logger: Logger) async {
+        let topics: [KafkaAdmin.NewTopic] = [
+            .init(name: settings.controlTopic, partitions: 1, configs: ["cleanup.policy": "compact"]),
+            .init(name: settings.attemptsTopic, partitions: -1),
+            .init(name: settings.deadLetterTopic, partitions: -1),
+        ]
+        let admin: KafkaAdmin
         do {
-            let admin = try KafkaAdmin(kafka: kafka, logger: logger)
-            if try await admin.topicExists(topic) { return }
-            try await admin.createTopics([.init(name: topic, partitions: 1, configs: ["cleanup.policy": "compact"])], timeoutMilliseconds: 5_000)
+            admin = try KafkaAdmin(kafka: kafka, logger: logger)
         } catch {
-            logger.warning("control topic not created (it may exist already)", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            logger.warning("topics not created (no admin client)", metadata: ["error": "\(error)"])
+            return
+        }
+        for topic in topics {
+            do {
+                if try await admin.topicExists(topic.name) { continue }
+                try await admin.createTopics([topic], timeoutMilliseconds: 5_000)
+                logger.notice("topic created", metadata: ["topic": "\(topic.name)"])
+            } catch {
+                logger.warning("topic not created (it may exist already)", metadata: ["topic": "\(topic.name)", "error": "\(error)"])
+            }
         }
     }
 

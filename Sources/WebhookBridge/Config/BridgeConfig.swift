@@ -17,6 +17,9 @@ public struct BridgeConfig: Sendable {
         /// Embedded mode only: brokers to start and partitions of each topic it creates.
         public var embeddedBrokers = 1
         public var embeddedPartitions: Int32 = 4
+        /// The wait before a failed dead-letter write is tried again, doubling up to `max`. Not a
+        /// file key: the defaults suit production; tests shorten them.
+        public var deadLetterRetry: (first: Duration, max: Duration) = (.seconds(1), .seconds(30))
 
         public var isEmbedded: Bool { bootstrapServers == "embedded" }
     }
