@@ -64,6 +64,14 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// Whether the cluster is librdkafka's mock cluster (the embedded broker, `dev-broker`), told
+    /// by its cluster id: it answers neither CreateTopics nor DescribeConfigs, and creates a topic
+    /// on first use.
+    public func isMockCluster(timeoutMilliseconds: Int32 = 10_000) async -> Bool {
+        let client = self.client
+        return (try? await BlockingCalls.run { () throws(KafkaError) in client.isMockCluster(timeoutMilliseconds: timeoutMilliseconds) }) ?? false
+    }
+
     /// A topic's configuration as the broker reports it (DescribeConfigs): every entry with a
     /// value, defaults included (sensitive values are never reported). Nil where the cluster keeps
     /// no topic configs: librdkafka 2.0.2's mock cluster (the embedded broker, `dev-broker`)
@@ -72,12 +80,7 @@ public final class KafkaAdmin: Sendable {
     public func topicConfigs(_ topic: String, timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [String: String]? {
         let client = self.client
         return try await BlockingCalls.run { () throws(KafkaError) -> [String: String]? in
-            // Ours: librdkafka allocates the id for the caller, freed with rd_kafka_mem_free.
-            if let id = rd_kafka_clusterid(client.handle, timeoutMilliseconds) {
-                let clusterID = String(cString: id)
-                rd_kafka_mem_free(client.handle, id)
-                if clusterID.hasPrefix("mockCluster") { return nil }
-            }
+            if client.isMockCluster(timeoutMilliseconds: timeoutMilliseconds) { return nil }
             var errorText = [CChar](repeating: 0, count: 512)
             // Ours: rd_kafka_DescribeConfigs copies the resources it is given, so this one is
             // destroyed here whatever happens.
@@ -143,5 +146,15 @@ public final class KafkaAdmin: Sendable {
             for entry in PartitionList.read(list) { offsets[entry.topicPartition] = entry.offset }
             return offsets
         }
+    }
+}
+
+extension RDKafkaClient {
+    /// Whether the cluster id is the mock cluster's. Blocks.
+    func isMockCluster(timeoutMilliseconds: Int32) -> Bool {
+        // Ours: librdkafka allocates the id for the caller, freed with rd_kafka_mem_free.
+        guard let id = rd_kafka_clusterid(handle, timeoutMilliseconds) else { return false }
+        defer { rd_kafka_mem_free(handle, id) }
+        return String(cString: id).hasPrefix("mockCluster")
     }
 }

@@ -129,10 +129,11 @@ public final class Bridge: Sendable {
                 logger: logger))
     }
 
-    /// On a real cluster: creates the bridge's own topics if they are missing: the control topic
-    /// (compacted, one partition), the attempts and the dead-letter topics (the broker's default
-    /// partitions and replication). A failure is logged, not fatal: a topic may exist already,
-    /// be auto-created, or be made by an operator with other rights.
+    /// On a real cluster: creates the bridge's own topics if they are missing, in one request: the
+    /// control topic (compacted, one partition), the attempts and the dead-letter topics (the
+    /// broker's default partitions and replication). A failure is logged, not fatal: a topic may
+    /// exist already, be auto-created, or be made by an operator with other rights. The mock
+    /// cluster (`dev-broker`) is not asked: it creates topics on first use and never answers.
     private static func createTopics(_ settings: BridgeConfig.KafkaSettings, kafka: KafkaConfig, logger: Logger) async {
         let topics: [KafkaAdmin.NewTopic] = [
             .init(name: settings.controlTopic, partitions: 1, configs: ["cleanup.policy": "compact"]),
@@ -146,14 +147,16 @@ public final class Bridge: Sendable {
             logger.warning("topics not created (no admin client)", metadata: ["error": "\(error)"])
             return
         }
-        for topic in topics {
-            do {
-                if try await admin.topicExists(topic.name) { continue }
-                try await admin.createTopics([topic], timeoutMilliseconds: 5_000)
-                logger.notice("topic created", metadata: ["topic": "\(topic.name)"])
-            } catch {
-                logger.warning("topic not created (it may exist already)", metadata: ["topic": "\(topic.name)", "error": "\(error)"])
-            }
+        if await admin.isMockCluster(timeoutMilliseconds: 5_000) { return }
+        var missing: [KafkaAdmin.NewTopic] = []
+        for topic in topics where (try? await admin.topicExists(topic.name)) != true { missing.append(topic) }
+        guard !missing.isEmpty else { return }
+        let names = missing.map(\.name)
+        do {
+            try await admin.createTopics(missing, timeoutMilliseconds: 5_000)
+            logger.notice("topics created", metadata: ["topics": "\(names)"])
+        } catch {
+            logger.warning("topics not created (they may exist already)", metadata: ["topics": "\(names)", "error": "\(error)"])
         }
     }
 
