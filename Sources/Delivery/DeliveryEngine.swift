@@ -291,8 +291,7 @@ public final class DeliveryEngine: Sendable {
                         epoch = await assign(partition, start: record.offset)
                         epochs[partition] = epoch
                     }
-                    // False only when stopping mid-record: nothing after it may be registered.
-                    guard await dispatch(record, epoch: epoch) else { return }
+                    dispatch(record, epoch: epoch)
                 }
                 while progress.pendingRecords > configuration.maxPendingRecords {
                     guard await completionSignals.next() != nil else { return }
@@ -301,7 +300,7 @@ public final class DeliveryEngine: Sendable {
         }
     }
 
-    private func dispatch(_ record: KafkaRecord, epoch: UInt64) async -> Bool {
+    private func dispatch(_ record: KafkaRecord, epoch: UInt64) {
         let partition = record.topicPartition.source
         var deliveries: [(WebhookLane, RoutedMessage)] = []
         switch routing.router.route(SourceRecord(record)) {
@@ -312,7 +311,7 @@ public final class DeliveryEngine: Sendable {
             // this and the other partitions go on.
             _ = progress.register(partition, offset: record.offset, deliveries: 1)
             deadLetters.write(record, reason: reason, partition: partition, epoch: epoch)
-            return true
+            return
         case .routed(let messages):
             if messages.first?.messageIDHeaderReplaced == true { context.metrics.messageIDHeaderReplaced(sourceTopic: record.topic) }
             lanes.withLock { lanes in
@@ -331,6 +330,5 @@ public final class DeliveryEngine: Sendable {
         for (lane, message) in deliveries where lane.offer(message, partition: partition) == .settledNow {
             context.settle(partition, offset: record.offset, epoch: epoch)
         }
-        return true
     }
 }
