@@ -6,7 +6,7 @@ import PackageDescription
 //   WebhookDomain (pure: models, routing, signing, no I/O)
 //   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
 //   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
-//   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → Delivery, WebhookDomain
+//   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → WebhookDomain
 //   WebhookBridge (config file, services, admin HTTP, demo) → everything above
 //   webhook-bridge (the CLI executable)
 let package = Package(
@@ -75,7 +75,6 @@ let package = Package(
         .target(
             name: "Alerts",
             dependencies: [
-                "Delivery",
                 "WebhookDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -119,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "AlertsTests",
             dependencies: [
-                "Alerts", "Delivery", "WebhookDomain",
+                "Alerts", "WebhookDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
