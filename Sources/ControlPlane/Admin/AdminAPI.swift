@@ -230,7 +230,7 @@ public struct AdminAPI: Sendable {
             let count = try await admin.partitionCount(of: topic)
             partitions += (0..<count).map { TopicPartition(topic, $0) }
         }
-        let offsets = try await OffsetsByTime(kafka: kafka, logger: logger).offsets(for: partitions, atOrAfter: Int64(since * 1000))
+        let offsets = try await admin.offsets(atOrAfter: Int64(since * 1000), in: partitions)
         try await catalog.store.saveReplay(cursors: Dictionary(uniqueKeysWithValues: offsets.map { ($0.key.source, $0.value) }), webhookID: id)
         logger.info("webhook replay", metadata: ["webhook": "\(id)", "since": "\(since)"])
         let cursors = Dictionary(uniqueKeysWithValues: offsets.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })
