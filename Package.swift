@@ -7,7 +7,8 @@ import PackageDescription
 //   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
 //   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
 //   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → WebhookDomain
-//   WebhookBridge (config file, services, admin HTTP, demo) → everything above
+//   WebhookBridge (config file, service assembly, metrics) → everything above
+//   WebhookBridgeTools (demo, check, sink, receiver; the benchmark) → WebhookBridge and below
 //   webhook-bridge (the CLI executable)
 let package = Package(
     name: "webhook-bridge",
@@ -102,10 +103,25 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "WebhookBridgeTools",
+            dependencies: [
+                "WebhookBridge",
+                "Kafka",
+                "WebhookDomain",
+                "Delivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "webhook-bridge",
             dependencies: [
                 "WebhookBridge",
+                "WebhookBridgeTools",
                 "Kafka",
                 "WebhookDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -135,6 +151,7 @@ let package = Package(
             name: "WebhookBridgeTests",
             dependencies: [
                 "WebhookBridge",
+                "WebhookBridgeTools",
                 "ControlPlane",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "Kafka",
