@@ -6,8 +6,9 @@ import PackageDescription
 //   WebhookDomain (pure: models, routing, signing, no I/O)
 //   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
 //   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
-//   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → Delivery, WebhookDomain
-//   WebhookBridge (config file, services, admin HTTP, demo) → everything above
+//   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → WebhookDomain
+//   WebhookBridge (config file, service assembly, metrics) → everything above
+//   WebhookBridgeTools (demo, check, sink, receiver; the benchmark) → WebhookBridge and below
 //   webhook-bridge (the CLI executable)
 let package = Package(
     name: "webhook-bridge",
@@ -75,7 +76,6 @@ let package = Package(
         .target(
             name: "Alerts",
             dependencies: [
-                "Delivery",
                 "WebhookDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,16 +97,30 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "WebhookBridgeTools",
+            dependencies: [
+                "WebhookBridge",
+                "Kafka",
+                "WebhookDomain",
+                "Delivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "webhook-bridge",
             dependencies: [
                 "WebhookBridge",
+                "WebhookBridgeTools",
                 "Kafka",
                 "WebhookDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "AlertsTests",
             dependencies: [
-                "Alerts", "Delivery", "WebhookDomain",
+                "Alerts", "WebhookDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
@@ -136,6 +150,7 @@ let package = Package(
             name: "WebhookBridgeTests",
             dependencies: [
                 "WebhookBridge",
+                "WebhookBridgeTools",
                 "ControlPlane",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "Kafka",

@@ -1,4 +1,4 @@
-import Delivery
+import WebhookDomain
 import Foundation
 
 /// The email of an alert (DESIGN.md §5): the subject starts with the notification name; the body

@@ -1,11 +1,11 @@
 import AsyncHTTPClient
 import CoreMetrics
-import Delivery
 import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import WebhookDomain
 
 /// Sends alerts by email (and SMS through an HTTP gateway) from its own service: `send` only
 /// queues, so a slow or dead SMTP server never delays a delivery. Each alert is tried again with

@@ -4,9 +4,9 @@ import Synchronization
 import WebhookDomain
 
 /// The Kafka client a webhook's catch-ups read with: one client for all its parked partitions
-/// (each read from its own queue), made for the first and closed with the last. With one
-/// client per partition, a webhook parked on 32 partitions ran 32 clients (peak RSS 240 MB in
-/// the backlog bench; docs/benchmarks.md).
+/// (each read from its own queue), made for the first and closed with the last. A client per
+/// partition would multiply librdkafka's buffers and threads by the partitions parked
+/// (docs/benchmarks.md, "Figures behind the code's choices").
 final class CatchUpReader: Sendable {
     private struct State {
         var reader: KafkaSharedReader?
@@ -17,7 +17,7 @@ final class CatchUpReader: Sendable {
 
     /// Partitions read at once: each prefetches up to 4 MB (and librdkafka's bookkeeping about as
     /// much again), and the webhook's window (`max_pending`) takes only so much anyway, so the
-    /// others wait their turn (a webhook parked on 32 partitions peaked at 260 MB reading all).
+    /// others wait their turn rather than add their buffers to peak memory (docs/benchmarks.md).
     static let maxPartitions = 4
 
     /// Starts reading a partition, once fewer than `maxPartitions` are being read. A partition

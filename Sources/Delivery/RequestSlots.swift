@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// A lane takes a slot before it starts a request's task, so with thousands of webhooks the
 /// requests beyond the cap wait as queued messages (a few hundred bytes) rather than as tasks
-/// (kilobytes each: the 10,000-webhook bench's RSS rose by 190 MB in its first second of
-/// delivery). Waiters are served in turn: a freed slot goes to the task or lane that has waited
+/// (kilobytes each, which adds up in peak memory; docs/benchmarks.md).
+/// Waiters are served in turn: a freed slot goes to the task or lane that has waited
 /// longest; a lane's slot is reserved for it and the lane woken, and a lane that no longer needs
 /// it (`withdraw`) passes it on.
 final class RequestSlots: Sendable {

@@ -18,9 +18,14 @@ public final class KafkaAdmin: Sendable {
     }
 
     private let client: RDKafkaClient
+    /// Kept for the look-ups that read records (`offsets(atOrAfter:in:)`).
+    let kafka: KafkaConfig
+    let logger: Logger
 
     public init(kafka: KafkaConfig, logger: Logger) throws(KafkaError) {
         client = try RDKafkaClient(role: .producer, properties: kafka.flattened(defaults: [:]), context: .init(logger: logger))
+        self.kafka = kafka
+        self.logger = logger
     }
 
     /// Creates topics; a topic that already exists is not an error.

@@ -221,7 +221,7 @@ public final class KafkaConsumer: Sendable {
             // that without polling (librdkafka keeps prefetching, within its own bound). Only an
             // application that stays behind gets its partitions paused, so that the thread goes
             // back to serving rebalances: librdkafka 2.0 fetches again only about a second after
-            // a resume (measured: with pausing at every fill, intake fell to ~12k records/s).
+            // a resume, so pausing at every fill would starve intake (docs/benchmarks.md).
             if !flowPaused, buffer.isFull, !waitForRoom(upTo: .milliseconds(200)) {
                 flowPaused = true
                 setFetching(paused: true)

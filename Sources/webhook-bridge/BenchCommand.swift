@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import WebhookBridge
+import WebhookBridgeTools
 
 /// `webhook-bridge bench`: the benchmark of issue 7; prints a table and writes docs/benchmarks.md.
 struct BenchCommand: AsyncParsableCommand {

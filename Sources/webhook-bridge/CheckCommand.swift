@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import WebhookBridge
+import WebhookBridgeTools
 import WebhookDomain
 
 struct CheckCommand: AsyncParsableCommand {

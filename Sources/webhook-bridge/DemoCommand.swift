@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import WebhookBridge
+import WebhookBridgeTools
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

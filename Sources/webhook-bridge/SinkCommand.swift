@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import WebhookBridge
+import WebhookBridgeTools
 import WebhookDomain
 
 struct SinkCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WebhookBridge
+import WebhookBridgeTools
 
 /// `webhook-bridge status`: what one running instance is doing, as a table.
 struct StatusCommand: AsyncParsableCommand {

@@ -21,9 +21,8 @@ struct AdminAPITests {
         let topic = try ControlTopicTests.topic()
         try await ControlTopicTests.withView(topic) { view in
             let catalog = ControlCatalog(view: view, configSites: Self.sites, routes: [], extraTopics: [])
-            let api = AdminAPI(
-                catalog: catalog, allowPrivateDestinations: false, kafka: ControlTopicTests.kafka, sourceTopics: { sourceTopics },
-                isReady: isReady, metrics: { "# metrics\n" }, logger: ControlTopicTests.logger)
+            let backend = TestAdminBackend(catalog: catalog, sourceTopics: sourceTopics, readiness: isReady, metrics: "# metrics\n")
+            let api = AdminAPI(backend: backend, logger: ControlTopicTests.logger)
             try await Application(router: api.router()).test(.router) { client in try await body(client, catalog) }
         }
     }
@@ -367,12 +366,26 @@ struct AdminAPITests {
             for (path, item) in paths {
                 for method in ((item as? [String: Any]) ?? [:]).keys where method != "parameters" { documented.insert("\(method.uppercased()) \(path)") }
             }
-            let api = AdminAPI(
-                catalog: ControlCatalog(view: try ControlTopicView(topic: "unused", kafka: ControlTopicTests.kafka, logger: ControlTopicTests.logger), configSites: [], routes: [], extraTopics: []),
-                allowPrivateDestinations: false, kafka: ControlTopicTests.kafka, sourceTopics: { [] }, isReady: { true }, logger: ControlTopicTests.logger)
+            let unused = ControlCatalog(view: try ControlTopicView(topic: "unused", kafka: ControlTopicTests.kafka, logger: ControlTopicTests.logger), configSites: [], routes: [], extraTopics: [])
+            let api = AdminAPI(backend: TestAdminBackend(catalog: unused), logger: ControlTopicTests.logger)
             let routed = Set(api.router().routes.map { "\($0.method) \($0.path.description.hasPrefix("/") ? "" : "/")\($0.path)" })
             #expect(routed.count == 16)
             #expect(documented == routed)
         }
     }
+}
+
+/// The admin API's backend in these tests: a catalog on the test's own control topic, private
+/// destinations refused, readiness and metrics as the test says, no runtime.
+struct TestAdminBackend: ControlCatalogAdminBackend {
+    let catalog: ControlCatalog
+    var sourceTopics: [String] = []
+    var readiness: @Sendable () -> Bool = { true }
+    var metrics = ""
+    var kafka: KafkaConfig { ControlTopicTests.kafka }
+    var logger: Logger { ControlTopicTests.logger }
+    var destinationPolicy: DestinationPolicy { DestinationPolicy(allowPrivateDestinations: false) }
+    var isReady: Bool { readiness() }
+    func metricsText() -> String { metrics }
+    func runtime() -> (webhooks: [WebhookRuntime], partitions: [PartitionLag]) { ([], []) }
 }

@@ -94,4 +94,23 @@ struct KafkaAdminTests {
         await reader.close()
         await producer.close()
     }
+
+    @Test("offsets at or after a time: the first record not older, by bisection on the embedded broker; the high watermark when none is")
+    func offsetsAtOrAfter() async throws {
+        let topic = try TestCluster.topic("by-time", partitions: 2)
+        let producer = try TestCluster.producer()
+        let base: Int64 = 1_700_000_000_000
+        for i in 0..<10 {
+            try await producer.send(KafkaOutgoingRecord(topic: topic, partition: 0, key: nil, value: Array("{}".utf8), timestampMilliseconds: base + Int64(i) * 1_000))
+        }
+        await producer.close()
+        let admin = try KafkaAdmin(kafka: TestCluster.kafka, logger: TestCluster.logger)
+        let first = TopicPartition(topic, 0)
+        let empty = TopicPartition(topic, 1)
+        let between = try await admin.offsets(atOrAfter: base + 6_500, in: [first, empty])
+        #expect(between == [first: 7, empty: 0])
+        #expect(try await admin.offsets(atOrAfter: base + 6_000, in: [first]) == [first: 6], "a record exactly at the time is included")
+        #expect(try await admin.offsets(atOrAfter: base - 1, in: [first]) == [first: 0])
+        #expect(try await admin.offsets(atOrAfter: base + 60_000, in: [first]) == [first: 10], "no record that late: the high watermark")
+    }
 }

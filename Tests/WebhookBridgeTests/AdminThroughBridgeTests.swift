@@ -17,9 +17,7 @@ struct AdminThroughBridgeTests {
         try await withReceiver(secret: nil) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             try await withBridge(config) { bridge in
-                let api = AdminAPI(
-                    catalog: bridge.catalog, allowPrivateDestinations: true, kafka: KafkaConfig(bootstrapServers: bridge.bootstrapServers),
-                    sourceTopics: { [topic] }, isReady: { true }, logger: BridgeTestCluster.logger)
+                let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
                 try await Application(router: api.router()).test(.router) { client in
                     try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1))
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 3 })
@@ -103,9 +101,7 @@ struct APIMadeWebhookTests {
         try await withReceiver(secret: HashKey("api-key")) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             let id: String = try await withBridge(config) { bridge in
-                let api = AdminAPI(
-                    catalog: bridge.catalog, allowPrivateDestinations: true, kafka: KafkaConfig(bootstrapServers: bridge.bootstrapServers),
-                    sourceTopics: { [topic] }, isReady: { true }, logger: BridgeTestCluster.logger)
+                let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
                 return try await Application(router: api.router()).test(.router) { client in
                     let body = #"{"site_id":"c404","token":"t","webhook":{"hash_key":"api-key","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/api-made"}}"#
                     let created = try await client.execute(uri: "/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))

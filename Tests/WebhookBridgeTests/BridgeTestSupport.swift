@@ -7,6 +7,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 /// The embedded cluster shared by this test target; each test makes its own topics and group.
 enum BridgeTestCluster {

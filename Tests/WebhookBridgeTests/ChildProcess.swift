@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WebhookBridge
+import WebhookBridgeTools
 
 /// A subprocess whose stdout and stderr lines are collected, for tests of the executable.
 final class ChildProcess: Sendable {

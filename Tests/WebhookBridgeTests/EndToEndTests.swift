@@ -6,6 +6,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 @Suite("End to end: Kafka → bridge → HTTP receiver", .serialized)
 struct EndToEndTests {

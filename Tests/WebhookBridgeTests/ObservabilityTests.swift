@@ -5,6 +5,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 /// A GET to a running bridge's admin API: the status code and the body.
 func adminGET(_ bridge: Bridge, _ path: String) async throws -> (status: Int, body: String) {

@@ -4,6 +4,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 @Suite("Tools for receiver teams: check and sink", .serialized)
 struct ReceiverToolsTests {

@@ -5,6 +5,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 extension ReliabilitySuite {
     /// Case 4: receivers that fail in the ways StatusTests does not cover (it has 500, 503 to

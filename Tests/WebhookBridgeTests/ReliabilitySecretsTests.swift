@@ -6,6 +6,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 extension ReliabilitySuite {
     /// Case 7: no secret in any log line, at the most talkative level.

@@ -6,6 +6,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 extension Tag {
     /// The delivery guarantees under faults (issue 7): `--filter Reliability` runs them alone.

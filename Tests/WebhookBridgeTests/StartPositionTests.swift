@@ -5,6 +5,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 extension ReliabilitySuite {
     /// The start position rule (DESIGN.md §3) as users meet it: `webhook-bridge run` subprocesses

@@ -6,6 +6,7 @@ import Testing
 import WebhookDomain
 
 @testable import WebhookBridge
+@testable import WebhookBridgeTools
 
 /// Collects alert events for assertions.
 final class CollectingAlertSink: AlertSink {

@@ -13,27 +13,11 @@ import WebhookDomain
 /// examples) or as `Authorization: Bearer`; a site sees and changes only its own webhooks and
 /// topics (another site's webhook answers 404).
 public struct AdminAPI: Sendable {
-    let catalog: ControlCatalog
-    let policy: DestinationPolicy
-    let kafka: KafkaConfig
-    let sourceTopics: @Sendable () -> [String]
-    let isReady: @Sendable () -> Bool
-    let metrics: @Sendable () -> String
-    let runtime: @Sendable () -> (webhooks: [WebhookRuntime], partitions: [PartitionLag])
+    let backend: any AdminBackend
     let logger: Logger
 
-    public init(
-        catalog: ControlCatalog, allowPrivateDestinations: Bool, kafka: KafkaConfig, sourceTopics: @escaping @Sendable () -> [String],
-        isReady: @escaping @Sendable () -> Bool, metrics: @escaping @Sendable () -> String = { "" },
-        runtime: @escaping @Sendable () -> (webhooks: [WebhookRuntime], partitions: [PartitionLag]) = { ([], []) }, logger: Logger
-    ) {
-        self.catalog = catalog
-        policy = DestinationPolicy(allowPrivateDestinations: allowPrivateDestinations)
-        self.kafka = kafka
-        self.sourceTopics = sourceTopics
-        self.isReady = isReady
-        self.metrics = metrics
-        self.runtime = runtime
+    public init(backend: any AdminBackend, logger: Logger) {
+        self.backend = backend
         self.logger = logger
     }
 
@@ -41,10 +25,10 @@ public struct AdminAPI: Sendable {
         let router = Hummingbird.Router()
         router.get("health") { _, _ in Self.json(["status": "ok"]) }
         router.get("ready") { _, _ in
-            isReady() ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
+            backend.isReady ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
         }
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics())))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: backend.metricsText())))
         }
         router.get("status") { _, _ in status() }
         router.get("openapi.yaml") { _, _ in
@@ -68,9 +52,9 @@ public struct AdminAPI: Sendable {
     /// counts here, and the consumer lag of the partitions it holds. For operators, like
     /// `/metrics`: it shows ids and states, never a url or a key.
     func status() -> Response {
-        let (webhooks, partitions) = runtime()
+        let (webhooks, partitions) = backend.runtime()
         return Self.json([
-            "ready": isReady(),
+            "ready": backend.isReady,
             "webhooks": webhooks.map { runtime in
                 var json: [String: Any] = [
                     "id": runtime.webhook.id, "site_id": runtime.webhook.siteID, "status": runtime.state.status.rawValue,
@@ -94,12 +78,12 @@ public struct AdminAPI: Sendable {
     func authorize(_ request: Request, body: JSONBody?, claimed: String?) throws -> Site {
         guard let token = try body?.string("token") ?? Self.bearer(request) else { throw AdminError.unauthorized }
         if let claimed {
-            guard let site = catalog.site(claimed) else { throw AdminError.forbidden }
+            guard let site = backend.site(claimed) else { throw AdminError.forbidden }
             guard WebhookSignature.constantTimeEquals(site.token, token) else { throw AdminError.forbidden }
             return site
         }
         // No site named: the token picks it (every site is compared, in constant time each).
-        let matches = catalog.sites.filter { WebhookSignature.constantTimeEquals($0.token, token) }
+        let matches = backend.sites.filter { WebhookSignature.constantTimeEquals($0.token, token) }
         guard let site = matches.first else { throw AdminError.forbidden }
         return site
     }
@@ -112,7 +96,7 @@ public struct AdminAPI: Sendable {
 
     /// A webhook of the authorised site, or 404.
     func ownedWebhook(_ id: String, site: Site) throws -> Webhook {
-        guard let webhook = catalog.webhook(id), webhook.siteID == site.id else { throw AdminError.notFound("webhook \(id)") }
+        guard let webhook = backend.webhook(id), webhook.siteID == site.id else { throw AdminError.notFound("webhook \(id)") }
         return webhook
     }
 
@@ -127,7 +111,7 @@ public struct AdminAPI: Sendable {
         let fields = try body.require("webhook", body.object)
         try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options"])
         let url = try fields.require("url", fields.string)
-        if let problem = policy.problem(with: url) { throw AdminError.badRequest("webhook.url", problem) }
+        if let problem = backend.destinationPolicy.problem(with: url) { throw AdminError.badRequest("webhook.url", problem) }
         let method = try fields.require("http_method", { try fields.oneOf($0, HTTPMethod.self) })
         let topics = try validTopics(fields, site: site, required: true)!
         let status = try fields.oneOf("status", WebhookStatus.self) ?? .enabled
@@ -137,10 +121,9 @@ public struct AdminAPI: Sendable {
         let key = given.map(HashKey.init) ?? HashKey.generate()
         let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let webhook = Webhook(id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options)
-        try await catalog.store.save(state: WebhookState(status: status), webhookID: id)
-        try await catalog.save(webhook)
+        try await backend.create(webhook, status: status)
         logger.info("webhook created", metadata: ["webhook": "\(id)", "site": "\(site.id)"])
-        var json: [String: Any] = ["webhook": WebhookResource.json(webhook, state: catalog.state(id))]
+        var json: [String: Any] = ["webhook": WebhookResource.json(webhook, state: backend.state(id))]
         // A generated key is shown once, now, and never again.
         if given == nil { json["hash_key"] = key.text }
         return Self.json(json, status: .created)
@@ -148,14 +131,14 @@ public struct AdminAPI: Sendable {
 
     func listWebhooks(_ request: Request) async throws -> Response {
         let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
-        let webhooks = catalog.webhooks.filter { $0.siteID == site.id }
-        return Self.json(["webhooks": webhooks.map { WebhookResource.json($0, state: catalog.state($0.id)) }])
+        let webhooks = backend.webhooks.filter { $0.siteID == site.id }
+        return Self.json(["webhooks": webhooks.map { WebhookResource.json($0, state: backend.state($0.id)) }])
     }
 
     func showWebhook(_ request: Request, id: String) async throws -> Response {
         let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
         let webhook = try ownedWebhook(id, site: site)
-        return Self.json(["webhook": WebhookResource.json(webhook, state: catalog.state(id))])
+        return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
     func updateWebhook(_ request: Request, id: String) async throws -> Response {
@@ -167,22 +150,22 @@ public struct AdminAPI: Sendable {
         let fields = try envelope.object("webhook") ?? envelope
         if fields.path == "webhook" { try fields.allow(["url", "topics", "http_method", "options", "hash_key"]) }
         if let url = try fields.string("url") {
-            if let problem = policy.problem(with: url) { throw AdminError.badRequest(fields.name("url"), problem) }
+            if let problem = backend.destinationPolicy.problem(with: url) { throw AdminError.badRequest(fields.name("url"), problem) }
             webhook.url = url
         }
         if let topics = try validTopics(fields, site: site, required: false) { webhook.topics = topics }
         if let method = try fields.oneOf("http_method", HTTPMethod.self) { webhook.method = method }
         let options = try Self.options(fields)
         let changedOptions = try Self.validated(options.applied(to: webhook.options), fields: fields)
-        let state = catalog.state(id)
+        let state = backend.state(id)
         if state.status == .dead { throw AdminError.gone }
         if let batching = options.batching, batching != webhook.options.batching, state.status == .enabled {
             throw AdminError.conflict("options.batching can change only while the webhook is paused or disabled")
         }
         webhook.options = changedOptions
         if let key = try fields.string("hash_key") { webhook.rotate(to: HashKey(key)) }
-        try await catalog.save(webhook)
-        return Self.json(["webhook": WebhookResource.json(webhook, state: catalog.state(id))])
+        try await backend.save(webhook)
+        return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
     func changeStatus(_ request: Request, id: String) async throws -> Response {
@@ -191,7 +174,7 @@ public struct AdminAPI: Sendable {
         let site = try authorize(request, body: body, claimed: try body.string("site_id"))
         let webhook = try ownedWebhook(id, site: site)
         let target = try body.require("status", { try body.oneOf($0, WebhookStatus.self) })
-        var state = catalog.state(id)
+        var state = backend.state(id)
         if state.status == .dead { throw AdminError.gone }
         let event: WebhookState.Event
         switch target {
@@ -201,8 +184,8 @@ public struct AdminAPI: Sendable {
         case .dead: throw AdminError.badRequest("status", "expected one of enabled, paused, disabled")
         }
         _ = state.apply(event, policy: .init(site: site), now: Int64(Date().timeIntervalSince1970 * 1000))
-        try await catalog.save(state: state, webhookID: id)
-        return Self.json(["webhook": WebhookResource.json(webhook, state: catalog.state(id))])
+        try await backend.save(state: state, webhookID: id)
+        return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
     func deleteWebhook(_ request: Request, id: String) async throws -> Response {
@@ -210,7 +193,7 @@ public struct AdminAPI: Sendable {
         try body.allow(["site_id", "token"])
         let site = try authorize(request, body: body, claimed: try body.string("site_id") ?? Self.siteQuery(request))
         _ = try ownedWebhook(id, site: site)
-        try await catalog.delete(webhookID: id)
+        try await backend.delete(webhookID: id)
         return Response(status: .noContent)
     }
 
@@ -223,15 +206,8 @@ public struct AdminAPI: Sendable {
         _ = try ownedWebhook(id, site: site)
         let since = try body.require("since", body.number)
         guard since >= 0, since <= 253_402_300_799 else { throw AdminError.badRequest("since", "must be a unix time in seconds") }
-        if catalog.state(id).status == .dead { throw AdminError.gone }
-        let admin = try KafkaAdmin(kafka: kafka, logger: logger)
-        var partitions: [TopicPartition] = []
-        for topic in sourceTopics() {
-            let count = try await admin.partitionCount(of: topic)
-            partitions += (0..<count).map { TopicPartition(topic, $0) }
-        }
-        let offsets = try await OffsetsByTime(kafka: kafka, logger: logger).offsets(for: partitions, atOrAfter: Int64(since * 1000))
-        try await catalog.store.saveReplay(cursors: Dictionary(uniqueKeysWithValues: offsets.map { ($0.key.source, $0.value) }), webhookID: id)
+        if backend.state(id).status == .dead { throw AdminError.gone }
+        let offsets = try await backend.replay(webhookID: id, atOrAfter: Int64(since * 1000))
         logger.info("webhook replay", metadata: ["webhook": "\(id)", "since": "\(since)"])
         let cursors = Dictionary(uniqueKeysWithValues: offsets.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })
         return Self.json(["webhook_id": id, "cursors": cursors], status: .accepted)
@@ -240,7 +216,7 @@ public struct AdminAPI: Sendable {
     func validTopics(_ fields: JSONBody, site: Site, required: Bool) throws -> [String]? {
         guard let topics = required ? try fields.require("topics", fields.strings) : try fields.strings("topics") else { return nil }
         if topics.isEmpty { throw AdminError.badRequest(fields.name("topics"), "at least one topic") }
-        let router = catalog.router
+        let router = backend.router
         for (index, topic) in topics.enumerated() where router.topic(named: topic, site: site.id) == nil {
             throw AdminError.badRequest("\(fields.name("topics"))[\(index)]", "unknown topic \(topic) (create it with POST /webhook_topics)")
         }
@@ -280,14 +256,14 @@ public struct AdminAPI: Sendable {
         }
         if WebhookTopic.standard.contains(where: { $0.name == name }) { throw AdminError.conflict("\(name) is a standard topic") }
         let topic = WebhookTopic(name: name, ordered: try fields.bool("ordered") ?? true)
-        try await catalog.save(topic: topic, site: site.id)
+        try await backend.save(topic: topic, site: site.id)
         return Self.json(["webhook_topic": ["topic": topic.name, "ordered": topic.ordered, "custom": true]], status: .created)
     }
 
     func listTopics(_ request: Request) async throws -> Response {
         let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
         let standard = WebhookTopic.standard.map { ["topic": $0.name, "ordered": $0.ordered, "custom": false] as [String: Any] }
-        let custom = catalog.customTopics(site: site.id).map { ["topic": $0.name, "ordered": $0.ordered, "custom": true] as [String: Any] }
+        let custom = backend.customTopics(site: site.id).map { ["topic": $0.name, "ordered": $0.ordered, "custom": true] as [String: Any] }
         return Self.json(["webhook_topics": standard + custom])
     }
 
@@ -318,7 +294,7 @@ public struct AdminAPI: Sendable {
         let candidate = configuration.applied(to: site)
         do throws(SettingsError) { try candidate.validate() } catch { throw AdminError.invalid(error, under: "") }
         let merged = SiteConfiguration(candidate)
-        try await catalog.save(configuration: merged, site: site.id)
+        try await backend.save(configuration: merged, site: site.id)
         return try Self.json(["configuration": Self.jsonObject(merged)])
     }
 

@@ -21,8 +21,8 @@ public final class Bridge: Sendable {
     public let engine: DeliveryEngine
     private let producer: KafkaProducer
     private let client: WebhookHTTPClient
-    private let control: ControlTopicView
-    private let kafka: KafkaConfig
+    let control: ControlTopicView
+    let kafka: KafkaConfig
     /// Sends alert emails and SMS when `smtp` or `sms` is configured (else alerts are logged).
     public let mailer: AlertMailer?
     /// Sites, topics and webhooks as the control topic holds them.
@@ -31,11 +31,11 @@ public final class Bridge: Sendable {
     /// stored in the control topic from an earlier start wins): shown once to the user.
     public let generatedKeysInUse: [(webhookID: String, key: HashKey)]
     private let boundAdminPort = Mutex<Int?>(nil)
-    private let metrics = BridgeMetrics()
+    let metrics = BridgeMetrics()
 
     /// The admin API's port once it listens (useful with port 0).
     public var adminPort: Int? { boundAdminPort.withLock { $0 } }
-    private let logger: Logger
+    let logger: Logger
     /// Declared last so it is released after the clients that talk to it.
     private let embedded: EmbeddedKafkaCluster?
 
@@ -102,12 +102,7 @@ public final class Bridge: Sendable {
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
     /// with port 0).
     public func serviceGroup(signals: [UnixSignal] = [.sigterm, .sigint], onAdminRunning: @escaping @Sendable (Int) -> Void = { _ in }) -> ServiceGroup {
-        let api = AdminAPI(
-            catalog: catalog, allowPrivateDestinations: config.http.allowPrivateDestinations, kafka: kafka,
-            sourceTopics: { [routes = config.routes] in Array(Set(routes.map(\.source))).sorted() },
-            isReady: { [engine] in engine.readiness.isReady },
-            metrics: { [metrics, engine, control] in metrics.render(engine: engine, controlKeys: control.count) },
-            runtime: { [engine] in (engine.runtime(), engine.partitionLags()) }, logger: logger)
+        let api = AdminAPI(backend: adminBackend, logger: logger)
         let admin = Application(
             router: api.router(),
             configuration: .init(address: .hostname(config.http.adminHost, port: config.http.adminPort), serverName: "webhook-bridge"),

@@ -2,8 +2,8 @@ import Foundation
 
 /// glibc's malloc gives busy threads arenas of their own, up to eight per core, and an arena keeps
 /// what was freed in it. The bridge has many short-lived allocations on many threads (the
-/// cooperative pool, NIO's event loops, librdkafka's threads), so peak RSS grew with the arenas:
-/// two measured 406 → 329 MB with 10,000 webhooks (docs/benchmarks.md).
+/// cooperative pool, NIO's event loops, librdkafka's threads), so peak RSS grows with the number
+/// of arenas; two are enough (the figures are in docs/benchmarks.md).
 public enum MallocArenas {
     /// Caps the arenas at `count`, unless `MALLOC_ARENA_MAX` is set (the user's choice wins).
     /// Call it first thing, before other threads allocate. `mallopt` is looked up at run time:

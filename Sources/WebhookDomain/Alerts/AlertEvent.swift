@@ -1,6 +1,4 @@
 import Foundation
-import Logging
-import WebhookDomain
 
 /// An alert of the reference guide (`on_failure`, `on_deactivation`, `on_failure_recovered`)
 /// with what the email needs.
@@ -20,6 +18,25 @@ public struct AlertEvent: Sendable {
     public var lastError: String?
     public var at: Date
 
+    public init(
+        kind: AlertKind, siteID: String, contacts: AlertContacts, testMode: Bool, testEmails: [String], webhookID: String, url: String,
+        status: WebhookStatus, topic: String?, probeMessageID: String?, attempts: Int, lastError: String?, at: Date
+    ) {
+        self.kind = kind
+        self.siteID = siteID
+        self.contacts = contacts
+        self.testMode = testMode
+        self.testEmails = testEmails
+        self.webhookID = webhookID
+        self.url = url
+        self.status = status
+        self.topic = topic
+        self.probeMessageID = probeMessageID
+        self.attempts = attempts
+        self.lastError = lastError
+        self.at = at
+    }
+
     /// Who gets it: the contacts, or the site's test addresses in test mode.
     public var recipients: [String] { testMode ? testEmails : contacts.contactEmails }
 }
@@ -27,21 +44,4 @@ public struct AlertEvent: Sendable {
 /// Receives alerts. Implementations must not block: alerts never delay delivery.
 public protocol AlertSink: Sendable {
     func send(_ alert: AlertEvent)
-}
-
-/// Logs alerts (the sink when no SMTP server is configured).
-public struct LoggingAlertSink: AlertSink {
-    let logger: Logger
-
-    public init(logger: Logger) { self.logger = logger }
-
-    public func send(_ alert: AlertEvent) {
-        logger.notice(
-            "alert",
-            metadata: [
-                "notification": "\(alert.contacts.emailNotificationName)", "alert": "\(alert.kind.rawValue)", "site": "\(alert.siteID)",
-                "webhook": "\(alert.webhookID)", "status": "\(alert.status.rawValue)", "attempts": "\(alert.attempts)",
-                "last_error": "\(alert.lastError ?? "")", "recipients": "\(alert.recipients.joined(separator: ","))",
-            ])
-    }
 }

@@ -1,23 +1,17 @@
-import Kafka
-import Logging
-import WebhookDomain
-
-/// The first offset of a partition whose record timestamp is at or after a time, for replay
-/// (DESIGN.md §7): Kafka's offsets-for-times, and where the broker gives no answer (the embedded
-/// broker never does) a bisection between the watermarks that reads record timestamps.
-struct OffsetsByTime {
-    let kafka: KafkaConfig
-    let logger: Logger
-
-    func offsets(for partitions: [TopicPartition], atOrAfter milliseconds: Int64) async throws -> [TopicPartition: Int64] {
-        let admin = try KafkaAdmin(kafka: kafka, logger: logger)
-        let answers = (try? await admin.offsetsForTimes(Dictionary(uniqueKeysWithValues: partitions.map { ($0, milliseconds) }))) ?? [:]
+extension KafkaAdmin {
+    /// The first offset of each partition whose record timestamp is at or after a time
+    /// (milliseconds since the epoch), for replay (DESIGN.md §7): Kafka's offsets-for-times, and
+    /// where the broker gives no answer (the embedded broker never does) a bisection between the
+    /// watermarks that reads record timestamps. A partition with no such record gets its high
+    /// watermark.
+    public func offsets(atOrAfter milliseconds: Int64, in partitions: [TopicPartition]) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let answers = (try? await offsetsForTimes(Dictionary(uniqueKeysWithValues: partitions.map { ($0, milliseconds) }))) ?? [:]
         var offsets: [TopicPartition: Int64] = [:]
         for partition in partitions {
             if let offset = answers[partition], offset >= 0 {
                 offsets[partition] = offset
             } else {
-                offsets[partition] = try await bisect(partition, milliseconds: milliseconds, admin: admin)
+                offsets[partition] = try await bisect(partition, atOrAfter: milliseconds)
             }
         }
         return offsets
@@ -25,8 +19,8 @@ struct OffsetsByTime {
 
     /// Timestamps are assumed non-decreasing within a partition (create time set by producers,
     /// or log-append time), as offsets-for-times assumes too.
-    private func bisect(_ partition: TopicPartition, milliseconds: Int64, admin: KafkaAdmin) async throws -> Int64 {
-        var (low, high) = try await admin.watermarks(partition)
+    private func bisect(_ partition: TopicPartition, atOrAfter milliseconds: Int64) async throws(KafkaError) -> Int64 {
+        var (low, high) = try await watermarks(partition)
         let reader = try KafkaPartitionReader(kafka: kafka, logger: logger)
         do {
             while low < high {
@@ -35,7 +29,7 @@ struct OffsetsByTime {
                 if let timestamp = record.timestampMilliseconds, timestamp >= milliseconds {
                     high = record.offset
                 } else {
-                    low = record.offset.clampedAdding(1)
+                    low = record.offset < .max ? record.offset + 1 : .max
                 }
             }
         } catch {
@@ -46,8 +40,9 @@ struct OffsetsByTime {
         return low
     }
 
-    /// The record at an offset, or the next one (compaction may leave gaps).
-    private func record(at offset: Int64, of partition: TopicPartition, reader: KafkaPartitionReader) async throws -> KafkaRecord? {
+    /// The record at an offset, or the next one (compaction may leave gaps); nil if none comes
+    /// within five seconds.
+    private func record(at offset: Int64, of partition: TopicPartition, reader: KafkaPartitionReader) async throws(KafkaError) -> KafkaRecord? {
         try reader.assign([TopicPartitionOffset(partition, offset: offset)])
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import WebhookBridge
 import WebhookDomain
 
 /// `webhook-bridge bench` (issue 7): the bridge against the machine's limit and against a

@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import Synchronization
+import WebhookBridge
 import WebhookDomain
 
 /// `webhook-bridge demo`: the product's showcase. An embedded broker, the bridge, and a local
