@@ -94,9 +94,15 @@ struct DeliveryBehaviourTests {
         try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
         let many = ConcurrencyGauge()
         let single = ConcurrencyGauge()
+        // The first 20 requests to `many` are held until all 20 are in flight together (a bridge
+        // that sent fewer at once would never release them), later ones pass: the peak is then
+        // exactly max_in_flight however slowly the events are produced.
+        let twenty = Barrier(parties: 20)
         try await withReceiver(secret: HashKey("k"), respond: { request in
-            let gauge = request.uri.hasPrefix("/many") ? many : single
+            let isMany = request.uri.hasPrefix("/many")
+            let gauge = isMany ? many : single
             gauge.enter()
+            if isMany { await twenty.arrive() }
             try? await Task.sleep(for: .milliseconds(100))
             gauge.leave()
             return .init(status: 202)
