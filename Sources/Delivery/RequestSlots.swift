@@ -10,16 +10,21 @@ import Synchronization
 /// longest; a lane's slot is reserved for it and the lane woken, and a lane that no longer needs
 /// it (`withdraw`) passes it on.
 final class RequestSlots: Sendable {
+    /// Who waits in line for a slot (a lane), signalled when one is reserved for it.
+    protocol Waiter: AnyObject, Sendable {
+        func signal()
+    }
+
     private struct State: ~Copyable {
         var available: Int
         var waitingTasks = Deque<CheckedContinuation<Void, Never>>()
-        var waitingLanes = Deque<WebhookLane>()
+        var waitingLanes = Deque<any Waiter>()
         var waitingLaneIDs = Set<ObjectIdentifier>()
         var reserved: [ObjectIdentifier: Int] = [:]
 
         /// Gives free slots to waiters, tasks first; returns whom to wake.
-        mutating func handOut() -> (tasks: [CheckedContinuation<Void, Never>], lanes: [WebhookLane]) {
-            var woken: (tasks: [CheckedContinuation<Void, Never>], lanes: [WebhookLane]) = ([], [])
+        mutating func handOut() -> (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter]) {
+            var woken: (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter]) = ([], [])
             while available > 0 {
                 if let task = waitingTasks.popFirst() {
                     woken.tasks.append(task)
@@ -42,7 +47,7 @@ final class RequestSlots: Sendable {
 
     /// For a lane about to start a request: true if it may (the slot is then its own until
     /// `release`). Otherwise the lane waits in line and is signalled when a slot is reserved for it.
-    func tryAcquire(for lane: WebhookLane) -> Bool {
+    func tryAcquire(for lane: any Waiter) -> Bool {
         let id = ObjectIdentifier(lane)
         return state.withLock { state in
             if let count = state.reserved[id] {
@@ -59,9 +64,9 @@ final class RequestSlots: Sendable {
     }
 
     /// A lane that needs no slot now leaves the line; slots reserved for it go to the next.
-    func withdraw(_ lane: WebhookLane) {
+    func withdraw(_ lane: any Waiter) {
         let id = ObjectIdentifier(lane)
-        let woken = state.withLock { state -> (tasks: [CheckedContinuation<Void, Never>], lanes: [WebhookLane]) in
+        let woken = state.withLock { state -> (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter]) in
             guard state.reserved[id] != nil || state.waitingLaneIDs.contains(id) else { return ([], []) }
             if state.waitingLaneIDs.remove(id) != nil { state.waitingLanes.removeAll { $0 === lane } }
             state.available += state.reserved.removeValue(forKey: id) ?? 0
@@ -69,6 +74,9 @@ final class RequestSlots: Sendable {
         }
         wake(woken)
     }
+
+    /// Tasks and lanes waiting in line now.
+    var waiting: (tasks: Int, lanes: Int) { state.withLock { ($0.waitingTasks.count, $0.waitingLanes.count) } }
 
     /// Waits for a slot (a probe's retry, which runs outside the lane's request accounting).
     func acquire() async {
@@ -93,7 +101,7 @@ final class RequestSlots: Sendable {
         wake(woken)
     }
 
-    private func wake(_ woken: (tasks: [CheckedContinuation<Void, Never>], lanes: [WebhookLane])) {
+    private func wake(_ woken: (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter])) {
         for task in woken.tasks { task.resume() }
         for lane in woken.lanes { lane.signal() }
     }

@@ -13,7 +13,7 @@ import WebhookDomain
 /// webhook's cursor is decided atomically with parking and with the catch-up's hand-back.
 /// `run()` owns every task of the lane (requests, parking, catch-up, probe retries) in one task
 /// group.
-public final class WebhookLane: Sendable {
+public final class WebhookLane: RequestSlots.Waiter {
     public let webhookID: String
     let context: DeliveryContext
     let state: Mutex<StateMachine>

@@ -1,0 +1,72 @@
+import Synchronization
+import Testing
+
+@testable import Delivery
+
+/// The process-wide request slots (`http.max_concurrent_requests`), with stand-in lanes.
+@Suite("Request slots")
+struct RequestSlotsTests {
+    final class Lane: RequestSlots.Waiter {
+        let signals = Atomic<Int>(0)
+        func signal() { signals.add(1, ordering: .relaxed) }
+        var signalled: Int { signals.load(ordering: .relaxed) }
+    }
+
+    @Test("slots are taken up to the cap; a lane beyond it waits in line, once, and is signalled with a slot reserved for it")
+    func capAndReservation() {
+        let slots = RequestSlots(2)
+        let (a, b) = (Lane(), Lane())
+        #expect(slots.tryAcquire(for: a))
+        #expect(slots.tryAcquire(for: a))
+        #expect(!slots.tryAcquire(for: b))
+        #expect(!slots.tryAcquire(for: b), "asking again does not queue it twice")
+        slots.release()
+        #expect(b.signalled == 1)
+        #expect(!slots.tryAcquire(for: a), "the freed slot is reserved for the lane that waited")
+        #expect(slots.tryAcquire(for: b))
+    }
+
+    @Test("waiters are served in turn: the longest-waiting lane gets the next free slot")
+    func inTurn() {
+        let slots = RequestSlots(1)
+        let (a, b, c) = (Lane(), Lane(), Lane())
+        #expect(slots.tryAcquire(for: a))
+        #expect(!slots.tryAcquire(for: b))
+        #expect(!slots.tryAcquire(for: c))
+        slots.release()
+        #expect(b.signalled == 1 && c.signalled == 0)
+        #expect(slots.tryAcquire(for: b))
+        slots.release()
+        #expect(c.signalled == 1)
+    }
+
+    @Test("a lane that no longer needs its reserved slot passes it to the next in line")
+    func withdrawPassesOn() {
+        let slots = RequestSlots(1)
+        let (a, b, c) = (Lane(), Lane(), Lane())
+        #expect(slots.tryAcquire(for: a))
+        #expect(!slots.tryAcquire(for: b))
+        #expect(!slots.tryAcquire(for: c))
+        slots.release()
+        slots.withdraw(b)
+        #expect(c.signalled == 1)
+        #expect(slots.tryAcquire(for: c))
+        #expect(!slots.tryAcquire(for: b))
+    }
+
+    @Test("a task waiting for a slot (a probe's retry) goes before the lanes")
+    func tasksFirst() async {
+        let slots = RequestSlots(1)
+        let (a, b) = (Lane(), Lane())
+        #expect(slots.tryAcquire(for: a))
+        #expect(!slots.tryAcquire(for: b))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await slots.acquire() }
+            // Released once the task is in line (it registers without suspending anything else).
+            while slots.waiting.tasks == 0 { await Task.yield() }
+            slots.release()
+            await group.waitForAll()
+        }
+        #expect(b.signalled == 0, "the lane still waits")
+    }
+}
