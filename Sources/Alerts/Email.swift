@@ -1,4 +1,5 @@
 import Foundation
+import WebhookDomain
 
 /// A plain-text email, rendered for the DATA phase.
 public struct Email: Sendable, Equatable {
@@ -9,9 +10,11 @@ public struct Email: Sendable, Equatable {
     public var date: Date
     public var messageID: String
 
+    /// Recipients that are not valid mailboxes (`Mailbox.isValid`) are left out, so none can
+    /// reach the `To:` header or an SMTP command.
     public init(from: String, to: [String], subject: String, body: String, date: Date = Date(), messageID: String? = nil) {
         self.from = from
-        self.to = to
+        self.to = to.filter(Mailbox.isValid)
         self.subject = subject
         self.body = body
         self.date = date
@@ -41,9 +44,10 @@ public struct Email: Sendable, Equatable {
         return lines.joined(separator: "\r\n") + "\r\n.\r\n"
     }
 
-    /// RFC 2047 for a header that is not plain ASCII.
+    /// RFC 2047 for a header that is not plain printable ASCII: a CR or LF a tenant put in a
+    /// notification name is encoded, never a line break in the header.
     static func encodedHeader(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return text }
+        guard text.utf8.contains(where: { $0 >= 0x80 || $0 < 0x20 || $0 == 0x7F }) else { return text }
         return "=?utf-8?B?" + Data(text.utf8).base64EncodedString() + "?="
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import WebhookDomain
 
 /// The client side of one SMTP session as a value: each server reply in, the next action out
 /// (DESIGN.md §11). No I/O, so every path is tested as plain values.
@@ -45,7 +46,8 @@ struct SMTPConversation {
         self.username = username
         self.password = password
         self.from = from
-        self.recipients = recipients
+        // Only mailboxes: no CR, LF, `<` or `>` can reach a command (DESIGN.md §10).
+        self.recipients = recipients.filter(Mailbox.isValid)
         tlsActive = tls == .implicit
     }
 
@@ -90,6 +92,10 @@ struct SMTPConversation {
 
         case .mailFrom:
             guard reply.code == 250 else { return fail(reply, "MAIL FROM") }
+            guard !recipients.isEmpty else {
+                step = .finished
+                return .fail(SMTPError(.permanent, "no valid recipient"))
+            }
             return recipient(0)
 
         case .recipient(let index):

@@ -294,6 +294,8 @@ struct AdminAPITests {
             (#"{"notifications":{"n":{"media":{"webhook_topic":[]}}}}"#, "notifications.n.media.webhook_topic: must name at least one topic"),
             (#"{"notifications":{"n":{"media":{"webhook_topic":["t"]},"time_type":"cron"}}}"#, "notifications.n.time_type: only duration is supported"),
             (#"{"notifications":{"n":{"media":{"webhook_topic":["t"]},"time_value":"soon"}}}"#, "notifications.n.time_value: expected a duration"),
+            (#"{"on_failure":{"contact_emails":["ops@example.com\r\nRCPT TO:<spy@evil.example>"]}}"#, "on_failure.contact_emails[0]: not an email address"),
+            (#"{"test_emails":["a@b>"]}"#, "test_emails[0]: not an email address"),
         ])
     func configurationLimits(body: String, message: String) async throws {
         try await Self.withAPI { client, catalog in

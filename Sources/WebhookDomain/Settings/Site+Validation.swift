@@ -41,6 +41,10 @@ extension Site {
         if !Limits.maxInFlight.contains(maxInFlight) {
             throw SettingsError(path: "max_in_flight", problem: "must be between 1 and 64, not \(maxInFlight)")
         }
+        try Mailbox.validate(testEmails, path: "test_emails")
+        for (key, contacts) in [("on_failure", onFailure), ("on_deactivation", onDeactivation), ("on_failure_recovered", onFailureRecovered)] {
+            try Mailbox.validate(contacts.contactEmails, path: "\(key).contact_emails")
+        }
         for name in notifications.keys.sorted() {
             let notification = notifications[name]!
             if notification.webhookTopics.isEmpty {
@@ -65,6 +69,10 @@ extension Site {
         site.retriesUntilFailure = retriesUntilFailure.clamped(to: 1...site.retryIntervals.count)
         site.messageRetention = messageRetention.clamped(to: Limits.duration)
         site.maxInFlight = maxInFlight.clamped(to: Limits.maxInFlight)
+        site.testEmails = Array(testEmails.filter(Mailbox.isValid).prefix(Mailbox.maxPerList))
+        site.onFailure.contactEmails = Array(onFailure.contactEmails.filter(Mailbox.isValid).prefix(Mailbox.maxPerList))
+        site.onDeactivation.contactEmails = Array(onDeactivation.contactEmails.filter(Mailbox.isValid).prefix(Mailbox.maxPerList))
+        site.onFailureRecovered.contactEmails = Array(onFailureRecovered.contactEmails.filter(Mailbox.isValid).prefix(Mailbox.maxPerList))
         site.notifications = notifications.filter { !$0.value.webhookTopics.isEmpty }.mapValues { notification in
             var notification = notification
             notification.delay = notification.delay.clamped(to: Limits.delay)
