@@ -118,12 +118,15 @@ extension ReliabilitySuite {
                 let ids = Set(probe.compactMap(\.messageID))
                 #expect(probe.count == 4, "\(scenario.id): \(attempts.count) attempts")
                 #expect(scenario.id == "tlsplain" ? ids.isEmpty : ids.count == 1, "\(scenario.id): the probe alone is retried: \(ids)")
-                // Retry k after retry_intervals[k-1] (plus the ack timeout when the attempt timed out), ±10 %.
+                // Retry k after retry_intervals[k-1] (plus the ack timeout when the attempt timed out),
+                // ±10 % or 0.15 s, whichever is more: as measured at the receiver, on a shared machine
+                // (a 1 s retry once came 102 ms late under load; the schedule itself is unit-tested
+                // with a fixed clock in WebhookStateTests).
                 var gaps: [String] = []
                 for k in 1..<min(4, probe.count) {
                     let gap = probe[k].at.timeIntervalSince(probe[k - 1].at)
                     let expected = Self.intervals[k - 1] + (scenario.timesOut ? Self.ackTimeout : 0)
-                    #expect(abs(gap - expected) <= Self.intervals[k - 1] * 0.1, "\(scenario.id): retry \(k) after \(gap) s, expected \(expected) s")
+                    #expect(abs(gap - expected) <= max(Self.intervals[k - 1] * 0.1, 0.15), "\(scenario.id): retry \(k) after \(gap) s, expected \(expected) s")
                     gaps.append(String(format: "%.3f", gap))
                 }
                 followed += followedHere
