@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers (DESIGN.md §11), each a target that only sees the layers below it:
-//   CLibrdkafka → Kafka (knows nothing of webhooks)
+//   Waiting (the one "wait until" primitive: a value behind a lock that tasks wait on)
+//   CLibrdkafka → Kafka (knows nothing of webhooks) → Waiting
 //   WebhookDomain (pure: models, routing, signing, no I/O)
 //   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
 //   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
@@ -37,9 +38,14 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         .target(
+            name: "Waiting",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections")]
+        ),
+        .target(
             name: "Kafka",
             dependencies: [
                 "CLibrdkafka",
+                "Waiting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -55,6 +61,7 @@ let package = Package(
             name: "Delivery",
             dependencies: [
                 "Kafka",
+                "Waiting",
                 "WebhookDomain",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,6 +73,7 @@ let package = Package(
             name: "ControlPlane",
             dependencies: [
                 "Kafka",
+                "Waiting",
                 "WebhookDomain",
                 "Delivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -106,6 +114,7 @@ let package = Package(
             name: "WebhookBridgeTools",
             dependencies: [
                 "WebhookBridge",
+                "Waiting",
                 "Kafka",
                 "WebhookDomain",
                 "Delivery",
@@ -127,6 +136,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .testTarget(name: "WaitingTests", dependencies: ["Waiting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "WebhookDomainTests", dependencies: ["WebhookDomain"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Kafka", "WebhookDomain"]),
@@ -152,6 +162,7 @@ let package = Package(
                 "WebhookBridge",
                 "WebhookBridgeTools",
                 "ControlPlane",
+                "Waiting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "Kafka",
                 "Delivery",

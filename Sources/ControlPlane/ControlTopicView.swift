@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import Logging
-import Synchronization
+import Waiting
 import WebhookDomain
 
 /// The control topic (DESIGN.md §8) as every instance sees it: the last value of each key, read
@@ -11,7 +11,7 @@ import WebhookDomain
 /// this view has read its own record back, so a writer sees its change exactly as every other
 /// instance will, in the topic's order. A nil value is a tombstone and deletes the key.
 public final class ControlTopicView: Sendable {
-    private struct State: ~Copyable {
+    private struct State: Sendable {
         var values: [String: [UInt8]] = [:]
         /// Keys by each of their directory prefixes (`cursor/`, `cursor/wh_1/`,
         /// `cursor/wh_1/oms.orders/` for `cursor/wh_1/oms.orders/3`), so that reading one
@@ -19,7 +19,6 @@ public final class ControlTopicView: Sendable {
         var directories: [String: Set<String>] = [:]
         /// The next offset to apply.
         var position: Int64 = 0
-        var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
 
         mutating func set(_ key: String, _ value: [UInt8]?) {
             if let value {
@@ -42,7 +41,7 @@ public final class ControlTopicView: Sendable {
     public let topic: String
     private let kafka: KafkaConfig
     private let producer: KafkaProducer
-    private let state = Mutex(State())
+    private let state = Waitable(State())
     private let logger: Logger
     private let changed: AsyncStream<[ControlRecord]>.Continuation
     /// The records of each applied batch, in topic order, for the one task that follows them
@@ -169,7 +168,7 @@ public final class ControlTopicView: Sendable {
     private func apply(_ records: [KafkaRecord]) {
         guard !records.isEmpty else { return }
         var applied: [ControlRecord] = []
-        let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
+        state.withLock { state in
             for record in records where record.offset >= state.position {
                 guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else {
                     logger.warning("control record without a readable key skipped", metadata: ["offset": "\(record.offset)"])
@@ -188,23 +187,11 @@ public final class ControlTopicView: Sendable {
                 }
                 state.position = record.offset.clampedAdding(1)
             }
-            let position = state.position
-            let ready = state.waiters.filter { $0.offset < position }.map(\.continuation)
-            state.waiters.removeAll { $0.offset < position }
-            return ready
         }
         if !applied.isEmpty { changed.yield(applied) }
-        for continuation in ready { continuation.resume() }
     }
 
     private func waitUntilApplied(_ offset: Int64) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let applied = state.withLock { state in
-                if state.position > offset { return true }
-                state.waiters.append((offset, continuation))
-                return false
-            }
-            if applied { continuation.resume() }
-        }
+        await state.wait { $0.position > offset }
     }
 }

@@ -1,6 +1,6 @@
 import Kafka
 import Logging
-import Synchronization
+import Waiting
 import WebhookDomain
 
 /// The Kafka client a webhook's catch-ups read with: one client for all its parked partitions
@@ -13,7 +13,7 @@ final class CatchUpReader: Sendable {
         var open: Set<SourcePartition> = []
     }
 
-    private let state = Mutex(State())
+    private let state = Waitable(State())
 
     /// Partitions read at once: each prefetches up to 4 MB (and librdkafka's bookkeeping about as
     /// much again), and the webhook's window (`max_pending`) takes only so much anyway, so the
@@ -24,13 +24,12 @@ final class CatchUpReader: Sendable {
     /// still open (a catch-up that was just superseded and has not closed yet) is waited for: a
     /// client reads a partition once.
     func open(_ partition: SourcePartition, from offset: Int64, kafka: KafkaConfig, logger: Logger) async throws(KafkaError) -> KafkaSharedReader.Partition {
-        while !state.withLock({ state in
-            guard !state.open.contains(partition), state.open.count < Self.maxPartitions else { return false }
+        let opened = await state.wait { state -> Bool? in
+            guard !state.open.contains(partition), state.open.count < Self.maxPartitions else { return nil }
             state.open.insert(partition)
             return true
-        }) {
-            try? await Task.sleep(for: .milliseconds(5))
         }
+        guard opened != nil else { throw KafkaError(code: .closed, message: "catch-up cancelled") }
         do throws(KafkaError) {
             let reader = try state.withLock { (state: inout State) throws(KafkaError) -> KafkaSharedReader in
                 if let reader = state.reader { return reader }

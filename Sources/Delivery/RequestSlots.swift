@@ -1,5 +1,5 @@
 import DequeModule
-import Synchronization
+import Waiting
 
 /// Requests in flight for the whole process (`http.max_concurrent_requests`).
 ///
@@ -15,35 +15,31 @@ final class RequestSlots: Sendable {
         func signal()
     }
 
-    private struct State: ~Copyable {
+    private struct State: Sendable {
         var available: Int
-        var waitingTasks = Deque<CheckedContinuation<Void, Never>>()
+        /// Tasks in `acquire`; they are served before lanes.
+        var waitingTasks = 0
         var waitingLanes = Deque<any Waiter>()
         var waitingLaneIDs = Set<ObjectIdentifier>()
         var reserved: [ObjectIdentifier: Int] = [:]
 
-        /// Gives free slots to waiters, tasks first; returns whom to wake.
-        mutating func handOut() -> (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter]) {
-            var woken: (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter]) = ([], [])
-            while available > 0 {
-                if let task = waitingTasks.popFirst() {
-                    woken.tasks.append(task)
-                } else if let lane = waitingLanes.popFirst() {
-                    waitingLaneIDs.remove(ObjectIdentifier(lane))
-                    reserved[ObjectIdentifier(lane), default: 0] += 1
-                    woken.lanes.append(lane)
-                } else {
-                    break
-                }
+        /// Reserves the free slots that no waiting task takes for waiting lanes; returns the
+        /// lanes to wake.
+        mutating func handOut() -> [any Waiter] {
+            var woken: [any Waiter] = []
+            while available > waitingTasks, let lane = waitingLanes.popFirst() {
+                waitingLaneIDs.remove(ObjectIdentifier(lane))
+                reserved[ObjectIdentifier(lane), default: 0] += 1
+                woken.append(lane)
                 available -= 1
             }
             return woken
         }
     }
 
-    private let state: Mutex<State>
+    private let state: Waitable<State>
 
-    init(_ count: Int) { state = Mutex(State(available: count)) }
+    init(_ count: Int) { state = Waitable(State(available: count)) }
 
     /// For a lane about to start a request: true if it may (the slot is then its own until
     /// `release`). Otherwise the lane waits in line and is signalled when a slot is reserved for it.
@@ -54,7 +50,7 @@ final class RequestSlots: Sendable {
                 state.reserved[id] = count > 1 ? count - 1 : nil
                 return true
             }
-            if state.available > 0, state.waitingTasks.isEmpty, state.waitingLanes.isEmpty {
+            if state.available > 0, state.waitingTasks == 0, state.waitingLanes.isEmpty {
                 state.available -= 1
                 return true
             }
@@ -66,8 +62,8 @@ final class RequestSlots: Sendable {
     /// A lane that needs no slot now leaves the line; slots reserved for it go to the next.
     func withdraw(_ lane: any Waiter) {
         let id = ObjectIdentifier(lane)
-        let woken = state.withLock { state -> (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter]) in
-            guard state.reserved[id] != nil || state.waitingLaneIDs.contains(id) else { return ([], []) }
+        let woken = state.withLock { state -> [any Waiter] in
+            guard state.reserved[id] != nil || state.waitingLaneIDs.contains(id) else { return [] }
             if state.waitingLaneIDs.remove(id) != nil { state.waitingLanes.removeAll { $0 === lane } }
             state.available += state.reserved.removeValue(forKey: id) ?? 0
             return state.handOut()
@@ -76,21 +72,26 @@ final class RequestSlots: Sendable {
     }
 
     /// Tasks and lanes waiting in line now.
-    var waiting: (tasks: Int, lanes: Int) { state.withLock { ($0.waitingTasks.count, $0.waitingLanes.count) } }
+    var waiting: (tasks: Int, lanes: Int) { state.withLock { ($0.waitingTasks, $0.waitingLanes.count) } }
 
-    /// Waits for a slot (a probe's retry, which runs outside the lane's request accounting).
-    func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let granted = state.withLock { state in
-                guard state.available > 0, state.waitingTasks.isEmpty, state.waitingLanes.isEmpty else {
-                    state.waitingTasks.append(continuation)
-                    return false
-                }
-                state.available -= 1
-                return true
-            }
-            if granted { continuation.resume() }
+    /// Waits for a slot (a probe's retry, which runs outside the lane's request accounting);
+    /// false if the task was cancelled first.
+    func acquire() async -> Bool {
+        state.withLock { $0.waitingTasks += 1 }
+        let acquired = await state.wait { state -> Bool? in
+            guard state.available > 0 else { return nil }
+            state.available -= 1
+            state.waitingTasks -= 1
+            return true
         }
+        guard acquired != nil else {
+            wake(state.withLock { state in
+                state.waitingTasks -= 1
+                return state.handOut()
+            })
+            return false
+        }
+        return true
     }
 
     func release() {
@@ -101,8 +102,7 @@ final class RequestSlots: Sendable {
         wake(woken)
     }
 
-    private func wake(_ woken: (tasks: [CheckedContinuation<Void, Never>], lanes: [any Waiter])) {
-        for task in woken.tasks { task.resume() }
-        for lane in woken.lanes { lane.signal() }
+    private func wake(_ lanes: [any Waiter]) {
+        for lane in lanes { lane.signal() }
     }
 }

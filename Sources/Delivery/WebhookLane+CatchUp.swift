@@ -33,12 +33,14 @@ extension WebhookLane {
         while !joined {
             // At the webhook's pace: read only what its window (max_pending) has room for,
             // reserved so that catch-ups of several partitions together stay within it.
-            let (current, room) = state.withLock { $0.reserveCatchUpRoom(partition, generation: generation) }
-            guard current, room > 0 else {
-                state.withLock { $0.releaseCatchUpRoom(room) }
-                if !current { break }
-                try? await Task.sleep(for: .milliseconds(5))
-                continue
+            // Waits for room (the queue drains as requests end); nil when the lane's task is cancelled.
+            let reserved = await state.wait { state -> (current: Bool, room: Int)? in
+                let reserved = state.reserveCatchUpRoom(partition, generation: generation)
+                return reserved.room > 0 || !reserved.current ? reserved : nil
+            }
+            guard let (current, room) = reserved, current else {
+                if let reserved { state.withLock { $0.releaseCatchUpRoom(reserved.room) } }
+                break
             }
             let records = await reader.read(maxRecords: room, timeoutMilliseconds: 100)
             if let first = records.first, first.offset > position, position == start {
@@ -73,7 +75,7 @@ extension WebhookLane {
         while true {
             guard let outstanding = state.withLock({ $0.catchUpOutstanding(partition, generation: generation) }) else { return }
             if outstanding == 0 { break }
-            try? await Task.sleep(for: .milliseconds(20))
+            await state.wait(until: { ($0.catchUpOutstanding(partition, generation: generation) ?? 0) == 0 }, timeout: .milliseconds(500))
             if ContinuousClock.now - lastSave > .milliseconds(500) {
                 savedCursor = await saveProgress(partition, generation: generation, saved: savedCursor)
                 lastSave = ContinuousClock.now

@@ -13,8 +13,11 @@ extension WebhookLane {
         while let snapshot = state.withLock({ $0.probeRetry() }) {
             let wait = snapshot.due.clampedSubtracting(context.now())
             if wait > 0 {
-                // In short steps, so an API change or a shutdown is noticed.
-                try? await Task.sleep(for: .milliseconds(min(wait, 250)))
+                // Until it is due, or an API change or a shutdown changes what is due.
+                let (probe, due) = (snapshot.probe, snapshot.due)
+                await state.wait(
+                    until: { state in state.probeRetry().map { $0.probe != probe || $0.due != due } ?? true },
+                    timeout: .milliseconds(wait))
                 continue
             }
             let messages: [RoutedMessage]
@@ -28,7 +31,7 @@ extension WebhookLane {
                 if await !replaceProbe(snapshot.probe, reason: reason) { try? await Task.sleep(for: .seconds(1)) }
                 continue
             }
-            await context.slots.acquire()
+            guard await context.slots.acquire() else { return }
             let result = await send(messages, webhook: snapshot.webhook, site: snapshot.site, attempt: snapshot.attempt)
             context.slots.release()
             let acked = result.status.map { snapshot.site.ackStatuses.contains($0) } ?? false

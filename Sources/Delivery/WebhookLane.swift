@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import Logging
-import Synchronization
+import Waiting
 import WebhookDomain
 
 /// Delivers one webhook's messages (DESIGN.md §5–§7): per-entity order, at most `max_in_flight`
@@ -16,9 +16,7 @@ import WebhookDomain
 public final class WebhookLane: RequestSlots.Waiter {
     public let webhookID: String
     let context: DeliveryContext
-    let state: Mutex<StateMachine>
-    /// Revocations waiting for their partitions' in-flight requests to end.
-    private let drainWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    let state: Waitable<StateMachine>
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
     private let wakeups: AsyncStream<Void>
@@ -27,7 +25,7 @@ public final class WebhookLane: RequestSlots.Waiter {
     public init(webhook: Webhook, site: Site, status: WebhookState, context: DeliveryContext) {
         webhookID = webhook.id
         self.context = context
-        state = Mutex(StateMachine(webhook: webhook, site: site, status: status))
+        state = Waitable(StateMachine(webhook: webhook, site: site, status: status))
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -109,7 +107,6 @@ public final class WebhookLane: RequestSlots.Waiter {
         let (settle, effects) = state.withLock { $0.requestFinished(batch, failure: acked ? nil : Self.failure(result), now: context.now()) }
         settleInProgress(settle)
         if let effects { await afterTransition(effects) }
-        resumeDrainWaiters()
         wake.yield()
     }
 
@@ -156,26 +153,8 @@ public final class WebhookLane: RequestSlots.Waiter {
         DeliveryFailure(status: result.status, retryAfter: result.retryAfter, reason: result.failureDescription)
     }
 
-    func resumeDrainWaiters() {
-        let waiters = drainWaiters.withLock { waiters in
-            defer { waiters = [] }
-            return waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
     /// Waits until no request of these partitions is in flight.
     func waitForRequests(of partitions: Set<SourcePartition>) async {
-        while state.withLock({ $0.hasRequestsInFlight(partitions) }) {
-            await withCheckedContinuation { continuation in
-                // Registered under the lane's lock, so a request ending in between cannot be missed.
-                let resumeNow = state.withLock { state in
-                    guard state.hasRequestsInFlight(partitions) else { return true }
-                    drainWaiters.withLock { $0.append(continuation) }
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        }
+        await state.wait { !$0.hasRequestsInFlight(partitions) }
     }
 }

@@ -1,36 +1,29 @@
 import DequeModule
-import Synchronization
+import Waiting
 
 /// The hand-over from a consumer's polling thread to the one task that reads its events.
 ///
 /// The polling thread never blocks on it: it asks `isFull` and pauses fetching instead (so
 /// rebalances and heartbeats keep being served). Capacity counts records, not events.
 final class ConsumerEventBuffer: Sendable {
-    private struct State: ~Copyable {
+    private struct State {
         var events = Deque<KafkaConsumerEvent>()
         var bufferedRecords = 0
-        var waiter: CheckedContinuation<KafkaConsumerEvent?, Never>?
         var finished = false
     }
 
-    private let state = Mutex(State())
+    private let state = Waitable(State())
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
     /// Called on the polling thread.
     func push(_ event: KafkaConsumerEvent) {
-        let waiter: CheckedContinuation<KafkaConsumerEvent?, Never>? = state.withLock { state in
-            if state.finished { return nil }
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
-            }
+        state.withLock { state in
+            guard !state.finished else { return }
             state.events.append(event)
             if case .records(let records) = event { state.bufferedRecords += records.count }
-            return nil
         }
-        waiter?.resume(returning: event)
     }
 
     var isFull: Bool { state.withLock { $0.bufferedRecords >= capacity } }
@@ -38,42 +31,24 @@ final class ConsumerEventBuffer: Sendable {
 
     /// Ends the stream; buffered events are dropped (a dropped revocation acknowledges itself).
     func finish() {
-        let (waiter, dropped): (CheckedContinuation<KafkaConsumerEvent?, Never>?, Deque<KafkaConsumerEvent>) =
-            state.withLock { state in
-                state.finished = true
-                let waiter = state.waiter
-                state.waiter = nil
-                let dropped = state.events
-                state.events.removeAll()
-                state.bufferedRecords = 0
-                return (waiter, dropped)
-            }
+        let dropped = state.withLock { state in
+            state.finished = true
+            state.bufferedRecords = 0
+            defer { state.events.removeAll() }
+            return state.events
+        }
         _ = dropped
-        waiter?.resume(returning: nil)
     }
 
+    /// The next event; nil once finished, or if the reading task is cancelled.
     func next() async -> KafkaConsumerEvent? {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<KafkaConsumerEvent?, Never>) in
-                let ready: KafkaConsumerEvent?? = state.withLock { state in
-                    if let event = state.events.popFirst() {
-                        if case .records(let records) = event { state.bufferedRecords -= records.count }
-                        return .some(event)
-                    }
-                    if state.finished || Task.isCancelled { return .some(nil) }
-                    state.waiter = continuation
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
+        await state.wait { state -> KafkaConsumerEvent?? in
+            if let event = state.events.popFirst() {
+                if case .records(let records) = event { state.bufferedRecords -= records.count }
+                return .some(event)
             }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                let waiter = state.waiter
-                state.waiter = nil
-                return waiter
-            }
-            waiter?.resume(returning: nil)
-        }
+            return state.finished ? .some(nil) : nil
+        } ?? nil
     }
 }
 

@@ -2,6 +2,7 @@ import CLibrdkafka
 import Foundation
 import Logging
 import Synchronization
+import Waiting
 
 /// A member of a consumer group.
 ///
@@ -50,11 +51,10 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// State touched by the polling thread and by application calls.
-    struct Shared: ~Copyable {
+    struct Shared: Sendable {
         var stopRequested = false
         var closing = false
         var appPaused: Set<TopicPartition> = []
-        var closed: [CheckedContinuation<Void, Never>] = []
         var didClose = false
         /// A revocation the polling thread is waiting on; `close()` releases it, since the
         /// application stops reading events when it closes.
@@ -67,7 +67,7 @@ public final class KafkaConsumer: Sendable {
 
     let client: RDKafkaClient
     let buffer: ConsumerEventBuffer
-    let shared = Mutex(Shared())
+    let shared = Waitable(Shared())
     let startFrom: StartPosition
     let logger: Logger
     private let pollBatchSize = 500
@@ -196,19 +196,15 @@ public final class KafkaConsumer: Sendable {
     /// Leaves the group and ends `events`. Revocations during close are not reported: store and
     /// commit what is done before calling it. Safe to call more than once.
     public func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let (resumeNow, pending) = shared.withLock { shared in
-                if shared.didClose { return (true, nil as RebalanceAcknowledgement?) }
-                shared.stopRequested = true
-                shared.closed.append(continuation)
-                defer { shared.pendingRevocation = nil }
-                return (false, shared.pendingRevocation)
-            }
-            // A rebalance that started while the application was winding down must not keep the
-            // polling thread (and so the close) waiting for an acknowledgement nobody will give.
-            pending?.done()
-            if resumeNow { continuation.resume() }
+        let pending = shared.withLock { shared in
+            shared.stopRequested = true
+            defer { shared.pendingRevocation = nil }
+            return shared.pendingRevocation
         }
+        // A rebalance that started while the application was winding down must not keep the
+        // polling thread (and so the close) waiting for an acknowledgement nobody will give.
+        pending?.done()
+        await shared.wait { $0.didClose }
     }
 
     // MARK: - The polling thread
@@ -239,13 +235,7 @@ public final class KafkaConsumer: Sendable {
             logger.warning("kafka consumer close", metadata: ["error": "\(KafkaError(err, context: "close"))"])
         }
         buffer.finish()
-        let waiters = shared.withLock { shared in
-            shared.didClose = true
-            let waiters = shared.closed
-            shared.closed = []
-            return waiters
-        }
-        for waiter in waiters { waiter.resume() }
+        shared.withLock { $0.didClose = true }
     }
 
     /// Waits (on the polling thread) until the buffer is below half full; false if it is not

@@ -2,6 +2,7 @@ import CLibrdkafka
 import Foundation
 import Logging
 import Synchronization
+import Waiting
 
 /// An idempotent producer (acks=all) whose `send` returns once the broker has the record.
 ///
@@ -37,7 +38,7 @@ public final class KafkaProducer: Sendable {
 
     private let client: RDKafkaClient
     private let stopRequested = Atomic<Bool>(false)
-    private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let stopped = Waitable(false)
 
     public init(configuration: Configuration, logger: Logger) throws(KafkaError) {
         let context = RDKafkaClient.Context(logger: logger)
@@ -67,12 +68,7 @@ public final class KafkaProducer: Sendable {
     /// Serves delivery reports until `close`.
     private func pollLoop() {
         while !stopRequested.load(ordering: .acquiring) { rd_kafka_poll(client.handle, 100) }
-        let waiters = stopped.withLock { state in
-            state.done = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
+        stopped.withLock { $0 = true }
     }
 
     /// Produces a record and waits for the broker's acknowledgement (acks=all).
@@ -163,12 +159,6 @@ public final class KafkaProducer: Sendable {
     public func close() async {
         try? await flush()
         stopRequested.store(true, ordering: .releasing)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = stopped.withLock { state in
-                if !state.done { state.waiters.append(continuation) }
-                return state.done
-            }
-            if done { continuation.resume() }
-        }
+        await stopped.wait { $0 }
     }
 }

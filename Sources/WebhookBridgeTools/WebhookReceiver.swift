@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
+import Waiting
 import WebhookDomain
 
 /// A webhook receiver on loopback: records every request with its signature verdict and answers
@@ -49,9 +49,8 @@ public final class WebhookReceiver: Sendable {
 
     private let secret: HashKey?
     private let respond: @Sendable (Received) async -> Answer
-    private let received = Mutex<[Received]>([])
-    private let port = Mutex<(value: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
-    private let waiters = ConditionWaiters<[Received]>()
+    private let received = Waitable<[Received]>([])
+    private let port = Waitable<Int?>(nil)
     private let logger: Logger
 
     public init(secret: HashKey?, logger: Logger, respond: @escaping @Sendable (Received) async -> Answer = { _ in Answer() }) {
@@ -61,23 +60,17 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// Everything received so far, in arrival order.
-    public var requests: [Received] { received.withLock { $0 } }
+    public var requests: [Received] { received.value }
 
     /// Waits until `condition` holds for what was received, re-checking at each arrival; gives up
     /// after `timeout` and returns false.
     public func wait(timeout: Duration, until condition: @escaping @Sendable ([Received]) -> Bool) async -> Bool {
-        await waiters.wait(timeout: timeout, current: { self.requests }, until: condition)
+        await received.wait(until: condition, timeout: timeout)
     }
 
     /// The bound port, once the server runs.
     public func boundPort() async -> Int {
-        await withCheckedContinuation { continuation in
-            let known = port.withLock { state -> Int? in
-                if state.value == nil { state.waiters.append(continuation) }
-                return state.value
-            }
-            if let known { continuation.resume(returning: known) }
-        }
+        await port.wait { $0 } ?? 0
     }
 
     /// The server as a service, on `host:port` (port 0 picks a free one).
@@ -88,12 +81,7 @@ public final class WebhookReceiver: Sendable {
             configuration: .init(address: .hostname(host, port: requestedPort), serverName: "webhook-receiver"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
-                let waiters = self.port.withLock { state in
-                    state.value = bound
-                    defer { state.waiters = [] }
-                    return state.waiters
-                }
-                for waiter in waiters { waiter.resume(returning: bound) }
+                self.port.withLock { $0 = bound }
             },
             logger: logger)
     }
@@ -113,11 +101,7 @@ public final class WebhookReceiver: Sendable {
         }
         let answer = await respond(entry)
         entry.answeredStatus = answer.status
-        let all = received.withLock { received in
-            received.append(entry)
-            return received
-        }
-        waiters.changed(to: all)
+        received.withLock { $0.append(entry) }
         if answer.delay > .zero { try? await Task.sleep(for: answer.delay) }
         return Response(status: .init(code: answer.status))
     }

@@ -60,13 +60,13 @@ struct RequestSlotsTests {
         let (a, b) = (Lane(), Lane())
         #expect(slots.tryAcquire(for: a))
         #expect(!slots.tryAcquire(for: b))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await slots.acquire() }
-            // Released once the task is in line (it registers without suspending anything else).
-            while slots.waiting.tasks == 0 { await Task.yield() }
-            slots.release()
-            await group.waitForAll()
-        }
+        async let acquired = slots.acquire()
+        // Released once the task is in line (it registers without suspending anything else).
+        while slots.waiting.tasks == 0 { await Task.yield() }
+        slots.release()
+        #expect(await acquired)
         #expect(b.signalled == 0, "the lane still waits")
+        slots.release()
+        #expect(b.signalled == 1, "then the lane is served")
     }
 }

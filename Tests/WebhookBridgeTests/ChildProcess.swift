@@ -1,14 +1,14 @@
 import Foundation
 import Synchronization
 import Testing
+import Waiting
 import WebhookBridge
 import WebhookBridgeTools
 
 /// A subprocess whose stdout and stderr lines are collected, for tests of the executable.
 final class ChildProcess: Sendable {
     private let process: Process
-    private let output = Mutex<(lines: [String], partial: String)>(([], ""))
-    private let waiters = ConditionWaiters<[String]>()
+    private let output = Waitable<(lines: [String], partial: String)>(([], ""))
 
     /// The built `webhook-bridge` executable, next to the test bundle.
     static var executable: URL {
@@ -30,19 +30,17 @@ final class ChildProcess: Sendable {
             guard let self else { return }
             let data = handle.availableData
             guard !data.isEmpty else { return }
-            let lines = self.output.withLock { state in
+            self.output.withLock { state in
                 state.partial += String(decoding: data, as: UTF8.self)
                 var complete = state.partial.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 state.partial = complete.removeLast()
                 state.lines += complete
-                return state.lines
             }
-            self.waiters.changed(to: lines)
         }
         try process.run()
     }
 
-    var lines: [String] { output.withLock { $0.lines } }
+    var lines: [String] { output.value.lines }
 
     /// Waits for an output line matching `predicate` (one already printed counts).
     func waitForLine(timeout: Duration = .seconds(30), _ predicate: @escaping @Sendable (String) -> Bool) async -> String? {
@@ -52,7 +50,7 @@ final class ChildProcess: Sendable {
 
     /// Waits until the output so far satisfies `condition`, checked at each new line.
     func waitUntil(timeout: Duration = .seconds(30), _ condition: @escaping @Sendable ([String]) -> Bool) async -> Bool {
-        await waiters.wait(timeout: timeout, current: { self.lines }, until: condition)
+        await output.wait(until: { condition($0.lines) }, timeout: timeout)
     }
 
     /// Sends a signal and waits for the exit status.

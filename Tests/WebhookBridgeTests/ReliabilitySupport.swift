@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import Synchronization
 import Testing
+import Waiting
 import WebhookDomain
 
 @testable import WebhookBridge
@@ -109,8 +110,7 @@ final class DeliveryTally: Sendable {
         var lastFirstOffset: [String: (partition: Int, offset: Int64)] = [:]
     }
 
-    private let state = Mutex(State())
-    private let waiters = ConditionWaiters<Int>()
+    private let state = Waitable(State())
 
     var counts: Counts { state.withLock { $0.counts } }
 
@@ -121,7 +121,7 @@ final class DeliveryTally: Sendable {
         let event = "\(json?["entity"] ?? "?")/\(json?["step"] ?? "?")"
         let entity = "\(json?["entity"] ?? "?")"
         let sequence = request.header("sequence")?.split(separator: "-").compactMap { Int64($0) } ?? []
-        let unique = state.withLock { state in
+        state.withLock { state in
             state.counts.requests += 1
             if request.hmacVerdict != .valid(keyIndex: 0) { state.counts.badSignatures += 1 }
             if let known = state.bodyByID[id] {
@@ -138,14 +138,12 @@ final class DeliveryTally: Sendable {
                     state.lastFirstOffset[entity] = current
                 }
             }
-            return state.counts.unique
         }
-        waiters.changed(to: unique)
     }
 
     /// Waits until `count` distinct messages were acknowledged.
     func waitForUnique(_ count: Int, timeout: Duration) async -> Bool {
-        await waiters.wait(timeout: timeout, current: { self.counts.unique }, until: { $0 >= count })
+        await state.wait(until: { $0.counts.unique >= count }, timeout: timeout)
     }
 
     /// Events (entity/step) seen, to tell which ones are missing.
