@@ -257,6 +257,8 @@ public final class DeliveryEngine: Sendable {
     private func consume() async {
         var epochs: [SourcePartition: UInt64] = [:]
         var completionSignals = completions.makeAsyncIterator()
+        /// The lane last parked to free memory.
+        var relieving: WebhookLane?
         for await event in consumer.events {
             switch event {
             case .assigned(let partitions):
@@ -293,11 +295,25 @@ public final class DeliveryEngine: Sendable {
                     }
                     dispatch(record, epoch: epoch)
                 }
+                // Over the limit, the webhook holding the most unsettled records is parked (one
+                // at a time), rather than intake stopping for every webhook (DESIGN.md §6).
                 while progress.pendingRecords > configuration.maxPendingRecords {
+                    if relieving?.parkableRecords ?? 0 == 0 { relieving = parkHeaviestLane() }
                     guard await completionSignals.next() != nil else { return }
                 }
             }
         }
+    }
+
+    /// Parks the lane holding the most unsettled live records, if any holds some; returns it.
+    private func parkHeaviestLane() -> WebhookLane? {
+        guard let (lane, records) = allLanes.map({ ($0, $0.parkableRecords) }).max(by: { $0.1 < $1.1 }), records > 0, lane.parkToFreeMemory()
+        else { return nil }
+        logger.notice(
+            "unsettled records at the limit: the webhook holding the most is parked",
+            metadata: ["webhook": "\(lane.webhookID)", "records": "\(records)", "limit": "\(configuration.maxPendingRecords)"])
+        context.metrics.parkedForMemory(webhookID: lane.webhookID)
+        return lane
     }
 
     private func dispatch(_ record: KafkaRecord, epoch: UInt64) {

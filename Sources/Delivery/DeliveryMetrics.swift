@@ -38,6 +38,12 @@ public struct DeliveryMetrics: Sendable {
         Counter(label: "webhook_bridge_message_id_headers_replaced_total", dimensions: [("topic", sourceTopic)], factory: factory).increment()
     }
 
+    /// The engine's unsettled-record limit was reached and this webhook, holding the most, was
+    /// parked to free memory.
+    func parkedForMemory(webhookID: String) {
+        Counter(label: "webhook_bridge_parked_for_memory_total", dimensions: [("webhook", webhookID)], factory: factory).increment()
+    }
+
     /// A status transition raised an alert (whether or not it is mailed).
     func alertRaised(_ kind: AlertKind) {
         Counter(label: "webhook_bridge_alerts_raised_total", dimensions: [("alert", kind.rawValue)], factory: factory).increment()

@@ -1,14 +1,15 @@
 import DequeModule
 import Waiting
 
-/// Requests in flight for the whole process (`http.max_concurrent_requests`).
+/// Requests in flight for the whole process (`http.max_concurrent_requests`), shared fairly.
 ///
 /// A lane takes a slot before it starts a request's task, so with thousands of webhooks the
 /// requests beyond the cap wait as queued messages (a few hundred bytes) rather than as tasks
 /// (kilobytes each, which adds up in peak memory; docs/benchmarks.md).
 /// Waiters are served in turn: a freed slot goes to the task or lane that has waited
 /// longest; a lane's slot is reserved for it and the lane woken, and a lane that no longer needs
-/// it (`withdraw`) passes it on.
+/// it (`withdraw`) passes it on. One lane never holds more than half the slots (rounded up), so
+/// a webhook whose receiver hangs leaves the other half to everyone else (DESIGN.md §6).
 final class RequestSlots: Sendable {
     /// Who waits in line for a slot (a lane), signalled when one is reserved for it.
     protocol Waiter: AnyObject, Sendable {
@@ -17,32 +18,46 @@ final class RequestSlots: Sendable {
 
     private struct State: Sendable {
         var available: Int
+        /// The most one lane may hold.
+        let share: Int
         /// Tasks in `acquire`; they are served before lanes.
         var waitingTasks = 0
         var waitingLanes = Deque<any Waiter>()
         var waitingLaneIDs = Set<ObjectIdentifier>()
+        /// Slots reserved for lanes that were woken and have not taken them yet.
         var reserved: [ObjectIdentifier: Int] = [:]
+        /// Slots each lane holds: in use or reserved.
+        var held: [ObjectIdentifier: Int] = [:]
 
         /// Reserves the free slots that no waiting task takes for waiting lanes; returns the
-        /// lanes to wake.
+        /// lanes to wake. A lane in line holds less than its share (it would not wait otherwise).
         mutating func handOut() -> [any Waiter] {
             var woken: [any Waiter] = []
             while available > waitingTasks, let lane = waitingLanes.popFirst() {
-                waitingLaneIDs.remove(ObjectIdentifier(lane))
-                reserved[ObjectIdentifier(lane), default: 0] += 1
+                let id = ObjectIdentifier(lane)
+                waitingLaneIDs.remove(id)
+                reserved[id, default: 0] += 1
+                held[id, default: 0] += 1
                 woken.append(lane)
                 available -= 1
             }
             return woken
         }
+
+        mutating func giveBack(_ count: Int, of id: ObjectIdentifier) {
+            let remaining = (held[id] ?? 0) - count
+            held[id] = remaining > 0 ? remaining : nil
+            available += count
+        }
     }
 
     private let state: Waitable<State>
 
-    init(_ count: Int) { state = Waitable(State(available: count)) }
+    init(_ count: Int) { state = Waitable(State(available: count, share: max(1, (count + 1) / 2))) }
 
     /// For a lane about to start a request: true if it may (the slot is then its own until
-    /// `release`). Otherwise the lane waits in line and is signalled when a slot is reserved for it.
+    /// `release(for:)`). Otherwise a lane under its share waits in line and is signalled when a
+    /// slot is reserved for it; one at its share waits for its own requests to end.
     func tryAcquire(for lane: any Waiter) -> Bool {
         let id = ObjectIdentifier(lane)
         return state.withLock { state in
@@ -50,13 +65,24 @@ final class RequestSlots: Sendable {
                 state.reserved[id] = count > 1 ? count - 1 : nil
                 return true
             }
-            if state.available > 0, state.waitingTasks == 0, state.waitingLanes.isEmpty {
+            guard state.held[id, default: 0] < state.share else { return false }
+            if state.available > state.waitingTasks, state.waitingLanes.isEmpty {
                 state.available -= 1
+                state.held[id, default: 0] += 1
                 return true
             }
             if state.waitingLaneIDs.insert(id).inserted { state.waitingLanes.append(lane) }
             return false
         }
+    }
+
+    /// A lane's request ended: its slot goes to the next in line.
+    func release(for lane: any Waiter) {
+        let id = ObjectIdentifier(lane)
+        wake(state.withLock { state in
+            state.giveBack(1, of: id)
+            return state.handOut()
+        })
     }
 
     /// A lane that needs no slot now leaves the line; slots reserved for it go to the next.
@@ -65,7 +91,7 @@ final class RequestSlots: Sendable {
         let woken = state.withLock { state -> [any Waiter] in
             guard state.reserved[id] != nil || state.waitingLaneIDs.contains(id) else { return [] }
             if state.waitingLaneIDs.remove(id) != nil { state.waitingLanes.removeAll { $0 === lane } }
-            state.available += state.reserved.removeValue(forKey: id) ?? 0
+            state.giveBack(state.reserved.removeValue(forKey: id) ?? 0, of: id)
             return state.handOut()
         }
         wake(woken)
@@ -94,12 +120,12 @@ final class RequestSlots: Sendable {
         return true
     }
 
+    /// A task's request ended.
     func release() {
-        let woken = state.withLock { state in
+        wake(state.withLock { state in
             state.available += 1
             return state.handOut()
-        }
-        wake(woken)
+        })
     }
 
     private func wake(_ lanes: [any Waiter]) {

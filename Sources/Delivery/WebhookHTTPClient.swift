@@ -84,7 +84,9 @@ public final class WebhookHTTPClient: Sendable {
             // The delegate API's deadline covers the whole response, body included (the async
             // API's covers the head only): a receiver that sends its head in time and dribbles
             // its body past the ack timeout has not acknowledged in time (DESIGN.md §5).
-            let head = try await client.execute(request: outgoing, delegate: ResponseHeadDelegate(), deadline: deadline).futureResult.get()
+            // A cancelled task (a revocation or a shutdown cutting the request short) cancels it.
+            let task = client.execute(request: outgoing, delegate: ResponseHeadDelegate(), deadline: deadline)
+            let head = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
             return HTTPAttemptResult(
                 status: Int(head.status.code), retryAfter: Self.retryAfter(head.headers.first(name: "Retry-After")), failure: nil,
                 latency: ContinuousClock.now - start)

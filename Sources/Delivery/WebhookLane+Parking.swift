@@ -59,12 +59,14 @@ extension WebhookLane {
     }
 
     /// Partitions are being given up: stop their catch-ups, drop their queued messages, wait for
-    /// their in-flight requests, and leave a catch-up's progress in the cursor.
+    /// their in-flight requests (cut short after a grace), and leave a catch-up's progress in
+    /// the cursor.
     public func revoke(_ partitions: Set<SourcePartition>) async {
-        let cursors = state.withLock { $0.revoked(partitions) }
-        await waitForRequests(of: partitions)
+        let (cursors, grace) = state.withLock { ($0.revoked(partitions), min($0.site.ackTimeout, Self.requestGrace)) }
+        await endRequests(of: partitions, after: grace) { !$0.hasRequestsInFlight(partitions) }
         _ = await saveDurably(cursors: cursors)
         state.withLock { $0.revocationFinished(partitions) }
+        abandoned.withLock { $0.partitions.subtract(partitions) }
     }
 }
 
@@ -85,6 +87,17 @@ extension WebhookLane {
             state.site = site
         }
         signal()
+    }
+
+    /// Live records this webhook holds unsettled that a parking would free.
+    var parkableRecords: Int { state.withLock { $0.parkableRecords } }
+
+    /// Parks the webhook to free the engine's memory (it holds the most unsettled records);
+    /// false if that frees nothing.
+    func parkToFreeMemory() -> Bool {
+        let parking = state.withLock { $0.parkToFreeMemory() }
+        if parking { signal() }
+        return parking
     }
 
     /// The webhook was deleted: nothing is kept for it, like a dead one. Its queued and held live

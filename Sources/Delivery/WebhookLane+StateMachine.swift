@@ -68,8 +68,9 @@ extension WebhookLane {
         case catchUp(SourcePartition, generation: Int)
         /// Retry the probe on the site's schedule (this instance owns its partition).
         case retry
-        /// Wait up to `batch_linger` for a fuller batch, then look again.
-        case linger(Duration)
+        /// Look again after this long: a batch waited `batch_linger` for more messages, or a
+        /// queued message's notification delay has passed.
+        case wake(after: Duration)
     }
 
     /// The lane's logic as a value (DESIGN.md §5–§7), after AsyncHTTPClient's connection-pool
@@ -102,6 +103,11 @@ extension WebhookLane {
         /// Queue room promised to catch-up reads in progress.
         var catchUpReserved = 0
         var lingerStarted: ContinuousClock.Instant?
+        /// When a wake is due for a message waiting for its notification delay (milliseconds
+        /// since the epoch), if one is scheduled.
+        var dueWakeAt: Int64?
+        /// Partitions being given up: revoked, with requests still in flight.
+        var revoking: Set<SourcePartition> = []
         var stopping = false
 
         init(webhook: Webhook, site: Site, status: WebhookState) {
@@ -137,8 +143,11 @@ extension WebhookLane {
 
         /// What to start now. `takeSlot` takes a process-wide request slot (false: none free, the
         /// lane waits in line); `releaseSlot` gives back one taken but not used. `needsSlot`: the
-        /// lane is waiting in line for a slot.
-        mutating func nextWork(now: ContinuousClock.Instant, takeSlot: () -> Bool, releaseSlot: () -> Void) -> (work: [Work], needsSlot: Bool) {
+        /// lane is waiting in line for a slot. `nowMilliseconds` (wall clock) decides which
+        /// messages are due; one that is not waits in the queue, holding no slot.
+        mutating func nextWork(
+            now: ContinuousClock.Instant, nowMilliseconds: Int64 = .max, takeSlot: () -> Bool, releaseSlot: () -> Void
+        ) -> (work: [Work], needsSlot: Bool) {
             guard !stopping else { return ([], false) }
             var work: [Work] = []
             // No request starts while a parking is asked for or under way: the queue is about to
@@ -158,6 +167,7 @@ extension WebhookLane {
                 work.append(.retry)
             }
             guard status.isDelivering, !parking else { return (work, false) }
+            if let due = dueWakeAt, due <= nowMilliseconds { dueWakeAt = nil }
             let options = webhook.options
             let batchSize = options.batching ? options.maxBatchSize : 1
             while inFlightRequests < site.maxInFlight, !queue.isEmpty {
@@ -166,12 +176,16 @@ extension WebhookLane {
                     let started = lingerStarted ?? now
                     if lingerStarted == nil {
                         lingerStarted = now
-                        work.append(.linger(options.batchLinger))
+                        work.append(.wake(after: options.batchLinger))
                     }
                     if now - started < options.batchLinger { break }
                 }
                 guard takeSlot() else { return (work, true) }
-                let batch = queue.take(upTo: batchSize)
+                let (batch, nextDue) = queue.take(upTo: batchSize, dueBy: nowMilliseconds)
+                if let nextDue, nextDue < dueWakeAt ?? .max {
+                    dueWakeAt = nextDue
+                    work.append(.wake(after: .milliseconds(min(nextDue.clampedSubtracting(nowMilliseconds), 86_400_000))))
+                }
                 guard !batch.isEmpty else {
                     releaseSlot()
                     break
@@ -184,10 +198,26 @@ extension WebhookLane {
             return (work, false)
         }
 
+        /// Live records this webhook holds unsettled that a parking would free (queued and
+        /// held), or 0 while a parking is asked for or under way.
+        var parkableRecords: Int {
+            guard !parkRequested, !partitions.values.contains(where: { $0.mode == .parking }) else { return 0 }
+            return queue.count - queue.catchUpCount + partitions.values.reduce(0) { $0 + $1.held.count }
+        }
+
+        /// The engine holds too many unsettled records and this webhook the most of them: it is
+        /// parked like a slow one, and catches up from its cursors. False if that frees nothing.
+        mutating func parkToFreeMemory() -> Bool {
+            guard parkableRecords > 0 else { return false }
+            parkRequested = true
+            return true
+        }
+
         /// The probe's retry runs where its partition is assigned (DESIGN.md §8).
         var ownsProbe: Bool {
             guard let probe = status.probe else { return false }
-            return partitions[SourcePartition(probe.sourceTopic, probe.partition)] != nil
+            let partition = SourcePartition(probe.sourceTopic, probe.partition)
+            return partitions[partition] != nil && !revoking.contains(partition)
         }
 
         /// A request ended (`failure` nil when acknowledged). Returns the live deliveries to
@@ -217,6 +247,19 @@ extension WebhookLane {
                 if let settled = book(item, acked: acked) { settle.append(settled) }
             }
             return (settle, effects)
+        }
+
+        /// A request was cut short (its partitions revoked, or the lane stopping): nothing is
+        /// settled or counted against the webhook. Messages of partitions still held go back to
+        /// the head of their lines; the others are delivered by whoever reads them next.
+        mutating func requestAbandoned(_ batch: [QueuedMessage], abandoned: AbandonedRequests) {
+            inFlightRequests -= 1
+            for item in batch {
+                inFlightByPartition[item.partition, default: 1] -= 1
+                if inFlightByPartition[item.partition] == 0 { inFlightByPartition[item.partition] = nil }
+            }
+            if !abandoned.all, !stopping { queue.putBack(batch.filter { !abandoned.partitions.contains($0.partition) }) }
+            queue.finished(batch)
         }
 
         /// Books a finished message. Returns the live delivery to settle in the partition's
@@ -354,6 +397,7 @@ extension WebhookLane {
         /// have ended.
         mutating func revoked(_ revoked: Set<SourcePartition>) -> [SourcePartition: Int64?] {
             _ = queue.remove { revoked.contains($0.partition) }
+            revoking.formUnion(revoked.filter { partitions[$0] != nil })
             var cursors: [SourcePartition: Int64?] = [:]
             for partition in revoked {
                 guard var partitionState = partitions[partition] else { continue }
@@ -378,6 +422,7 @@ extension WebhookLane {
         /// The revocation is complete: nothing is kept for these partitions.
         mutating func revocationFinished(_ revoked: Set<SourcePartition>) {
             for partition in revoked { partitions[partition] = nil }
+            revoking.subtract(revoked)
         }
 
         /// The webhook was deleted: nothing is kept for it, like a dead one. Returns its queued and

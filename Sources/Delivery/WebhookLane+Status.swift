@@ -32,8 +32,12 @@ extension WebhookLane {
                 continue
             }
             guard await context.slots.acquire() else { return }
-            let result = await send(messages, webhook: snapshot.webhook, site: snapshot.site, attempt: snapshot.attempt)
+            let sent = await send(
+                messages, webhook: snapshot.webhook, site: snapshot.site, attempt: snapshot.attempt,
+                partitions: [SourcePartition(snapshot.probe.sourceTopic, snapshot.probe.partition)])
             context.slots.release()
+            // Cut short (revoked, or stopping): the retry is looked at again, by whoever owns it.
+            guard let result = sent else { continue }
             let acked = result.status.map { snapshot.site.ackStatuses.contains($0) } ?? false
             let failure = acked ? nil : Self.failure(result)
             guard let effects = state.withLock({ $0.probeRetried(snapshot.probe, messages: messages, failure: failure, now: context.now()) }) else { return }

@@ -17,6 +17,9 @@ public final class WebhookLane: RequestSlots.Waiter {
     public let webhookID: String
     let context: DeliveryContext
     let state: Waitable<StateMachine>
+    /// Requests cut short: those of revoked partitions, or all when stopping, once their grace
+    /// has passed (DESIGN.md §6).
+    let abandoned = Waitable(AbandonedRequests())
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
     private let wakeups: AsyncStream<Void>
@@ -59,11 +62,20 @@ public final class WebhookLane: RequestSlots.Waiter {
 
     // MARK: - Running
 
-    /// Runs the lane's tasks until `stop()` and every one of them has ended.
+    /// The longest a revocation or a shutdown waits for requests in flight (less if the site's
+    /// `ack_timeout` is shorter) before it cuts them short.
+    static let requestGrace = Duration.seconds(5)
+
+    /// Runs the lane's tasks until `stop()` and every one of them has ended: requests in flight
+    /// then get their grace, and are cut short after it.
     public func run() async {
         await withDiscardingTaskGroup { group in
             for await _ in wakeups {
                 startWork(in: &group)
+            }
+            group.addTask {
+                let grace = self.state.withLock { min($0.site.ackTimeout, Self.requestGrace) }
+                await self.endRequests(of: nil, after: grace) { $0.inFlightRequests == 0 && !$0.retryScheduled }
             }
         }
     }
@@ -77,7 +89,8 @@ public final class WebhookLane: RequestSlots.Waiter {
 
     private func startWork(in group: inout DiscardingTaskGroup) {
         let (work, needsSlot) = state.withLock { state in
-            state.nextWork(now: .now, takeSlot: { context.slots.tryAcquire(for: self) }, releaseSlot: { context.slots.release() })
+            state.nextWork(
+                now: .now, nowMilliseconds: context.now(), takeSlot: { context.slots.tryAcquire(for: self) }, releaseSlot: { context.slots.release(for: self) })
         }
         if !needsSlot { context.slots.withdraw(self) }
         for item in work {
@@ -86,9 +99,10 @@ public final class WebhookLane: RequestSlots.Waiter {
             case .park: group.addTask { await self.park() }
             case .catchUp(let partition, let generation): group.addTask { await self.catchUp(partition, generation: generation) }
             case .retry: group.addTask { await self.retryProbe() }
-            case .linger(let duration):
+            case .wake(let duration):
                 group.addTask {
-                    try? await Task.sleep(for: duration)
+                    // A timer that a stop ends early, so it never holds the lane's shutdown.
+                    await self.state.wait(until: { $0.stopping }, timeout: duration)
                     self.wake.yield()
                 }
             }
@@ -101,8 +115,13 @@ public final class WebhookLane: RequestSlots.Waiter {
     private func deliver(_ batch: [QueuedMessage]) async {
         let (webhook, site) = state.withLock { ($0.webhook, $0.site) }
         // The slot was taken for this request in `startWork`.
-        let result = await send(batch.map(\.message), webhook: webhook, site: site, attempt: 1)
-        context.slots.release()
+        let sent = await send(batch.map(\.message), webhook: webhook, site: site, attempt: 1, partitions: Set(batch.map(\.partition)))
+        context.slots.release(for: self)
+        guard let result = sent else {
+            state.withLock { $0.requestAbandoned(batch, abandoned: abandoned.value) }
+            wake.yield()
+            return
+        }
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
         let (settle, effects) = state.withLock { $0.requestFinished(batch, failure: acked ? nil : Self.failure(result), now: context.now()) }
         settleInProgress(settle)
@@ -115,21 +134,34 @@ public final class WebhookLane: RequestSlots.Waiter {
     }
 
     /// One HTTP attempt, logged. `messages` is never empty (a request, or a batch, or the probe).
-    func send(_ messages: [RoutedMessage], webhook: Webhook, site: Site, attempt: Int) async -> HTTPAttemptResult {
+    /// Nil when it was cut short (`partitions`, the messages' source partitions, were revoked or
+    /// the lane stopped): no attempt is counted, and the messages are delivered again.
+    func send(_ messages: [RoutedMessage], webhook: Webhook, site: Site, attempt: Int, partitions: Set<SourcePartition>) async -> HTTPAttemptResult? {
         guard let first = messages.first else { return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .connection("no message to send"), latency: .zero) }
-        if let notBefore = messages.compactMap(\.notBeforeMilliseconds).max() {
-            // A record's time is external data: a wait of any size must not trap (a day at most
-            // at a time).
-            while case let wait = notBefore.clampedSubtracting(context.now()), wait > 0, !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(min(wait, 86_400_000)))
-            }
-        }
         let timestamp = context.now() / 1000
         let request =
             webhook.options.batching
             ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp)
             : WebhookRequest.single(first, to: webhook, timestamp: timestamp)
-        let result = await context.client.send(request, timeout: site.ackTimeout)
+        let client = context.client
+        let abandoned = self.abandoned
+        let raced = await withTaskGroup(of: HTTPAttemptResult?.self) { group in
+            group.addTask { await client.send(request, timeout: site.ackTimeout) }
+            group.addTask {
+                await abandoned.wait(until: { $0.covers(partitions) })
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        // Cancelled (the service group's shutdown_timeout passed) counts as cut short too.
+        guard let result = raced, !Task.isCancelled else {
+            logger.info(
+                "request cut short: its partitions were revoked or the bridge is stopping; delivered again later",
+                metadata: ["webhook": "\(webhookID)", "messages": "\(messages.count)", "topic": "\(first.topic.name)"])
+            return nil
+        }
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
         let outcome = acked ? "acked" : result.outcomeLabel
         context.attempts?.record(messages, request: request, webhookID: webhookID, attempt: attempt, result: result, acked: acked)
@@ -153,8 +185,21 @@ public final class WebhookLane: RequestSlots.Waiter {
         DeliveryFailure(status: result.status, retryAfter: result.retryAfter, reason: result.failureDescription)
     }
 
-    /// Waits until no request of these partitions is in flight.
-    func waitForRequests(of partitions: Set<SourcePartition>) async {
-        await state.wait { !$0.hasRequestsInFlight(partitions) }
+    /// Waits until `done` holds (no request of `partitions` in flight, or of any when nil), for
+    /// at most `grace`; then cuts those requests short and waits for them to end.
+    func endRequests(of partitions: Set<SourcePartition>?, after grace: Duration, done: @escaping @Sendable (StateMachine) -> Bool) async {
+        if await state.wait(until: done, timeout: grace) { return }
+        abandoned.withLock { abandoned in
+            if let partitions { abandoned.partitions.formUnion(partitions) } else { abandoned.all = true }
+        }
+        await state.wait(until: done)
     }
+}
+
+/// Which requests a lane cuts short.
+struct AbandonedRequests: Sendable {
+    var partitions: Set<SourcePartition> = []
+    var all = false
+
+    func covers(_ requestPartitions: Set<SourcePartition>) -> Bool { all || !partitions.isDisjoint(with: requestPartitions) }
 }

@@ -312,7 +312,7 @@ struct AdminAPITests {
             let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
             let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
             let bare = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"options":{"max_pending":0}}"#)
-            #expect(try Self.error(bare).message == "options.max_pending: must be between 1 and 1000000, not 0")
+            #expect(try Self.error(bare).message == "options.max_pending: must be between 1 and 10000, not 0")
             let wrapped = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"webhook":{"options":{"max_batch_size":40}}}"#)
             #expect(try Self.error(wrapped).message == "webhook.options.max_batch_size: must be between 1 and 30, not 40")
             #expect(catalog.webhook(id)?.options == WebhookOptions())

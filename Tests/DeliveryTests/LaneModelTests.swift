@@ -144,7 +144,7 @@ struct LaneModelTests {
                 case .catchUp(let partition, let generation):
                     if let start = machine.catchUpStarting(partition, generation: generation) { catchUps[partition] = (generation, start, false) }
                 case .retry: retrying = true
-                case .linger: break
+                case .wake: break
                 }
             }
         }

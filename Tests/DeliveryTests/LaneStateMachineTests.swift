@@ -214,4 +214,61 @@ struct LaneStateMachineTests {
         #expect(settle.map(\.offset) == [0], "covered by the durable cursor: settled in the progress")
         #expect(machine.catchUpCursor(Self.partition, generation: generation) == 0, "the catch-up's message 0 is still open")
     }
+
+    @Test("a message waiting for its notification delay takes no slot: the lane asks to be woken when it is due")
+    func notificationDelayHoldsNoSlot() {
+        var machine = Self.machine()
+        _ = machine.assigned(Self.partition, start: 0, epoch: 1, cursor: nil)
+        var message = Self.message(0)
+        message.notBeforeMilliseconds = 10_000
+        _ = machine.offer(message, partition: Self.partition)
+        var taken = 0
+        var released = 0
+        var result = machine.nextWork(now: .now, nowMilliseconds: 4_000, takeSlot: { taken += 1; return true }, releaseSlot: { released += 1 })
+        #expect(taken == released, "a slot taken to look is given back")
+        #expect(result.work.contains { if case .wake(after: .milliseconds(6_000)) = $0 { true } else { false } })
+        result = machine.nextWork(now: .now, nowMilliseconds: 5_000, takeSlot: { taken += 1; return true }, releaseSlot: { released += 1 })
+        #expect(!result.work.contains { if case .wake = $0 { true } else { false } }, "the wake already asked for is not asked again")
+        result = machine.nextWork(now: .now, nowMilliseconds: 10_000, takeSlot: { taken += 1; return true }, releaseSlot: { released += 1 })
+        #expect(result.work.contains { if case .send(let batch) = $0 { batch.map(\.message.sourceOffset) == [0] } else { false } })
+        #expect(taken == released + 1)
+    }
+
+    @Test("requestAbandoned: nothing is settled or counted; messages of partitions still held go back to the head of their line, in order")
+    func requestAbandoned() throws {
+        var machine = Self.machine(maxInFlight: 1)
+        let other = SourcePartition("oms.orders", 1)
+        _ = machine.assigned(Self.partition, start: 0, epoch: 1, cursor: nil)
+        _ = machine.assigned(other, start: 0, epoch: 1, cursor: nil)
+        _ = machine.offer(Self.message(0, partition: other), partition: other)
+        _ = machine.offer(Self.message(1, partition: other), partition: other)
+        let batch = try #require(Self.sends(&machine).first)
+        #expect(batch.map(\.message.sourceOffset) == [0])
+        // Partition 0 is revoked and its requests cut short: this request was of partition 1, which stays.
+        _ = machine.revoked([Self.partition])
+        machine.requestAbandoned(batch, abandoned: AbandonedRequests(partitions: [Self.partition]))
+        #expect(machine.inFlightRequests == 0 && !machine.hasRequestsInFlight([other]))
+        #expect(machine.status.status == .enabled, "no failure is counted")
+        let resent = try #require(Self.sends(&machine).first)
+        #expect(resent.map(\.message.sourceOffset) == [0], "put back ahead of offset 1")
+        #expect(machine.queue.count == 1, "offset 1 waits behind it")
+        // Cut short with its own partition revoked: dropped, for the partition's next owner.
+        _ = machine.revoked([other])
+        machine.requestAbandoned(resent, abandoned: AbandonedRequests(partitions: [other]))
+        #expect(machine.queue.isEmpty && machine.inFlightRequests == 0)
+    }
+
+    @Test("a revoked partition's probe is not retried here while its requests are being cut short")
+    func revokingProbeNotOwned() {
+        var machine = Self.machine()
+        _ = machine.assigned(Self.partition, start: 0, epoch: 1, cursor: nil)
+        _ = machine.offer(Self.message(0), partition: Self.partition)
+        let batch = Self.sends(&machine)[0]
+        _ = machine.requestFinished(batch, failure: Self.failure, now: 0)
+        #expect(machine.ownsProbe)
+        _ = machine.revoked([Self.partition])
+        #expect(!machine.ownsProbe)
+        machine.revocationFinished([Self.partition])
+        #expect(!machine.ownsProbe)
+    }
 }

@@ -14,16 +14,33 @@ struct RequestSlotsTests {
 
     @Test("slots are taken up to the cap; a lane beyond it waits in line, once, and is signalled with a slot reserved for it")
     func capAndReservation() {
-        let slots = RequestSlots(2)
-        let (a, b) = (Lane(), Lane())
-        #expect(slots.tryAcquire(for: a))
-        #expect(slots.tryAcquire(for: a))
-        #expect(!slots.tryAcquire(for: b))
-        #expect(!slots.tryAcquire(for: b), "asking again does not queue it twice")
-        slots.release()
-        #expect(b.signalled == 1)
+        let slots = RequestSlots(4)
+        let (a, b, c) = (Lane(), Lane(), Lane())
+        #expect(slots.tryAcquire(for: a) && slots.tryAcquire(for: a))
+        #expect(slots.tryAcquire(for: b) && slots.tryAcquire(for: b))
+        #expect(!slots.tryAcquire(for: c))
+        #expect(!slots.tryAcquire(for: c), "asking again does not queue it twice")
+        #expect(slots.waiting.lanes == 1)
+        slots.release(for: a)
+        #expect(c.signalled == 1)
         #expect(!slots.tryAcquire(for: a), "the freed slot is reserved for the lane that waited")
-        #expect(slots.tryAcquire(for: b))
+        #expect(slots.tryAcquire(for: c))
+    }
+
+    @Test("one lane holds at most half the slots, even with nobody else waiting yet: a hanging receiver leaves the rest to others")
+    func fairShare() {
+        let slots = RequestSlots(4)
+        let (hog, other) = (Lane(), Lane())
+        #expect(slots.tryAcquire(for: hog) && slots.tryAcquire(for: hog))
+        #expect(!slots.tryAcquire(for: hog), "at half of four")
+        #expect(slots.waiting.lanes == 0, "a lane at its share waits for its own requests, not in line")
+        #expect(slots.tryAcquire(for: other) && slots.tryAcquire(for: other))
+        slots.release(for: hog)
+        #expect(slots.tryAcquire(for: hog), "under its share again")
+        let odd = RequestSlots(3)
+        #expect(odd.tryAcquire(for: hog) && odd.tryAcquire(for: hog) && !odd.tryAcquire(for: hog), "half of three, rounded up")
+        let single = RequestSlots(1)
+        #expect(single.tryAcquire(for: hog), "a single slot can still be used")
     }
 
     @Test("waiters are served in turn: the longest-waiting lane gets the next free slot")
@@ -33,10 +50,10 @@ struct RequestSlotsTests {
         #expect(slots.tryAcquire(for: a))
         #expect(!slots.tryAcquire(for: b))
         #expect(!slots.tryAcquire(for: c))
-        slots.release()
+        slots.release(for: a)
         #expect(b.signalled == 1 && c.signalled == 0)
         #expect(slots.tryAcquire(for: b))
-        slots.release()
+        slots.release(for: b)
         #expect(c.signalled == 1)
     }
 
@@ -47,7 +64,7 @@ struct RequestSlotsTests {
         #expect(slots.tryAcquire(for: a))
         #expect(!slots.tryAcquire(for: b))
         #expect(!slots.tryAcquire(for: c))
-        slots.release()
+        slots.release(for: a)
         slots.withdraw(b)
         #expect(c.signalled == 1)
         #expect(slots.tryAcquire(for: c))
@@ -63,7 +80,7 @@ struct RequestSlotsTests {
         async let acquired = slots.acquire()
         // Released once the task is in line (it registers without suspending anything else).
         while slots.waiting.tasks == 0 { await Task.yield() }
-        slots.release()
+        slots.release(for: a)
         #expect(await acquired)
         #expect(b.signalled == 0, "the lane still waits")
         slots.release()

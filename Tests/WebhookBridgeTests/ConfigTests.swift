@@ -57,7 +57,7 @@ struct ConfigTests {
             ("sites: [{id: c404, token: t, max_in_flight: 65}]", "sites[0].max_in_flight: must be between 1 and 64, not 65"),
             ("sites: [{id: c404, token: t}, {id: c405, token: u, notifications: {n: {media: {webhook_topic: []}}}}]", "sites[1].notifications.n.media.webhook_topic: must name at least one topic"),
             ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {batch_linger: 2m}}]", "webhooks[0].options.batch_linger: must be from 0 to 60 seconds"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_pending: 0}}]", "webhooks[0].options.max_pending: must be between 1 and 1000000, not 0"),
+            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_pending: 0}}]", "webhooks[0].options.max_pending: must be between 1 and 10000, not 0"),
             ("sites: [{id: c404, token: t}, {id: c404, token: u}]", "sites[1].id: duplicate site id c404"),
             ("sites: [{id: c404, token: t, notifications: {n: {media: {webhook_topic: [nope]}}}}]", "sites[0].notifications.n.media.webhook_topic: unknown topic nope"),
             ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c405, topic: order_state_changed}]", "routes[0].site: unknown site c405"),

@@ -74,4 +74,59 @@ struct QueueingTests {
         #expect(queue.count == 1)
         #expect(queue.take(upTo: 10).map(\.message.sourceOffset) == [9])
     }
+
+    static func delayed(_ entity: String, _ offset: Int64, notBefore: Int64?, ordered: Bool = true) -> QueuedMessage {
+        var item = Self.item(entity, offset, ordered: ordered)
+        item.message.notBeforeMilliseconds = notBefore
+        return item
+    }
+
+    @Test("a message not yet due waits, with its entity behind it; the others go, and take says when the next is due")
+    func notificationDelay() {
+        var queue = DeliveryQueue()
+        queue.append(Self.delayed("A", 1, notBefore: 5_000))
+        queue.append(Self.delayed("A", 2, notBefore: nil))
+        queue.append(Self.delayed("B", 3, notBefore: 1_000))
+        queue.append(Self.delayed("X", 4, notBefore: 9_000, ordered: false))
+        queue.append(Self.delayed("Y", 5, notBefore: nil, ordered: false))
+        var taken = queue.take(upTo: 10, dueBy: 500)
+        #expect(taken.messages.map(\.message.sourceOffset) == [5], "only the unordered message without a delay")
+        #expect(taken.nextDue == 1_000)
+        #expect(queue.count == 4)
+        taken = queue.take(upTo: 10, dueBy: 1_000)
+        #expect(taken.messages.map(\.message.sourceOffset) == [3])
+        #expect(taken.nextDue == 5_000)
+        taken = queue.take(upTo: 10, dueBy: 6_000)
+        #expect(taken.messages.map(\.message.sourceOffset) == [1, 2], "A's first message is due, and its second follows in order")
+        #expect(taken.nextDue == 9_000)
+        taken = queue.take(upTo: 10, dueBy: 9_000)
+        #expect(taken.messages.map(\.message.sourceOffset) == [4])
+        #expect(taken.nextDue == nil && queue.isEmpty)
+    }
+
+    @Test("messages waiting for their delay are removed with their partition, and counted until then")
+    func removeDelayed() {
+        var queue = DeliveryQueue()
+        queue.append(Self.delayed("A", 1, notBefore: 5_000))
+        queue.append(Self.delayed("X", 2, notBefore: 5_000, ordered: false))
+        #expect(queue.take(upTo: 10, dueBy: 0).messages.isEmpty)
+        #expect(queue.count == 2)
+        #expect(queue.remove { _ in true }.map(\.message.sourceOffset).sorted() == [1, 2])
+        #expect(queue.isEmpty)
+        #expect(queue.take(upTo: 10, dueBy: 10_000).messages.isEmpty)
+    }
+
+    @Test("the queue counts its catch-up messages apart")
+    func catchUpCount() {
+        var queue = DeliveryQueue()
+        var read = Self.item("A", 1)
+        read.epoch = nil
+        queue.append(read)
+        queue.append(Self.item("B", 2))
+        #expect(queue.count == 2 && queue.catchUpCount == 1)
+        _ = queue.take(upTo: 1)
+        #expect(queue.catchUpCount == 0)
+        _ = queue.remove { _ in true }
+        #expect(queue.count == 0 && queue.catchUpCount == 0)
+    }
 }

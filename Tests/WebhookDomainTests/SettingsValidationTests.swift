@@ -42,7 +42,8 @@ struct SettingsValidationTests {
             $0.notifications = ["n": WorkflowNotification(webhookTopics: ["t"], delay: .zero)]
         }
         #expect(Self.error(edges) == nil)
-        #expect(Self.error(Self.options { $0.maxBatchSize = 30; $0.batchLinger = .seconds(60); $0.maxPending = 1_000_000 }) == nil)
+        #expect(Self.error(Self.options { $0.maxBatchSize = 30; $0.batchLinger = .seconds(60); $0.maxPending = 10_000 }) == nil)
+        #expect(Self.error(Self.options { $0.maxPending = 10_001 }) == SettingsError(path: "options.max_pending", problem: "must be between 1 and 10000, not 10001"))
         #expect(Self.error(Self.options { $0.maxBatchSize = 1; $0.batchLinger = .zero; $0.maxPending = 1 }) == nil)
     }
 
@@ -140,7 +141,7 @@ struct SettingsValidationTests {
 
     @Test("options.max_pending: 1 to 1,000,000")
     func maxPending() {
-        #expect(Self.error(Self.options { $0.maxPending = 0 }) == SettingsError(path: "options.max_pending", problem: "must be between 1 and 1000000, not 0"))
+        #expect(Self.error(Self.options { $0.maxPending = 0 }) == SettingsError(path: "options.max_pending", problem: "must be between 1 and 10000, not 0"))
         #expect(Self.error(Self.options { $0.maxPending = 1_000_001 })?.path == "options.max_pending")
     }
 

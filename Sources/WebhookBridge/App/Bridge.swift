@@ -115,13 +115,15 @@ public final class Bridge: Sendable {
         let delivery = DeliveryService(engine: engine, producer: producer, client: client)
         // Shutdown runs in reverse: delivery (which may still write cursors) stops before the
         // control-topic follower that applies those writes.
-        return ServiceGroup(
-            configuration: .init(
-                services: [.init(service: admin)] + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
-                    .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))), .init(service: delivery),
-                ],
-                gracefulShutdownSignals: signals,
-                logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: admin)] + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
+                .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))), .init(service: delivery),
+            ],
+            gracefulShutdownSignals: signals,
+            logger: logger)
+        // What is still running after shutdown_timeout is cancelled.
+        configuration.maximumGracefulShutdownDuration = config.shutdownTimeout
+        return ServiceGroup(configuration: configuration)
     }
 
     /// On a real cluster: creates the bridge's own topics if they are missing, in one request: the

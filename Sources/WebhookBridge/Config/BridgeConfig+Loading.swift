@@ -18,7 +18,7 @@ extension BridgeConfig {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch { throw ConfigError(path: "", problem: "not valid YAML: \(error)") }
         let top = ConfigNode(node: root, path: "")
-        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "sites", "topics", "routes", "webhooks", "logging"])
+        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "sites", "topics", "routes", "webhooks", "logging", "shutdown_timeout"])
         var config = BridgeConfig()
         try config.readKafka(top["kafka"])
         try config.readHTTP(top["http"])
@@ -31,6 +31,10 @@ extension BridgeConfig {
             config.smsURL = url
         }
         try config.readLogging(top["logging"])
+        config.shutdownTimeout = try top["shutdown_timeout"].duration(default: config.shutdownTimeout)
+        guard config.shutdownTimeout >= .seconds(1), config.shutdownTimeout <= .seconds(600) else {
+            throw top["shutdown_timeout"].error("must be between 1 s and 600 s")
+        }
         config.topics = try top["topics"].items().map { node throws(ConfigError) in try readTopic(node) }
         config.sites = try readSites(top["sites"], environment: environment)
         config.routes = try top["routes"].items().map { node throws(ConfigError) in try config.readRoute(node) }

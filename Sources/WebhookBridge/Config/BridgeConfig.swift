@@ -64,6 +64,10 @@ public struct BridgeConfig: Sendable {
     public var routes: [Route] = []
     public var webhooks: [Webhook] = []
     public var logLevel = "info"
+    /// How long a graceful shutdown (SIGTERM) may take before what is left is cancelled
+    /// (`shutdown_timeout`). Requests in flight are cut short well before: after the smaller of
+    /// their `ack_timeout` and 5 s.
+    public var shutdownTimeout = Duration.seconds(25)
     public var logFormat: LogFormat = .text
     public var logPayloads = false
     /// Hash keys generated at load time for webhooks that had none, to tell the user once.

@@ -27,12 +27,23 @@ public struct QueuedMessage: Sendable {
 /// may carry several consecutive messages of one entity (never out of order), and an entity
 /// whose request is in flight gives nothing more until it is finished. Unordered messages go in
 /// arrival order. Entities take turns.
+///
+/// A message is due once its notification delay has passed (`notBeforeMilliseconds`). One that
+/// is not due waits here, holding no request slot; an ordered entity waits behind its first
+/// message, unordered messages only for themselves. `take` says when the next one is due.
 public struct DeliveryQueue: Sendable {
     private var entityQueues: [[UInt8]: Deque<QueuedMessage>] = [:]
     private var readyEntities = Deque<[UInt8]>()
     private var busyEntities: Set<[UInt8]> = []
     private var unordered = Deque<QueuedMessage>()
+    /// Entities whose first message is not due, and unordered messages not due, with the
+    /// earliest time one of them is: looked at again from then on.
+    private var delayedEntities: [[UInt8]] = []
+    private var delayedUnordered: [QueuedMessage] = []
+    private var delayedUntil = Int64.max
     public private(set) var count = 0
+    /// Queued messages read by a catch-up (the rest came from the live consumer).
+    public private(set) var catchUpCount = 0
 
     public init() {}
 
@@ -40,6 +51,7 @@ public struct DeliveryQueue: Sendable {
 
     public mutating func append(_ item: QueuedMessage) {
         count += 1
+        if item.isCatchUp { catchUpCount += 1 }
         guard item.message.topic.ordered else {
             unordered.append(item)
             return
@@ -51,21 +63,81 @@ public struct DeliveryQueue: Sendable {
     }
 
     /// Takes up to `limit` messages that may be sent now, as one request (or one batch).
-    public mutating func take(upTo limit: Int) -> [QueuedMessage] {
+    public mutating func take(upTo limit: Int) -> [QueuedMessage] { take(upTo: limit, dueBy: .max).messages }
+
+    /// Takes up to `limit` messages that may be sent now (due by `now`, in milliseconds since the
+    /// epoch), as one request (or one batch); `nextDue`: when a message left waiting for its
+    /// notification delay is due.
+    public mutating func take(upTo limit: Int, dueBy now: Int64) -> (messages: [QueuedMessage], nextDue: Int64?) {
+        if now >= delayedUntil { releaseDelayed(dueBy: now) }
         var taken: [QueuedMessage] = []
         while taken.count < limit {
             if let entity = readyEntities.popFirst(), var queue = entityQueues[entity] {
+                if let first = queue.first, !Self.isDue(first, by: now) {
+                    delay(entity, until: first.message.notBeforeMilliseconds!)
+                    continue
+                }
                 busyEntities.insert(entity)
-                while taken.count < limit, let item = queue.popFirst() { taken.append(item) }
+                while taken.count < limit, let item = queue.first, Self.isDue(item, by: now) { taken.append(queue.removeFirst()) }
                 entityQueues[entity] = queue.isEmpty ? nil : queue
             } else if let item = unordered.popFirst() {
-                taken.append(item)
+                if Self.isDue(item, by: now) {
+                    taken.append(item)
+                } else {
+                    delayedUnordered.append(item)
+                    delayedUntil = min(delayedUntil, item.message.notBeforeMilliseconds!)
+                }
             } else {
                 break
             }
         }
         count -= taken.count
-        return taken
+        catchUpCount -= taken.count { $0.isCatchUp }
+        return (taken, delayedUntil == .max ? nil : delayedUntil)
+    }
+
+    private static func isDue(_ item: QueuedMessage, by now: Int64) -> Bool {
+        item.message.notBeforeMilliseconds.map { $0 <= now } ?? true
+    }
+
+    private mutating func delay(_ entity: [UInt8], until due: Int64) {
+        delayedEntities.append(entity)
+        delayedUntil = min(delayedUntil, due)
+    }
+
+    /// Puts the delayed entities and messages that are due back in line.
+    private mutating func releaseDelayed(dueBy now: Int64) {
+        delayedUntil = .max
+        let entities = delayedEntities
+        delayedEntities = []
+        for entity in entities {
+            guard let first = entityQueues[entity]?.first else { continue }
+            if Self.isDue(first, by: now) { readyEntities.append(entity) } else { delay(entity, until: first.message.notBeforeMilliseconds!) }
+        }
+        let messages = delayedUnordered
+        delayedUnordered = []
+        for item in messages {
+            if Self.isDue(item, by: now) {
+                unordered.append(item)
+            } else {
+                delayedUnordered.append(item)
+                delayedUntil = min(delayedUntil, item.message.notBeforeMilliseconds!)
+            }
+        }
+    }
+
+    /// The messages of a request that was cut short go back to the head of their lines, in
+    /// their order; `finished(_:)` then lets their entities send again.
+    public mutating func putBack(_ items: [QueuedMessage]) {
+        for item in items.reversed() {
+            count += 1
+            if item.isCatchUp { catchUpCount += 1 }
+            if item.message.topic.ordered {
+                entityQueues[item.message.entity, default: []].prepend(item)
+            } else {
+                unordered.prepend(item)
+            }
+        }
     }
 
     /// A request is done (acknowledged or given up): its entities may send again.
@@ -87,9 +159,13 @@ public struct DeliveryQueue: Sendable {
             entityQueues[entity] = queue.isEmpty ? nil : queue
         }
         readyEntities.removeAll { entityQueues[$0] == nil }
+        delayedEntities.removeAll { entityQueues[$0] == nil }
         removed += unordered.filter(shouldRemove)
         unordered.removeAll(where: shouldRemove)
+        removed += delayedUnordered.filter(shouldRemove)
+        delayedUnordered.removeAll(where: shouldRemove)
         count -= removed.count
+        catchUpCount -= removed.count { $0.isCatchUp }
         return removed
     }
 }

@@ -8,7 +8,7 @@ extension WebhookOptions {
         public static let maxBatchSize = 1...WebhookOptions.maxBatchSizeLimit
         /// Waiting for a fuller batch: none, up to a minute.
         public static let batchLinger = Duration.zero...Duration.seconds(60)
-        public static let maxPending = 1...1_000_000
+        public static let maxPending = 1...10_000
     }
 
     /// Throws the first option outside its limits.
