@@ -139,7 +139,7 @@ struct SettingsValidationTests {
         #expect(Self.error(Self.options { $0.batchLinger = .milliseconds(-1) })?.path == "options.batch_linger")
     }
 
-    @Test("options.max_pending: 1 to 1,000,000")
+    @Test("options.max_pending: 1 to 10,000")
     func maxPending() {
         #expect(Self.error(Self.options { $0.maxPending = 0 }) == SettingsError(path: "options.max_pending", problem: "must be between 1 and 10000, not 0"))
         #expect(Self.error(Self.options { $0.maxPending = 1_000_001 })?.path == "options.max_pending")

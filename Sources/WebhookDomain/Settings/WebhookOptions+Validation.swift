@@ -20,7 +20,7 @@ extension WebhookOptions {
             throw SettingsError(path: "options.batch_linger", problem: "must be from 0 to 60 seconds")
         }
         if !Limits.maxPending.contains(maxPending) {
-            throw SettingsError(path: "options.max_pending", problem: "must be between 1 and 1000000, not \(maxPending)")
+            throw SettingsError(path: "options.max_pending", problem: "must be between 1 and \(Limits.maxPending.upperBound), not \(maxPending)")
         }
     }
 
