@@ -23,7 +23,7 @@ release: setup
 
 # The benchmark (issue 7): release build, nginx + wrk + the Python forwarder; writes docs/benchmarks.md.
 bench: release
-	.build/release/webhook-bridge bench
+	.build/release/webhook-bridge-bench
 
 # The reliability suite at full size (about 4 minutes); writes docs/reliability.md.
 reliability: setup

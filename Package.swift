@@ -9,8 +9,8 @@ import PackageDescription
 //   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
 //   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → WebhookDomain
 //   WebhookBridge (config file, service assembly, metrics) → everything above
-//   WebhookBridgeTools (demo, check, sink, receiver; the benchmark) → WebhookBridge and below
-//   webhook-bridge (the CLI executable)
+//   WebhookBridgeTools (demo, check, sink, receiver) → WebhookBridge and below
+//   webhook-bridge (the CLI executable); webhook-bridge-bench (the benchmark, not in the product)
 let package = Package(
     name: "webhook-bridge",
     platforms: [.macOS(.v15)],
@@ -134,6 +134,21 @@ let package = Package(
                 "WebhookDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // The benchmark (nginx, wrk and a Python forwarder around a bridge): not in the product.
+        .executableTarget(
+            name: "webhook-bridge-bench",
+            dependencies: [
+                "WebhookBridge",
+                "WebhookBridgeTools",
+                "Kafka",
+                "WebhookDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "WaitingTests", dependencies: ["Waiting"]),

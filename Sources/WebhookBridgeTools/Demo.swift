@@ -292,7 +292,7 @@ public enum Demo {
         return Summary(produced: produced, webhooks: rows, alerts: alerts, seconds: seconds)
     }
 
-    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    public static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
     }

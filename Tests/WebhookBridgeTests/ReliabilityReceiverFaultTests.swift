@@ -54,7 +54,7 @@ extension ReliabilitySuite {
             })
             defer { for server in servers.values { server.stop() } }
             let (certificate, key) = try SMTPServer.makeCertificate()
-            let tlsPort = try BenchProcesses.freePort()
+            let tlsPort = try LoopbackPort.free()
             let selfSigned = try ChildProcess(URL(fileURLWithPath: "/usr/bin/openssl"), ["s_server", "-accept", "\(tlsPort)", "-cert", certificate, "-key", key, "-www"])
             #expect(await selfSigned.waitForLine { $0.contains("ACCEPT") } != nil, "openssl: \(selfSigned.lines)")
 

@@ -19,7 +19,7 @@ extension ReliabilitySuite {
                 "smtp_password": "pw-\(UUID().uuidString)", "api_key_created": "key-api-\(UUID().uuidString)", "api_key_rotated": "key-rot-\(UUID().uuidString)",
             ]
             let smtp = try await SMTPServer(["--user", "alerts", "--password", secrets["smtp_password"]!])
-            let adminPort = try BenchProcesses.freePort()
+            let adminPort = try LoopbackPort.free()
             try await withReceiver(secret: nil, respond: { .init(status: $0.uri.hasPrefix("/bad") ? 500 : 202) }) { receiver, port in
                 let config = try Reliability.writeConfig("""
                     kafka: {bootstrap_servers: embedded, group_id: secrets, start_from: earliest}

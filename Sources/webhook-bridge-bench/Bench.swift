@@ -6,47 +6,48 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import WebhookBridge
+import WebhookBridgeTools
 import WebhookDomain
 
-/// `webhook-bridge bench` (issue 7): the bridge against the machine's limit and against a
+/// `webhook-bridge-bench` (issue 7): the bridge against the machine's limit and against a
 /// hand-written Python forwarder, on one embedded cluster and one nginx receiver; then latency at
 /// a steady rate, memory, and the catch-up rate of a parked webhook.
-public enum Bench {
-    public struct Options: Sendable {
-        public var events = 100_000
-        public var batchedEvents = 300_000
-        public var entities = 1_000
-        public var partitions: Int32 = 8
-        public var pythonEvents = 20_000
-        public var latencyRate = 2_000
-        public var latencySeconds = 10
-        public var rssWebhooks = 10_000
-        public var backlog = 1_000_000
-        public var catchUpBacklog = 100_000
+enum Bench {
+    struct Options: Sendable {
+        var events = 100_000
+        var batchedEvents = 300_000
+        var entities = 1_000
+        var partitions: Int32 = 8
+        var pythonEvents = 20_000
+        var latencyRate = 2_000
+        var latencySeconds = 10
+        var rssWebhooks = 10_000
+        var backlog = 1_000_000
+        var catchUpBacklog = 100_000
         /// The steps to run (1–7); empty: all.
-        public var only: Set<Int> = []
+        var only: Set<Int> = []
         /// The `webhook-bridge` executable, run as a subprocess for the memory figures.
-        public var executable: URL
-        public var pythonForwarder: URL
+        var executable: URL
+        var pythonForwarder: URL
 
-        public init(executable: URL, pythonForwarder: URL) {
+        init(executable: URL, pythonForwarder: URL) {
             self.executable = executable
             self.pythonForwarder = pythonForwarder
         }
     }
 
     /// One measured figure and its target.
-    public struct Figure: Sendable {
-        public var name: String
-        public var value: Double
-        public var unit: String
-        public var target: String
-        public var met: Bool?
+    struct Figure: Sendable {
+        var name: String
+        var value: Double
+        var unit: String
+        var target: String
+        var met: Bool?
     }
 
     static let bodyTemplate = #"{"order_id":"%@","date":1732230000,"old_state":"packed","new_state":"shipped","sequence":%d}"#
 
-    public static func run(_ options: Options, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> [Figure] {
+    static func run(_ options: Options, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> [Figure] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("webhook-bridge-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: logger)
@@ -302,7 +303,7 @@ struct BenchCluster {
     /// `webhook-bridge run` as a subprocess: runs `yaml` until its webhooks have had `messages`
     /// acknowledged, as its admin API's `/status` says; returns its peak RSS in bytes.
     func peakResidentMemory(yaml: String, messages: Int, executable: URL, directory: URL, label: String) async throws -> Double {
-        let adminPort = try BenchProcesses.freePort()
+        let adminPort = try LoopbackPort.free()
         let configFile = directory.appendingPathComponent("\(label).yaml")
         try yaml.replacingOccurrences(of: "admin_listen: \"127.0.0.1:0\"", with: "admin_listen: \"127.0.0.1:\(adminPort)\"")
             .write(to: configFile, atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import WebhookBridgeTools
 
 /// The programs the benchmark runs beside the bridge: nginx (the receiver), wrk (the HTTP
 /// limit), the Python forwarder, and `webhook-bridge run` itself when its memory is measured.
@@ -53,23 +54,6 @@ enum BenchProcesses {
         var output: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
     }
 
-    /// A TCP port free on loopback now.
-    static func freePort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure(description: "socket() failed") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw Failure(description: "bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// Waits until something accepts connections on the port.
     static func waitForListener(port: Int, timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -91,7 +75,7 @@ enum BenchProcesses {
 
     /// nginx answering every request with `return 202;` — the receiver of every throughput run.
     static func startNginx(in directory: URL) async throws -> (Running, port: Int) {
-        let port = try freePort()
+        let port = try LoopbackPort.free()
         let root = directory.appendingPathComponent("nginx")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let temp = { (name: String) in root.appendingPathComponent(name).path }

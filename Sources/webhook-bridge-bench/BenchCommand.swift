@@ -4,22 +4,25 @@ import Logging
 import WebhookBridge
 import WebhookBridgeTools
 
-/// `webhook-bridge bench`: the benchmark of issue 7; prints a table and writes docs/benchmarks.md.
+/// `webhook-bridge-bench`: the benchmark, apart from the product's executable; prints a table and
+/// writes docs/benchmarks.md.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "webhook-bridge-bench",
         abstract: "Measure throughput, latency, memory and catch-up against nginx and a Python forwarder (build with -c release first).")
 
     @Option(help: "Where the results go (between the bench markers of an existing file).") var output = "docs/benchmarks.md"
     @Option(help: "The Python comparison forwarder.") var pythonForwarder = "Benchmarks/python_forwarder.py"
+    @Option(help: "The webhook-bridge executable the memory figures run as a subprocess (default: beside this one).") var bridge: String?
     @Flag(help: "Small sizes, for a quick look (not for the record).") var quick = false
     @Option(help: "Run only these steps (1 limit, 2 unbatched, 3 batched, 4 Python, 5 latency, 6 memory, 7 catch-up).") var only: [Int] = []
     @Option(help: "Log level of the bridges under test (their configs say warning; this is the process's handler).") var logLevel = "error"
 
     func run() async throws {
         LogSetup.bootstrap(level: logLevel, format: .text)
-        var options = Bench.Options(
-            executable: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath(), pythonForwarder: URL(fileURLWithPath: pythonForwarder))
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("webhook-bridge")
+        var options = Bench.Options(executable: bridge.map(URL.init(fileURLWithPath:)) ?? beside, pythonForwarder: URL(fileURLWithPath: pythonForwarder))
         options.only = Set(only)
         if quick {
             (options.events, options.batchedEvents, options.pythonEvents, options.latencySeconds) = (20_000, 60_000, 5_000, 3)

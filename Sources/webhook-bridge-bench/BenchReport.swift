@@ -2,13 +2,13 @@ import Foundation
 
 /// The benchmark's figures as a Markdown table with the machine they came from, written between
 /// the markers of `docs/benchmarks.md` (the rest of that file is prose kept by hand).
-public struct BenchReport: Sendable {
-    public var figures: [Bench.Figure]
-    public var options: Bench.Options
-    public var started: Date
-    public var quick: Bool
+struct BenchReport: Sendable {
+    var figures: [Bench.Figure]
+    var options: Bench.Options
+    var started: Date
+    var quick: Bool
 
-    public init(figures: [Bench.Figure], options: Bench.Options, started: Date, quick: Bool) {
+    init(figures: [Bench.Figure], options: Bench.Options, started: Date, quick: Bool) {
         self.figures = figures
         self.options = options
         self.started = started
@@ -18,7 +18,7 @@ public struct BenchReport: Sendable {
     static let begin = "<!-- bench:begin -->"
     static let end = "<!-- bench:end -->"
 
-    public var table: String {
+    var table: String {
         var lines = ["| figure | value | target | met |", "| --- | ---: | --- | --- |"]
         for figure in figures {
             let value = figure.value >= 100 ? String(format: "%.0f", figure.value) : String(format: "%.2f", figure.value)
@@ -39,7 +39,7 @@ public struct BenchReport: Sendable {
         """
         \(Self.begin)
         Run of \(ISO8601DateFormatter().string(from: started))\(quick ? " (**--quick sizes, not for the record**)" : "") on \(machine).
-        Command: `swift build -c release && .build/release/webhook-bridge bench`\(quick ? " --quick" : "").
+        Command: `swift build -c release && .build/release/webhook-bridge-bench`\(quick ? " --quick" : "").
         Sizes: \(options.events) events unbatched, \(options.batchedEvents) batched, \(options.pythonEvents) for the Python forwarder,
         \(options.entities) entities on \(options.partitions) partitions; latency at \(options.latencyRate) events/s for \(options.latencySeconds) s;
         \(options.rssWebhooks) webhooks; a \(options.backlog)-event backlog; a \(options.catchUpBacklog)-event catch-up.
@@ -50,7 +50,7 @@ public struct BenchReport: Sendable {
     }
 
     /// Replaces the section between the markers, or creates the file with it.
-    public func write(to url: URL) throws {
+    func write(to url: URL) throws {
         var text = (try? String(contentsOf: url, encoding: .utf8)) ?? "# Benchmarks\n\n\(Self.begin)\n\(Self.end)\n"
         if let start = text.range(of: Self.begin), let stop = text.range(of: Self.end), start.lowerBound < stop.upperBound {
             text.replaceSubrange(start.lowerBound..<stop.upperBound, with: section)
