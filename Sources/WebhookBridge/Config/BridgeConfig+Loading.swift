@@ -138,7 +138,7 @@ extension BridgeConfig {
             for (name, value) in try item["notifications"].entries() {
                 site.notifications[name] = try readNotification(value)
             }
-            do throws(SettingsError) { try site.validate() } catch { throw ConfigError(error, under: item.path) }
+            do throws(SettingsError) { try site.validate() } catch { throw error.prefixed(by: item.path) }
             for (name, notification) in site.notifications {
                 for topic in notification.webhookTopics where !site.customTopics.contains(where: { $0.name == topic }) && !WebhookTopic.standard.contains(where: { $0.name == topic }) {
                     throw item["notifications"][name]["media"]["webhook_topic"].error("unknown topic \(topic) (add it to custom_topics)")
@@ -226,7 +226,7 @@ extension BridgeConfig {
             let status = try item["status"].oneOf(WebhookStatus.self, default: .enabled)
             if status == .dead { throw item["status"].error("a webhook cannot start dead") }
             let options = try Self.readOptions(item["options"])
-            do throws(SettingsError) { try options.validate() } catch { throw ConfigError(error, under: item.path) }
+            do throws(SettingsError) { try options.validate() } catch { throw error.prefixed(by: item.path) }
             webhooks.append(
                 Webhook(id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: [key], status: status, options: options))
         }

@@ -1,6 +1,7 @@
-/// A setting outside its limits: the field's path within the value that was validated
-/// (`retry_intervals[2]`, `options.max_batch_size`) and the problem. Each door (the config file,
-/// the admin API, the control topic) puts its own path in front (`sites[0].retry_intervals[2]`,
+/// A setting outside its limits, or any mistake in the configuration file (`ConfigError` is this
+/// type): the field's path within the value that was validated (`retry_intervals[2]`,
+/// `options.max_batch_size`) and the problem. Each door (the config file, the admin API, the
+/// control topic) puts its own path in front (`sites[0].retry_intervals[2]`,
 /// `webhook.options.max_batch_size`) and reports it its own way.
 public struct SettingsError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String
@@ -17,5 +18,5 @@ public struct SettingsError: Error, Equatable, Sendable, CustomStringConvertible
         return SettingsError(path: path.hasPrefix("[") ? prefix + path : "\(prefix).\(path)", problem: problem)
     }
 
-    public var description: String { "\(path): \(problem)" }
+    public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
 }
