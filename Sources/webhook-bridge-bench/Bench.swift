@@ -24,7 +24,9 @@ enum Bench {
         var rssWebhooks = 10_000
         var backlog = 1_000_000
         var catchUpBacklog = 100_000
-        /// The steps to run (1–7); empty: all.
+        /// The backlog of the run as users run it (step 8).
+        var userRunEvents = 100_000
+        /// The steps to run (1–8); empty: all.
         var only: Set<Int> = []
         /// The `webhook-bridge` executable, run as a subprocess for the memory figures.
         var executable: URL
@@ -83,13 +85,35 @@ enum Bench {
                 figures.append(Figure(name: "bridge batched (30 per request)", value: rate, unit: "events/s", target: "≥ 150,000", met: rate >= 150_000))
             }
             if wanted(4) {
-                let rate = try await bench.python(events: options.pythonEvents, url: target, script: options.pythonForwarder, directory: directory)
-                progress(String(format: "4. Python forwarder (confluent-kafka + aiohttp, 8 in flight): %.0f deliveries/s", rate))
-                figures.append(Figure(name: "Python forwarder (8 in flight, hmac)", value: rate, unit: "deliveries/s", target: "", met: nil))
-                python = rate
+                let run = try await bench.python(events: options.pythonEvents, url: target, script: options.pythonForwarder, directory: directory)
+                progress(
+                    String(
+                        format: "4. Python forwarder (confluent-kafka + aiohttp, 8 in flight): %.0f deliveries/s, %.0f µs CPU per delivery", run.rate,
+                        run.cpuMicrosecondsPerDelivery))
+                figures += [
+                    Figure(name: "Python forwarder (8 in flight, hmac)", value: run.rate, unit: "deliveries/s", target: "", met: nil),
+                    Figure(name: "Python forwarder CPU per delivery", value: run.cpuMicrosecondsPerDelivery, unit: "µs", target: "", met: nil),
+                ]
+                python = run.rate
             }
             if let unbatched, let python {
                 figures.append(Figure(name: "bridge unbatched ÷ Python forwarder", value: unbatched / python, unit: "×", target: "≥ 5", met: unbatched / python >= 5))
+            }
+            if wanted(8) {
+                let run = try await Bench.asUsersRunIt(
+                    events: options.userRunEvents, entities: options.entities, url: target, executable: options.executable, directory: directory, logger: logger)
+                progress(
+                    String(
+                        format: "8. as users run it (run + dev-broker processes, default config, %d-event backlog): %.0f deliveries/s, %.0f µs CPU per delivery",
+                        options.userRunEvents, run.rate, run.cpuMicrosecondsPerDelivery))
+                figures += [
+                    Figure(
+                        name: "as users run it: unbatched, default config", value: run.rate, unit: "deliveries/s", target: "≥ 0.5 × limit",
+                        met: limit.map { run.rate >= 0.5 * $0 }),
+                    Figure(name: "as users run it: bridge CPU per delivery", value: run.cpuMicrosecondsPerDelivery, unit: "µs", target: "", met: nil),
+                ]
+                if let limit { figures.append(Figure(name: "as users run it ÷ limit", value: run.rate / limit, unit: "×", target: "≥ 0.5", met: run.rate / limit >= 0.5)) }
+                if let python { figures.append(Figure(name: "as users run it ÷ Python forwarder", value: run.rate / python, unit: "×", target: "≥ 5", met: run.rate / python >= 5)) }
             }
             if wanted(5) {
                 let latency = try await bench.latency(rate: options.latencyRate, seconds: options.latencySeconds)
@@ -240,8 +264,9 @@ struct BenchCluster {
         }
     }
 
-    /// The Python forwarder on its own topic and group: deliveries per second as it reports them.
-    func python(events: Int, url: String, script: URL, directory: URL) async throws -> Double {
+    /// The Python forwarder on its own topic and group: deliveries per second as it reports them,
+    /// and its CPU time per delivery (start-up included).
+    func python(events: Int, url: String, script: URL, directory: URL) async throws -> Bench.ProcessRun {
         let topic = try sourceTopic("python")
         try await produce(topic, count: events)
         let forwarder = try BenchProcesses.Running(
@@ -250,11 +275,13 @@ struct BenchCluster {
                 script.path, "--bootstrap", cluster.bootstrapServers, "--topic", topic, "--group", "bench-python-\(UUID().uuidString.prefix(6))",
                 "--url", url, "--key", "bench-key", "--in-flight", "8", "--count", "\(events)", "--timeout-seconds", "600",
             ], logFile: directory.appendingPathComponent("python.log"))
+        let childrenCPU = BenchProcesses.Running.reapedChildrenCPUSeconds
         await forwarder.waitForExit()
+        let cpu = BenchProcesses.Running.reapedChildrenCPUSeconds - childrenCPU
         guard let line = forwarder.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
             let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let rate = json["rate"] as? Double
         else { throw BenchProcesses.Failure(description: "the Python forwarder printed no rate: \(forwarder.output.suffix(2000))") }
-        return rate
+        return Bench.ProcessRun(rate: rate, cpuMicrosecondsPerDelivery: cpu / Double(events) * 1e6)
     }
 
     /// Produce-to-receiver latency at a steady rate: each event carries its produce time; the

@@ -16,7 +16,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The Python comparison forwarder.") var pythonForwarder = "Benchmarks/python_forwarder.py"
     @Option(help: "The webhook-bridge executable the memory figures run as a subprocess (default: beside this one).") var bridge: String?
     @Flag(help: "Small sizes, for a quick look (not for the record).") var quick = false
-    @Option(help: "Run only these steps (1 limit, 2 unbatched, 3 batched, 4 Python, 5 latency, 6 memory, 7 catch-up).") var only: [Int] = []
+    @Option(help: "Run only these steps (1 limit, 2 unbatched, 3 batched, 4 Python, 5 latency, 6 memory, 7 catch-up, 8 as users run it).") var only: [Int] = []
     @Option(help: "Log level of the bridges under test (their configs say warning; this is the process's handler).") var logLevel = "error"
 
     func run() async throws {
@@ -26,7 +26,7 @@ struct BenchCommand: AsyncParsableCommand {
         options.only = Set(only)
         if quick {
             (options.events, options.batchedEvents, options.pythonEvents, options.latencySeconds) = (20_000, 60_000, 5_000, 3)
-            (options.rssWebhooks, options.backlog, options.catchUpBacklog) = (1_000, 100_000, 20_000)
+            (options.rssWebhooks, options.backlog, options.catchUpBacklog, options.userRunEvents) = (1_000, 100_000, 20_000, 20_000)
         }
         let started = Date()
         let figures = try await Bench.run(options, logger: Logger(label: "webhook-bridge.bench")) { print($0) }

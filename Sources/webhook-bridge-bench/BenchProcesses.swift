@@ -36,6 +36,24 @@ enum BenchProcesses {
             return kilobytes * 1024
         }
 
+        /// CPU time (user and system) the process has used so far, from /proc.
+        var cpuSeconds: Double? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let end = stat.lastIndex(of: ")")
+            else { return nil }
+            // Fields after the command name: state is field 3, utime 14 and stime 15.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+
+        /// CPU time of the children this process has waited for (getrusage).
+        static var reapedChildrenCPUSeconds: Double {
+            var usage = rusage()
+            getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+
         func stop() async {
             if process.isRunning { process.terminate() }
             await waitForExit()
