@@ -18,7 +18,7 @@
 set -euo pipefail
 
 SCHEMATHESIS_VERSION=4.32.5
-TOKEN=fuzz-token
+TOKEN=fuzz-site-token-5b0c9e3f
 HASH_KEY=fuzz-hash-key-5b0c9e3f
 EXAMPLES=${FUZZ_EXAMPLES:-100}
 # Checks that a correct server passes with this document. Left out on purpose:

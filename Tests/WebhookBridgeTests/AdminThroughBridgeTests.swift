@@ -23,20 +23,20 @@ struct AdminThroughBridgeTests {
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 3 })
 
                     let patched = try await client.execute(
-                        uri: "/webhooks/hook", method: .patch, headers: [.authorization: "Bearer t", .contentType: "application/json"],
-                        body: ByteBuffer(string: #"{"hash_key":"new-key"}"#))
+                        uri: "/webhooks/hook", method: .patch, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"hash_key":"new-key-0123456789"}"#))
                     #expect(patched.status == .ok)
-                    #expect(await waitFor { bridge.engine.lane("hook")?.webhook.hashKeys.first == HashKey("new-key") })
+                    #expect(await waitFor { bridge.engine.lane("hook")?.webhook.hashKeys.first == HashKey("new-key-0123456789") })
                     try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1, from: 1))
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 6 })
                     for request in receiver.requests.suffix(3) {
                         let header = request.header("x-webhook-signature")
-                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("new-key"), body: request.body) == .valid(keyIndex: 0))
-                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("test-key"), body: request.body) == .valid(keyIndex: 1))
+                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("new-key-0123456789"), body: request.body) == .valid(keyIndex: 0))
+                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("test-key-0123456789"), body: request.body) == .valid(keyIndex: 1))
                     }
 
                     let replayed = try await client.execute(
-                        uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer t", .contentType: "application/json"],
+                        uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
                         body: ByteBuffer(string: #"{"since":0}"#))
                     #expect(replayed.status == .accepted)
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 12 })
@@ -98,12 +98,12 @@ struct APIMadeWebhookTests {
     func survivesRestart() async throws {
         let topic = BridgeTestCluster.unique("api-made")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
-        try await withReceiver(secret: HashKey("api-key")) { receiver, port in
+        try await withReceiver(secret: HashKey("api-key-0123456789")) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             let id: String = try await withBridge(config) { bridge in
                 let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
                 return try await Application(router: api.router()).test(.router) { client in
-                    let body = #"{"site_id":"c404","token":"t","webhook":{"hash_key":"api-key","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/api-made"}}"#
+                    let body = #"{"site_id":"c404","token":"c404-test-token-0001","webhook":{"hash_key":"api-key-0123456789","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/api-made"}}"#
                     let created = try await client.execute(uri: "/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                     #expect(created.status == .created)
                     let json = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]

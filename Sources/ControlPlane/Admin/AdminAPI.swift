@@ -117,8 +117,9 @@ public struct AdminAPI: Sendable {
         let status = try fields.oneOf("status", WebhookStatus.self) ?? .enabled
         if status == .dead { throw AdminError.badRequest("webhook.status", "expected one of enabled, paused, disabled") }
         let options = try Self.validated(Self.options(fields).applied(to: WebhookOptions()), fields: fields)
-        let given = try fields.string("hash_key")
-        let key = given.map(HashKey.init) ?? HashKey.generate()
+        let given = try fields.string("hash_key").map(HashKey.init)
+        if let given { try Self.validate(given, fields: fields) }
+        let key = given ?? HashKey.generate()
         let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let webhook = Webhook(id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options)
         try await backend.create(webhook, status: status)
@@ -157,13 +158,15 @@ public struct AdminAPI: Sendable {
         if let method = try fields.oneOf("http_method", HTTPMethod.self) { webhook.method = method }
         let options = try Self.options(fields)
         let changedOptions = try Self.validated(options.applied(to: webhook.options), fields: fields)
+        let newKey = try fields.string("hash_key").map(HashKey.init)
+        if let newKey { try Self.validate(newKey, fields: fields) }
         let state = backend.state(id)
         if state.status == .dead { throw AdminError.gone }
         if let batching = options.batching, batching != webhook.options.batching, state.status == .enabled {
             throw AdminError.conflict("options.batching can change only while the webhook is paused or disabled")
         }
         webhook.options = changedOptions
-        if let key = try fields.string("hash_key") { webhook.rotate(to: HashKey(key)) }
+        if let newKey { webhook.rotate(to: newKey) }
         try await backend.save(webhook)
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
@@ -234,6 +237,11 @@ public struct AdminAPI: Sendable {
         record.batchLinger = try options.number("batch_linger")
         record.maxPending = try options.int("max_pending")
         return record
+    }
+
+    /// A hash key given to the API, or a 400 naming the field (`webhook.hash_key`).
+    static func validate(_ key: HashKey, fields: JSONBody) throws {
+        do throws(SettingsError) { try key.validate() } catch { throw AdminError.invalid(error, under: fields.path) }
     }
 
     /// Webhook options as they would be stored, or a 400 naming the field (`webhook.options.max_batch_size`).

@@ -103,7 +103,7 @@ enum OpenAPIDocument {
                         type: object
                         properties:
                           webhook: {$ref: "#/components/schemas/Webhook"}
-                          hash_key: {type: string}
+                          hash_key: {$ref: "#/components/schemas/HashKey"}
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
@@ -151,7 +151,7 @@ enum OpenAPIDocument {
                         topics: {type: array, items: {type: string}, minItems: 1}
                         http_method: {$ref: "#/components/schemas/Method"}
                         options: {$ref: "#/components/schemas/Options"}
-                        hash_key: {type: string}
+                        hash_key: {$ref: "#/components/schemas/HashKey"}
                         webhook:
                           type: object
                           additionalProperties: false
@@ -160,7 +160,7 @@ enum OpenAPIDocument {
                             topics: {type: array, items: {type: string}, minItems: 1}
                             http_method: {$ref: "#/components/schemas/Method"}
                             options: {$ref: "#/components/schemas/Options"}
-                            hash_key: {type: string}
+                            hash_key: {$ref: "#/components/schemas/HashKey"}
               responses:
                 "200": {$ref: "#/components/responses/WebhookResponse"}
                 "400": {$ref: "#/components/responses/Error"}
@@ -340,6 +340,10 @@ enum OpenAPIDocument {
                       configuration: {$ref: "#/components/schemas/Configuration"}
           schemas:
             Method: {type: string, enum: [GET, XGET, POST, PATCH, PUT, DELETE]}
+            HashKey:
+              type: string
+              minLength: 16
+              description: At least 16 characters (used as UTF-8 bytes), or whsec_ and the base64 of at least 24 bytes
             Options:
               type: object
               additionalProperties: false
@@ -354,7 +358,7 @@ enum OpenAPIDocument {
               additionalProperties: false
               required: [http_method, url, topics]
               properties:
-                hash_key: {type: string}
+                hash_key: {$ref: "#/components/schemas/HashKey"}
                 http_method: {$ref: "#/components/schemas/Method"}
                 status: {type: string, enum: [enabled, paused, disabled]}
                 topics: {type: array, items: {type: string}, minItems: 1}

@@ -134,7 +134,15 @@ extension BridgeConfig {
             for (name, value) in try item["notifications"].entries() {
                 site.notifications[name] = try readNotification(value)
             }
-            do throws(SettingsError) { try site.validate() } catch { throw ConfigError(error, under: item.path) }
+            do throws(SettingsError) { try site.validate() } catch {
+                // The token may have come through `token_env`: the error names the key given.
+                let path = error.path == "token" ? item.secretKey(inline: "token", env: "token_env") : error.path
+                throw ConfigError(SettingsError(path: path, problem: error.problem), under: item.path)
+            }
+            // A token picks its site (DESIGN.md §10); the error never quotes it.
+            if let other = sites.firstIndex(where: { $0.token == token }) {
+                throw item[item.secretKey(inline: "token", env: "token_env")].error("the same token as sites[\(other)] (\(sites[other].id)): tokens must be unique")
+            }
             for (name, notification) in site.notifications {
                 for topic in notification.webhookTopics where !site.customTopics.contains(where: { $0.name == topic }) && !WebhookTopic.standard.contains(where: { $0.name == topic }) {
                     throw item["notifications"][name]["media"]["webhook_topic"].error("unknown topic \(topic) (add it to custom_topics)")
@@ -215,6 +223,9 @@ extension BridgeConfig {
             let key: HashKey
             if let text = try item.secret(inline: "hash_key", env: "hash_key_env", environment: environment) {
                 key = HashKey(text)
+                do throws(SettingsError) { try key.validate() } catch {
+                    throw item[item.secretKey(inline: "hash_key", env: "hash_key_env")].error(error.problem)
+                }
             } else {
                 key = HashKey.generate()
                 generatedKeys.append((id, key))

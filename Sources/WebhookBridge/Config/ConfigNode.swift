@@ -113,6 +113,12 @@ struct ConfigNode {
         return parsed
     }
 
+    /// Which of a secret's keys was given (`key_env` when it was, else `key`), for errors about
+    /// its value.
+    func secretKey(inline key: String, env envKey: String) -> String {
+        self[envKey].isMissing ? key : envKey
+    }
+
     /// A secret given inline (`key`) or through an environment variable (`key_env`).
     func secret(inline key: String, env envKey: String, environment: [String: String]) throws(ConfigError) -> String? {
         let inline = try self[key].optionalString()
