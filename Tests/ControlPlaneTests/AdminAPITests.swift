@@ -148,20 +148,27 @@ struct AdminAPITests {
         }
     }
 
-    @Test("tokens and sites: 401 without a token, 403 with another site's, 404 for another site's webhook")
+    @Test("tokens and sites: 401 without a token or with one that matches no site, 403 with another site's, 404 for another site's webhook")
     func authorization() async throws {
         try await Self.withAPI { client, _ in
             let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
             let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
             #expect(try await Self.send(client, .get, "/webhooks/\(id)").status == .unauthorized)
             #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.otherToken).status == .forbidden)
-            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "wrong-token-0123456789").status == .forbidden)
+            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "wrong-token-0123456789").status == .unauthorized)
             #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: Self.otherToken).status == .notFound)
             #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: Self.otherToken, #"{"status":"paused"}"#).status == .notFound)
             #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: Self.otherToken).status == .notFound)
             let theirs = try await Self.send(client, .get, "/webhooks?site_id=other", token: Self.otherToken)
             #expect((try Self.json(theirs)["webhooks"] as? [Any])?.isEmpty == true)
-            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody.replacingOccurrences(of: Self.token, with: "nope")).status == .forbidden)
+            let unknown = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody.replacingOccurrences(of: Self.token, with: "nope"))
+            #expect(unknown.status == .unauthorized)
+            #expect(try Self.error(unknown).message == "the token matches no site")
+            // A valid token, another site named: 403, in the body as in the query.
+            let claimed = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody.replacingOccurrences(of: Self.token, with: Self.otherToken))
+            #expect(claimed.status == .forbidden)
+            #expect(try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.otherToken, "{}").status == .forbidden)
+            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: Self.token).status == .ok)
         }
     }
 
@@ -365,6 +372,40 @@ struct AdminAPITests {
             let whsec = "whsec_" + Data(repeating: 7, count: 24).base64EncodedString()
             #expect(try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"hash_key":"\#(whsec)"}"#).status == .ok)
             #expect(catalog.webhook(id)?.hashKeys.first == HashKey(whsec))
+        }
+    }
+
+    @Test("tokens that match no site are limited per client: 10 answer 401, then every request needing a token answers 429 with Retry-After")
+    func failedAuthenticationsLimited() async throws {
+        try await Self.withAPI { client, _ in
+            for attempt in 1...10 {
+                let response = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "guess-\(attempt)-0123456789")
+                #expect(response.status == .unauthorized, "attempt \(attempt)")
+            }
+            let refused = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "guess-11-0123456789")
+            #expect(refused.status == .tooManyRequests)
+            #expect(try Self.error(refused).code == "too_many_failed_authentications")
+            let retryAfter = try #require(refused.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...60).contains(retryAfter))
+            // Not even the right token passes from this client until the window has passed...
+            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.token).status == .tooManyRequests)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody).status == .tooManyRequests)
+            // ...while what needs no token still answers.
+            #expect(try await Self.send(client, .get, "/health").status == .ok)
+        }
+    }
+
+    @Test("a missing token and another site's token are not counted as failed authentications")
+    func notGuesses() async throws {
+        try await Self.withAPI { client, _ in
+            for _ in 1...12 {
+                let missing = try await Self.send(client, .get, "/webhooks?site_id=MySiteID")
+                #expect(missing.status == .unauthorized)
+                let theirs = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.otherToken)
+                #expect(theirs.status == .forbidden)
+            }
+            let mine = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.token)
+            #expect(mine.status == .ok)
         }
     }
 

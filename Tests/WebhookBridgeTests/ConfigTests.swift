@@ -77,6 +77,7 @@ struct ConfigTests {
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c405, token: c404-test-token-0001}]", "sites[1].token: the same token as sites[0] (c404): tokens must be unique"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: fifteen-chars..}]", "webhooks[0].hash_key: must be at least 16 characters"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: whsec_c2hvcnQ=}]", "webhooks[0].hash_key: a whsec_ key must decode to at least 24 bytes"),
+            ("http: {auth_failures_per_minute: 0}", "http.auth_failures_per_minute: must be between 1 and 1000000, got 0"),
             ("webhooks: {}", "webhooks: expected a list"),
             ("kafka: [1]", "kafka: expected a mapping"),
             ("kafka: {bootstrap_servers: [a, b]}", "kafka.bootstrap_servers: expected a string"),

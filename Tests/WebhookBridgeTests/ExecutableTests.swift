@@ -136,7 +136,7 @@ struct ExecutableTests {
                 #expect(replayed == 0 && replayLines.contains("\(topic)/0\tfrom offset 0"), "\(replayLines)")
                 let (refused, refusedLines) = try await run(["list"], token: "wrong-token-0123456789")
                 #expect(refused != 0)
-                #expect(refusedLines.contains { $0.contains("403") }, "\(refusedLines)")
+                #expect(refusedLines.contains { $0.contains("401") }, "\(refusedLines)")
             }
         }
     }

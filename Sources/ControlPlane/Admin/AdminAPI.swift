@@ -11,18 +11,22 @@ import WebhookDomain
 /// Every change is written to the control topic and answered once read back, so the answer shows
 /// what every instance will apply. A site's token comes in the body's `token` (as in the guide's
 /// examples) or as `Authorization: Bearer`; a site sees and changes only its own webhooks and
-/// topics (another site's webhook answers 404).
+/// topics (another site's webhook answers 404; see `authorize`).
 public struct AdminAPI: Sendable {
     let backend: any AdminBackend
     let logger: Logger
+    let guards: AdminGuards
 
-    public init(backend: any AdminBackend, logger: Logger) {
+    /// `authFailuresPerMinute`: tokens that match no site a client address may give within a
+    /// minute before it is refused (`http.auth_failures_per_minute`).
+    public init(backend: any AdminBackend, logger: Logger, authFailuresPerMinute: Int = 10) {
         self.backend = backend
         self.logger = logger
+        guards = AdminGuards(authFailures: AuthFailureLimit(maxFailures: authFailuresPerMinute, window: .seconds(60)))
     }
 
-    public func router() -> Hummingbird.Router<BasicRequestContext> {
-        let router = Hummingbird.Router()
+    public func router() -> Hummingbird.Router<AdminRequestContext> {
+        let router = Hummingbird.Router(context: AdminRequestContext.self)
         router.get("health") { _, _ in Self.json(["status": "ok"]) }
         router.get("ready") { _, _ in
             backend.isReady ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
@@ -34,17 +38,21 @@ public struct AdminAPI: Sendable {
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
-        router.post("webhooks") { request, _ in try await createWebhook(request) }
-        router.get("webhooks") { request, _ in try await listWebhooks(request) }
-        router.get("webhooks/{id}") { request, context in try await showWebhook(request, id: context.parameters.require("id")) }
-        router.patch("webhooks/{id}") { request, context in try await updateWebhook(request, id: context.parameters.require("id")) }
-        router.patch("webhooks/{id}/status") { request, context in try await changeStatus(request, id: context.parameters.require("id")) }
-        router.delete("webhooks/{id}") { request, context in try await deleteWebhook(request, id: context.parameters.require("id")) }
-        router.post("webhooks/{id}/replay") { request, context in try await replay(request, id: context.parameters.require("id")) }
-        router.post("webhook_topics") { request, _ in try await createTopic(request) }
-        router.get("webhook_topics") { request, _ in try await listTopics(request) }
-        router.get("sites/{site_id}/configuration") { request, context in try await showConfiguration(request, site: context.parameters.require("site_id")) }
-        router.put("sites/{site_id}/configuration") { request, context in try await replaceConfiguration(request, site: context.parameters.require("site_id")) }
+        router.post("webhooks") { request, context in try await createWebhook(request, context) }
+        router.get("webhooks") { request, context in try await listWebhooks(request, context) }
+        router.get("webhooks/{id}") { request, context in try await showWebhook(request, context, id: context.parameters.require("id")) }
+        router.patch("webhooks/{id}") { request, context in try await updateWebhook(request, context, id: context.parameters.require("id")) }
+        router.patch("webhooks/{id}/status") { request, context in try await changeStatus(request, context, id: context.parameters.require("id")) }
+        router.delete("webhooks/{id}") { request, context in try await deleteWebhook(request, context, id: context.parameters.require("id")) }
+        router.post("webhooks/{id}/replay") { request, context in try await replay(request, context, id: context.parameters.require("id")) }
+        router.post("webhook_topics") { request, context in try await createTopic(request, context) }
+        router.get("webhook_topics") { request, context in try await listTopics(request, context) }
+        router.get("sites/{site_id}/configuration") { request, context in
+            try await showConfiguration(request, context, site: context.parameters.require("site_id"))
+        }
+        router.put("sites/{site_id}/configuration") { request, context in
+            try await replaceConfiguration(request, context, site: context.parameters.require("site_id"))
+        }
         return router
     }
 
@@ -71,28 +79,7 @@ public struct AdminAPI: Sendable {
         ])
     }
 
-    // MARK: - Authorisation
-
-    /// The site a request acts for: the one its token belongs to, which must be `claimed` if the
-    /// request names one.
-    func authorize(_ request: Request, body: JSONBody?, claimed: String?) throws -> Site {
-        guard let token = try body?.string("token") ?? Self.bearer(request) else { throw AdminError.unauthorized }
-        if let claimed {
-            guard let site = backend.site(claimed) else { throw AdminError.forbidden }
-            guard WebhookSignature.constantTimeEquals(site.token, token) else { throw AdminError.forbidden }
-            return site
-        }
-        // No site named: the token picks it (every site is compared, in constant time each).
-        let matches = backend.sites.filter { WebhookSignature.constantTimeEquals($0.token, token) }
-        guard let site = matches.first else { throw AdminError.forbidden }
-        return site
-    }
-
-    static func bearer(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
+    // MARK: - Ownership
 
     /// A webhook of the authorised site, or 404.
     func ownedWebhook(_ id: String, site: Site) throws -> Webhook {
@@ -104,10 +91,10 @@ public struct AdminAPI: Sendable {
 
     // MARK: - Webhooks
 
-    func createWebhook(_ request: Request) async throws -> Response {
+    func createWebhook(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "webhook"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let fields = try body.require("webhook", body.object)
         try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options"])
         let url = try fields.require("url", fields.string)
@@ -130,22 +117,22 @@ public struct AdminAPI: Sendable {
         return Self.json(json, status: .created)
     }
 
-    func listWebhooks(_ request: Request) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+    func listWebhooks(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: Self.siteQuery(request))
         let webhooks = backend.webhooks.filter { $0.siteID == site.id }
         return Self.json(["webhooks": webhooks.map { WebhookResource.json($0, state: backend.state($0.id)) }])
     }
 
-    func showWebhook(_ request: Request, id: String) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+    func showWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: Self.siteQuery(request))
         let webhook = try ownedWebhook(id, site: site)
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
-    func updateWebhook(_ request: Request, id: String) async throws -> Response {
+    func updateWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let envelope = try await JSONBody.read(request)
         try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key"])
-        let site = try authorize(request, body: envelope, claimed: try envelope.string("site_id"))
+        let site = try authorize(request, context: context, body: envelope, claimed: try envelope.string("site_id"))
         var webhook = try ownedWebhook(id, site: site)
         // The guide's example sends the fields bare; `webhook: {…}` is accepted too.
         let fields = try envelope.object("webhook") ?? envelope
@@ -171,10 +158,10 @@ public struct AdminAPI: Sendable {
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
-    func changeStatus(_ request: Request, id: String) async throws -> Response {
+    func changeStatus(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "status"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let webhook = try ownedWebhook(id, site: site)
         let target = try body.require("status", { try body.oneOf($0, WebhookStatus.self) })
         var state = backend.state(id)
@@ -191,10 +178,10 @@ public struct AdminAPI: Sendable {
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
-    func deleteWebhook(_ request: Request, id: String) async throws -> Response {
+    func deleteWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id") ?? Self.siteQuery(request))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id") ?? Self.siteQuery(request))
         _ = try ownedWebhook(id, site: site)
         try await backend.delete(webhookID: id)
         return Response(status: .noContent)
@@ -202,10 +189,10 @@ public struct AdminAPI: Sendable {
 
     /// Sets the webhook's cursors to the first records at or after `since` (unix seconds) in
     /// every source partition; the instances owning them replay from there.
-    func replay(_ request: Request, id: String) async throws -> Response {
+    func replay(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "since"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         _ = try ownedWebhook(id, site: site)
         let since = try body.require("since", body.number)
         guard since >= 0, since <= 253_402_300_799 else { throw AdminError.badRequest("since", "must be a unix time in seconds") }
@@ -252,10 +239,10 @@ public struct AdminAPI: Sendable {
 
     // MARK: - Topics and site configuration
 
-    func createTopic(_ request: Request) async throws -> Response {
+    func createTopic(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "webhook_topic"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let fields = try body.require("webhook_topic", body.object)
         try fields.allow(["topic", "ordered"])
         let name = try fields.require("topic", fields.string)
@@ -268,21 +255,21 @@ public struct AdminAPI: Sendable {
         return Self.json(["webhook_topic": ["topic": topic.name, "ordered": topic.ordered, "custom": true]], status: .created)
     }
 
-    func listTopics(_ request: Request) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+    func listTopics(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: Self.siteQuery(request))
         let standard = WebhookTopic.standard.map { ["topic": $0.name, "ordered": $0.ordered, "custom": false] as [String: Any] }
         let custom = backend.customTopics(site: site.id).map { ["topic": $0.name, "ordered": $0.ordered, "custom": true] as [String: Any] }
         return Self.json(["webhook_topics": standard + custom])
     }
 
-    func showConfiguration(_ request: Request, site id: String) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: id)
+    func showConfiguration(_ request: Request, _ context: AdminRequestContext, site id: String) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: id)
         return try Self.json(["configuration": Self.jsonObject(SiteConfiguration(site))])
     }
 
-    func replaceConfiguration(_ request: Request, site id: String) async throws -> Response {
+    func replaceConfiguration(_ request: Request, _ context: AdminRequestContext, site id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
-        let site = try authorize(request, body: body, claimed: id)
+        let site = try authorize(request, context: context, body: body, claimed: id)
         var fields = body.fields
         fields["site_id"] = nil
         fields["token"] = nil

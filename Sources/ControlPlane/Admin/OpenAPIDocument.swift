@@ -9,7 +9,10 @@ enum OpenAPIDocument {
           description: |
             Webhooks, custom topics and site configuration of the OMS webhook guide, kept in the
             control topic. The site token goes in the body's `token` or as `Authorization: Bearer`.
-            Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field.
+            Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field. A token that
+            matches no site is a 401, another site's a 403; after 10 tokens that match no site
+            within a minute, a client address gets 429 (`Retry-After`) until the minute has
+            passed.
         security:
           - bearer: []
         paths:
@@ -107,6 +110,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
             get:
               summary: List a site's webhooks
@@ -123,6 +127,7 @@ enum OpenAPIDocument {
                           webhooks: {type: array, items: {$ref: "#/components/schemas/Webhook"}}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /webhooks/{id}:
             parameters:
               - {name: id, in: path, required: true, schema: {type: string}}
@@ -134,6 +139,7 @@ enum OpenAPIDocument {
                 "200": {$ref: "#/components/responses/WebhookResponse"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
             patch:
               summary: Change url, topics, method or options; a new hash_key rotates the keys (h0 new, h1 and h2 older)
@@ -166,6 +172,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
                 "409": {$ref: "#/components/responses/Error"}
                 "410": {$ref: "#/components/responses/Error"}
@@ -176,6 +183,7 @@ enum OpenAPIDocument {
                 "204": {description: Deleted}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
           /webhooks/{id}/status:
             parameters:
@@ -199,6 +207,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
                 "410": {$ref: "#/components/responses/Error"}
           /webhooks/{id}/replay:
@@ -231,6 +240,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
                 "410": {$ref: "#/components/responses/Error"}
           /webhook_topics:
@@ -266,6 +276,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "409": {$ref: "#/components/responses/Error"}
             get:
               summary: List the standard topics and the site's custom topics
@@ -282,6 +293,7 @@ enum OpenAPIDocument {
                           webhook_topics: {type: array, items: {$ref: "#/components/schemas/Topic"}}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /sites/{site_id}/configuration:
             parameters:
               - {name: site_id, in: path, required: true, schema: {type: string}}
@@ -291,6 +303,7 @@ enum OpenAPIDocument {
                 "200": {$ref: "#/components/responses/ConfigurationResponse"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
             put:
               summary: Change a site's configuration (the fields given replace the current ones)
               requestBody:
@@ -303,6 +316,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
         components:
           securitySchemes:

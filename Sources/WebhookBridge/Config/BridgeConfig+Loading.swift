@@ -56,7 +56,7 @@ extension BridgeConfig {
     }
 
     private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
-        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests"])
+        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests", "auth_failures_per_minute"])
         let listen = try node["admin_listen"].string(default: "127.0.0.1:8080")
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
             colon > listen.startIndex
@@ -65,6 +65,7 @@ extension BridgeConfig {
         http.adminPort = port
         http.allowPrivateDestinations = try node["allow_private_destinations"].bool(default: false)
         http.maxConcurrentRequests = try node["max_concurrent_requests"].int(default: 256, in: 1...100_000)
+        http.authFailuresPerMinute = try node["auth_failures_per_minute"].int(default: http.authFailuresPerMinute, in: 1...1_000_000)
     }
 
     private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {

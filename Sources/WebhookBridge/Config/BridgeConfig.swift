@@ -31,6 +31,9 @@ public struct BridgeConfig: Sendable {
         /// Requests in flight over all webhooks of this instance (each webhook also has its
         /// site's `max_in_flight`).
         public var maxConcurrentRequests = 256
+        /// Tokens that match no site one client address may give within a minute; past that its
+        /// requests that need a token answer 429 until the minute has passed.
+        public var authFailuresPerMinute = 10
     }
 
     public enum SMTPTLS: String, Sendable, CaseIterable {
