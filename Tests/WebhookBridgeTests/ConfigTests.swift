@@ -77,6 +77,18 @@ struct ConfigTests {
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c405, token: c404-test-token-0001}]", "sites[1].token: the same token as sites[0] (c404): tokens must be unique"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: fifteen-chars..}]", "webhooks[0].hash_key: must be at least 16 characters"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: whsec_c2hvcnQ=}]", "webhooks[0].hash_key: a whsec_ key must decode to at least 24 bytes"),
+            // Kafka properties the guarantees rest on (DESIGN.md §7, §9).
+            ("kafka: {properties: {enable.auto.offset.store: 'true'}}", "kafka.properties.enable.auto.offset.store: set by the bridge"),
+            ("kafka: {properties: {enable.auto.commit: 'false'}}", "kafka.properties.enable.auto.commit: set by the bridge"),
+            ("kafka: {properties: {auto.commit.enable: 'false'}}", "kafka.properties.auto.commit.enable: set by the bridge"),
+            ("kafka: {properties: {acks: '1'}}", "kafka.properties.acks: set by the bridge's producer (acks=all)"),
+            ("kafka: {properties: {request.required.acks: '0'}}", "kafka.properties.request.required.acks: set by the bridge's producer"),
+            ("kafka: {properties: {enable.idempotence: 'false'}}", "kafka.properties.enable.idempotence: the bridge's producer must be idempotent"),
+            ("kafka: {properties: {isolation.level: read_uncommitted}}", "kafka.properties.isolation.level: the bridge reads committed records only"),
+            ("kafka: {properties_env: {sasl.password: NOT_SET_ANYWHERE}}", "kafka.properties_env.sasl.password: environment variable NOT_SET_ANYWHERE is not set"),
+            ("kafka: {properties_file: {sasl.password: /nonexistent/kafka-secret}}", "kafka.properties_file.sasl.password: cannot read /nonexistent/kafka-secret"),
+            ("kafka: {properties: {sasl.password: x}, properties_file: {sasl.password: /nonexistent/kafka-secret}}", "kafka.properties_file.sasl.password: given in kafka.properties too"),
+            ("kafka: {properties_secret: {sasl.password: x}}", "kafka.properties_secret: unknown key"),
             ("http: {auth_failures_per_minute: 0}", "http.auth_failures_per_minute: must be between 1 and 1000000, got 0"),
             ("webhooks: {}", "webhooks: expected a list"),
             ("kafka: [1]", "kafka: expected a mapping"),
@@ -117,6 +129,7 @@ struct ConfigTests {
             ("sites: [{id: c404, token_env: SHORT}]", "sites[0].token_env: must be at least 16 characters"),
             ("sites: [{id: c404, token_env: TOKEN}, {id: c405, token_env: TOKEN}]", "sites[1].token_env: the same token as sites[0] (c404): tokens must be unique"),
             ("sites: [{id: c404, token_env: TOKEN}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key_env: SHORT}]", "webhooks[0].hash_key_env: must be at least 16 characters"),
+            ("kafka: {properties_env: {acks: TOKEN}}", "kafka.properties_env.acks: set by the bridge's producer"),
         ] {
             do {
                 _ = try BridgeConfig.parse(yaml: yaml, environment: environment)
@@ -126,6 +139,24 @@ struct ConfigTests {
                 #expect(!error.description.contains("fifteen-chars") && !error.description.contains("c404-test-token-0001"), "secrets are never quoted: \(error)")
             }
         }
+    }
+
+    @Test("Kafka properties: inline, from the environment and from files (trailing newlines trimmed); enable.idempotence=true is allowed")
+    func kafkaProperties() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-secret-\(UUID().uuidString)")
+        try "p4ss word\n\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let config = try BridgeConfig.parse(
+            yaml: """
+                kafka:
+                  properties: {security.protocol: SASL_SSL, enable.idempotence: "true"}
+                  properties_env: {sasl.username: KAFKA_USER}
+                  properties_file: {sasl.password: \(file.path)}
+                """,
+            environment: ["KAFKA_USER": "bridge"])
+        #expect(config.kafka.properties == [
+            "security.protocol": "SASL_SSL", "enable.idempotence": "true", "sasl.username": "bridge", "sasl.password": "p4ss word",
+        ])
     }
 
     @Test("private destinations are accepted when allowed")

@@ -20,7 +20,7 @@ extension BridgeConfig {
         let top = ConfigNode(node: root, path: "")
         try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "sites", "topics", "routes", "webhooks", "logging"])
         var config = BridgeConfig()
-        try config.readKafka(top["kafka"])
+        try config.readKafka(top["kafka"], environment: environment)
         try config.readHTTP(top["http"])
         if !top["smtp"].isMissing { config.smtp = try readSMTP(top["smtp"], environment: environment) }
         try top["sms"].requireMapping(allowedKeys: ["url"])
@@ -38,9 +38,10 @@ extension BridgeConfig {
         return config
     }
 
-    private mutating func readKafka(_ node: ConfigNode) throws(ConfigError) {
+    private mutating func readKafka(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) {
         try node.requireMapping(allowedKeys: [
-            "bootstrap_servers", "group_id", "start_from", "control_topic", "attempts_topic", "dead_letter_topic", "properties", "embedded",
+            "bootstrap_servers", "group_id", "start_from", "control_topic", "attempts_topic", "dead_letter_topic", "properties",
+            "properties_env", "properties_file", "embedded",
         ])
         kafka.bootstrapServers = try node["bootstrap_servers"].string(default: kafka.bootstrapServers)
         kafka.groupID = try node["group_id"].string(default: kafka.groupID)
@@ -48,11 +49,41 @@ extension BridgeConfig {
         kafka.controlTopic = try node["control_topic"].string(default: kafka.controlTopic)
         kafka.attemptsTopic = try node["attempts_topic"].string(default: kafka.attemptsTopic)
         kafka.deadLetterTopic = try node["dead_letter_topic"].string(default: kafka.deadLetterTopic)
-        for (key, value) in try node["properties"].entries() { kafka.properties[key] = try value.string() }
+        kafka.properties = try Self.readProperties(node, environment: environment)
         let embedded = node["embedded"]
         try embedded.requireMapping(allowedKeys: ["brokers", "partitions"])
         kafka.embeddedBrokers = try embedded["brokers"].int(default: 1, in: 1...5)
         kafka.embeddedPartitions = Int32(try embedded["partitions"].int(default: 4, in: 1...256))
+    }
+
+    /// librdkafka properties: inline (`properties`), from environment variables
+    /// (`properties_env: {sasl.password: KAFKA_PASSWORD}`) or from files (`properties_file:
+    /// {sasl.password: /run/secrets/kafka}`, trailing newlines trimmed). A property the bridge's
+    /// guarantees depend on is refused, naming its key (`KafkaConfig.problem(withProperty:value:)`);
+    /// so is one given twice.
+    private static func readProperties(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> [String: String] {
+        var properties: [String: String] = [:]
+        var givenIn: [String: String] = [:]
+        for section in ["properties", "properties_env", "properties_file"] {
+            for (key, value) in try node[section].entries() {
+                if let earlier = givenIn[key] { throw value.error("given in kafka.\(earlier) too") }
+                givenIn[key] = section
+                let text: String
+                switch section {
+                case "properties_env":
+                    let variable = try value.string()
+                    guard let fromEnvironment = environment[variable], !fromEnvironment.isEmpty else {
+                        throw value.error("environment variable \(variable) is not set")
+                    }
+                    text = fromEnvironment
+                case "properties_file": text = try value.secretFile()
+                default: text = try value.string()
+                }
+                if let problem = KafkaConfig.problem(withProperty: key, value: text) { throw value.error(problem) }
+                properties[key] = text
+            }
+        }
+        return properties
     }
 
     private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {

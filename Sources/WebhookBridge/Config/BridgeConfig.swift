@@ -12,7 +12,9 @@ public struct BridgeConfig: Sendable {
         public var controlTopic = "webhook-bridge.control"
         public var attemptsTopic = "webhook-bridge.attempts"
         public var deadLetterTopic = "webhook-bridge.dead-letters"
-        /// Any librdkafka property, passed through to every client.
+        /// Any librdkafka property, passed through to every client (`properties`, and the secrets of
+        /// `properties_env` and `properties_file`); never one `KafkaConfig.problem(withProperty:value:)`
+        /// refuses.
         public var properties: [String: String] = [:]
         /// Embedded mode only: brokers to start and partitions of each topic it creates.
         public var embeddedBrokers = 1
