@@ -20,12 +20,13 @@ struct AdminAPITests {
 
     /// The API on its own control topic, tested through the router.
     static func withAPI(
-        sourceTopics: [String] = [], isReady: @escaping @Sendable () -> Bool = { true }, _ body: @Sendable (TestClientProtocol, ControlCatalog) async throws -> Void
+        sourceTopics: [String] = [], quotas: Quotas = Quotas(), isReady: @escaping @Sendable () -> Bool = { true },
+        _ body: @Sendable (TestClientProtocol, ControlCatalog) async throws -> Void
     ) async throws {
         let topic = try ControlTopicTests.topic()
         try await ControlTopicTests.withView(topic) { view in
             let catalog = ControlCatalog(view: view, configSites: Self.sites, routes: [], extraTopics: [])
-            let backend = TestAdminBackend(catalog: catalog, sourceTopics: sourceTopics, readiness: isReady, metrics: "# metrics\n")
+            let backend = TestAdminBackend(catalog: catalog, sourceTopics: sourceTopics, quotas: quotas, readiness: isReady, metrics: "# metrics\n")
             let api = AdminAPI(backend: backend, logger: ControlTopicTests.logger)
             try await Application(router: api.router()).test(.router) { client in try await body(client, catalog) }
         }
@@ -409,6 +410,42 @@ struct AdminAPITests {
         }
     }
 
+    @Test("webhooks per site: past quotas.webhooks_per_site a creation answers 409 quota_exceeded; a deletion makes room; other sites are not counted")
+    func webhookQuota() async throws {
+        var quotas = Quotas()
+        quotas.webhooksPerSite = 2
+        try await Self.withAPI(quotas: quotas) { client, catalog in
+            let first = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            let id = try #require((try Self.json(first)["webhook"] as? [String: Any])?["id"] as? String)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody).status == .created)
+            let third = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            #expect(third.status == .conflict)
+            #expect(try Self.error(third).code == "quota_exceeded")
+            #expect(try Self.error(third).message == "site MySiteID is at its quota of webhooks (quotas.webhooks_per_site: 2)")
+            #expect(catalog.webhooks.count == 2)
+            let elsewhere = Self.standardTopicsBody.replacingOccurrences(of: Self.token, with: Self.otherToken).replacingOccurrences(of: "MySiteID", with: "other")
+            #expect(try await Self.send(client, .post, "/webhooks", elsewhere).status == .created)
+            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: Self.token).status == .noContent)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody).status == .created)
+        }
+    }
+
+    @Test("custom topics per site: past quotas.custom_topics_per_site a new topic answers 409 quota_exceeded; posting an existing one again changes it")
+    func topicQuota() async throws {
+        var quotas = Quotas()
+        quotas.customTopicsPerSite = 1
+        try await Self.withAPI(quotas: quotas) { client, catalog in
+            #expect(try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody).status == .created)
+            let second = try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody.replacingOccurrences(of: "email_sent_to_client_topic", with: "another_topic"))
+            #expect(second.status == .conflict)
+            #expect(try Self.error(second).code == "quota_exceeded")
+            #expect(try Self.error(second).message == "site My_Site_ID is at its quota of custom topics (quotas.custom_topics_per_site: 1)")
+            let again = try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody.replacingOccurrences(of: #""ordered": true"#, with: #""ordered": false"#))
+            #expect(again.status == .created)
+            #expect(catalog.customTopics(site: "My_Site_ID") == [WebhookTopic(name: "email_sent_to_client_topic", ordered: false)])
+        }
+    }
+
     /// The probes with the delivery engine's own `Readiness`; a running bridge's are tested in
     /// `AdminThroughBridgeTests.probes`.
     @Test("health, readiness as the engine says, metrics, and an OpenAPI document that lists exactly the router's routes")
@@ -449,6 +486,7 @@ struct AdminAPITests {
 struct TestAdminBackend: ControlCatalogAdminBackend {
     let catalog: ControlCatalog
     var sourceTopics: [String] = []
+    var quotas = Quotas()
     var readiness: @Sendable () -> Bool = { true }
     var metrics = ""
     var kafka: KafkaConfig { ControlTopicTests.kafka }

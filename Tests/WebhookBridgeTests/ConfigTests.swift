@@ -89,6 +89,11 @@ struct ConfigTests {
             ("kafka: {properties_file: {sasl.password: /nonexistent/kafka-secret}}", "kafka.properties_file.sasl.password: cannot read /nonexistent/kafka-secret"),
             ("kafka: {properties: {sasl.password: x}, properties_file: {sasl.password: /nonexistent/kafka-secret}}", "kafka.properties_file.sasl.password: given in kafka.properties too"),
             ("kafka: {properties_secret: {sasl.password: x}}", "kafka.properties_secret: unknown key"),
+            // Quotas per site.
+            ("quotas: {webhooks_per_site: 0}", "quotas.webhooks_per_site: must be between 1 and 100000, not 0"),
+            ("quotas: {topics_per_site: 5}", "quotas.topics_per_site: unknown key"),
+            ("quotas: {webhooks_per_site: 1}\nsites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: a, site: c404, url: 'https://a.example', topics: [order_state_changed]}, {id: b, site: c404, url: 'https://b.example', topics: [order_state_changed]}]", "webhooks[1]: site c404 is at its quota of webhooks (quotas.webhooks_per_site: 1)"),
+            ("quotas: {custom_topics_per_site: 1}\nsites: [{id: c404, token: c404-test-token-0001, custom_topics: [{topic: a}, {topic: b}]}]", "sites[0].custom_topics[1]: site c404 is at its quota of custom topics (quotas.custom_topics_per_site: 1)"),
             ("http: {auth_failures_per_minute: 0}", "http.auth_failures_per_minute: must be between 1 and 1000000, got 0"),
             ("webhooks: {}", "webhooks: expected a list"),
             ("kafka: [1]", "kafka: expected a mapping"),
@@ -157,6 +162,16 @@ struct ConfigTests {
         #expect(config.kafka.properties == [
             "security.protocol": "SASL_SSL", "enable.idempotence": "true", "sasl.username": "bridge", "sasl.password": "p4ss word",
         ])
+    }
+
+    @Test("quotas: 100 webhooks and 100 custom topics per site by default; a file may hold that many and raise them")
+    func quotas() throws {
+        #expect(try BridgeConfig.parse(yaml: "").quotas == Quotas())
+        let hooks = (0..<100).map { "  - {id: w\($0), site: c404, url: 'https://a.example/\($0)', topics: [order_state_changed], hash_key: hash-key-for-tests}" }
+        let yaml = "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks:\n" + hooks.joined(separator: "\n")
+        #expect(try BridgeConfig.parse(yaml: yaml).webhooks.count == 100)
+        let raised = try BridgeConfig.parse(yaml: "quotas: {webhooks_per_site: 100000, custom_topics_per_site: 7}\n" + yaml)
+        #expect(raised.quotas.webhooksPerSite == 100_000 && raised.quotas.customTopicsPerSite == 7)
     }
 
     @Test("private destinations are accepted when allowed")

@@ -211,6 +211,28 @@ struct SettingsValidationTests {
         #expect(Self.error(HashKey.generate()) == nil)
     }
 
+    static func error(_ quotas: Quotas) -> SettingsError? {
+        do throws(SettingsError) { try quotas.validate() } catch { return error }
+        return nil
+    }
+
+    @Test("quotas: 100 by default, each 1 to 100,000; a site at its quota may not add one more")
+    func quotas() {
+        let defaults = Quotas()
+        #expect(defaults.webhooksPerSite == 100 && defaults.customTopicsPerSite == 100)
+        #expect(Self.error(defaults) == nil)
+        var zero = Quotas()
+        zero.webhooksPerSite = 0
+        #expect(Self.error(zero) == SettingsError(path: "webhooks_per_site", problem: "must be between 1 and 100000, not 0"))
+        var huge = Quotas()
+        huge.customTopicsPerSite = 100_001
+        #expect(Self.error(huge)?.path == "custom_topics_per_site")
+        #expect(defaults.refusal(adding: .webhooks, to: 99, site: "c404") == nil)
+        #expect(defaults.refusal(adding: .webhooks, to: 100, site: "c404") == "site c404 is at its quota of webhooks (quotas.webhooks_per_site: 100)")
+        #expect(defaults.refusal(adding: .customTopics, to: 100, site: "c404") == "site c404 is at its quota of custom topics (quotas.custom_topics_per_site: 100)")
+        #expect(defaults.refusal(adding: .customTopics, to: 0, site: "c404") == nil)
+    }
+
     @Test("seconds handed over as numbers keep out of range values out of range, for the validator to refuse")
     func secondsKeepingRange() {
         #expect(DurationText.secondsKeepingRange(0.25) == .milliseconds(250))

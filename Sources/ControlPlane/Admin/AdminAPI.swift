@@ -11,7 +11,8 @@ import WebhookDomain
 /// Every change is written to the control topic and answered once read back, so the answer shows
 /// what every instance will apply. A site's token comes in the body's `token` (as in the guide's
 /// examples) or as `Authorization: Bearer`; a site sees and changes only its own webhooks and
-/// topics (another site's webhook answers 404; see `authorize`).
+/// topics (another site's webhook answers 404), within its quotas (see `authorize` and
+/// `Quotas`).
 public struct AdminAPI: Sendable {
     let backend: any AdminBackend
     let logger: Logger
@@ -106,6 +107,9 @@ public struct AdminAPI: Sendable {
         let options = try Self.validated(Self.options(fields).applied(to: WebhookOptions()), fields: fields)
         let given = try fields.string("hash_key").map(HashKey.init)
         if let given { try Self.validate(given, fields: fields) }
+        if let refusal = backend.quotas.refusal(adding: .webhooks, to: backend.webhooks.count(where: { $0.siteID == site.id }), site: site.id) {
+            throw AdminError.quotaExceeded(refusal)
+        }
         let key = given ?? HashKey.generate()
         let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let webhook = Webhook(id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options)
@@ -251,6 +255,13 @@ public struct AdminAPI: Sendable {
         }
         if WebhookTopic.standard.contains(where: { $0.name == name }) { throw AdminError.conflict("\(name) is a standard topic") }
         let topic = WebhookTopic(name: name, ordered: try fields.bool("ordered") ?? true)
+        // Posting an existing topic again changes it; only a new one counts against the quota.
+        let existing = backend.customTopics(site: site.id)
+        if !existing.contains(where: { $0.name == name }),
+            let refusal = backend.quotas.refusal(adding: .customTopics, to: existing.count, site: site.id)
+        {
+            throw AdminError.quotaExceeded(refusal)
+        }
         try await backend.save(topic: topic, site: site.id)
         return Self.json(["webhook_topic": ["topic": topic.name, "ordered": topic.ordered, "custom": true]], status: .created)
     }

@@ -23,6 +23,8 @@ public protocol AdminBackend: Sendable {
     func customTopics(site: String) -> [WebhookTopic]
     /// Which destinations a webhook may have (`http.allow_private_destinations`).
     var destinationPolicy: DestinationPolicy { get }
+    /// What one site may own (`quotas`).
+    var quotas: Quotas { get }
 
     // MARK: Changes
 

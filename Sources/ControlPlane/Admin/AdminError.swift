@@ -36,6 +36,8 @@ public struct AdminError: HTTPResponseError, Sendable {
         error.headers[.retryAfter] = String(seconds)
         return error
     }
+    /// A site's quota (`quotas.webhooks_per_site`, `quotas.custom_topics_per_site`) is used up.
+    static func quotaExceeded(_ message: String) -> AdminError { AdminError(.conflict, "quota_exceeded", message) }
     static func notFound(_ what: String) -> AdminError { AdminError(.notFound, "not_found", "\(what) not found") }
     static func conflict(_ message: String) -> AdminError { AdminError(.conflict, "conflict", message) }
     static let gone = AdminError(.gone, "gone", "the webhook is dead (paused or disabled longer than message_retention); create a new one")

@@ -12,7 +12,7 @@ enum OpenAPIDocument {
             Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field. A token that
             matches no site is a 401, another site's a 403; after 10 tokens that match no site
             within a minute, a client address gets 429 (`Retry-After`) until the minute has
-            passed.
+            passed. A site's quotas (webhooks, custom topics) answer 409 `quota_exceeded`.
         security:
           - bearer: []
         paths:
@@ -110,8 +110,9 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
-                "429": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
             get:
               summary: List a site's webhooks
               parameters:

@@ -18,7 +18,7 @@ extension BridgeConfig {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch { throw ConfigError(path: "", problem: "not valid YAML: \(error)") }
         let top = ConfigNode(node: root, path: "")
-        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "sites", "topics", "routes", "webhooks", "logging"])
+        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "quotas", "sites", "topics", "routes", "webhooks", "logging"])
         var config = BridgeConfig()
         try config.readKafka(top["kafka"], environment: environment)
         try config.readHTTP(top["http"])
@@ -32,7 +32,8 @@ extension BridgeConfig {
         }
         try config.readLogging(top["logging"])
         config.topics = try top["topics"].items().map { node throws(ConfigError) in try readTopic(node) }
-        config.sites = try readSites(top["sites"], environment: environment)
+        config.quotas = try readQuotas(top["quotas"])
+        config.sites = try readSites(top["sites"], quotas: config.quotas, environment: environment)
         config.routes = try top["routes"].items().map { node throws(ConfigError) in try config.readRoute(node) }
         try config.readWebhooks(top["webhooks"], environment: environment)
         return config
@@ -86,6 +87,15 @@ extension BridgeConfig {
         return properties
     }
 
+    private static func readQuotas(_ node: ConfigNode) throws(ConfigError) -> Quotas {
+        try node.requireMapping(allowedKeys: ["webhooks_per_site", "custom_topics_per_site"])
+        var quotas = Quotas()
+        quotas.webhooksPerSite = try node["webhooks_per_site"].int(default: quotas.webhooksPerSite)
+        quotas.customTopicsPerSite = try node["custom_topics_per_site"].int(default: quotas.customTopicsPerSite)
+        do throws(SettingsError) { try quotas.validate() } catch { throw ConfigError(error, under: node.path) }
+        return quotas
+    }
+
     private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
         try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests", "auth_failures_per_minute"])
         let listen = try node["admin_listen"].string(default: "127.0.0.1:8080")
@@ -129,7 +139,7 @@ extension BridgeConfig {
         return WebhookTopic(name: try node["topic"].string(), ordered: try node["ordered"].bool(default: true))
     }
 
-    private static func readSites(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> [Site] {
+    private static func readSites(_ node: ConfigNode, quotas: Quotas, environment: [String: String]) throws(ConfigError) -> [Site] {
         var sites: [Site] = []
         for item in try node.items() {
             try item.requireMapping(allowedKeys: [
@@ -162,7 +172,10 @@ extension BridgeConfig {
             site.onFailure = try readAlert(item["on_failure"], default: site.onFailure)
             site.onDeactivation = try readAlert(item["on_deactivation"], default: site.onDeactivation)
             site.onFailureRecovered = try readAlert(item["on_failure_recovered"], default: site.onFailureRecovered)
-            site.customTopics = try item["custom_topics"].items().map { node throws(ConfigError) in try readTopic(node) }
+            for topic in try item["custom_topics"].items() {
+                if let refusal = quotas.refusal(adding: .customTopics, to: site.customTopics.count, site: id) { throw topic.error(refusal) }
+                site.customTopics.append(try readTopic(topic))
+            }
             for (name, value) in try item["notifications"].entries() {
                 site.notifications[name] = try readNotification(value)
             }
@@ -238,6 +251,7 @@ extension BridgeConfig {
     private mutating func readWebhooks(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) {
         let policy = DestinationPolicy(allowPrivateDestinations: http.allowPrivateDestinations)
         let router = self.router
+        var perSite: [String: Int] = [:]
         for item in try node.items() {
             try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "status", "options"])
             let siteID = try item["site"].string()
@@ -252,6 +266,8 @@ extension BridgeConfig {
             }
             let id = try item["id"].optionalString() ?? Self.derivedWebhookID(site: siteID, url: url, method: method)
             if webhooks.contains(where: { $0.id == id }) { throw item["id"].error("duplicate webhook id \(id)") }
+            if let refusal = quotas.refusal(adding: .webhooks, to: perSite[siteID, default: 0], site: siteID) { throw item.error(refusal) }
+            perSite[siteID, default: 0] += 1
             let key: HashKey
             if let text = try item.secret(inline: "hash_key", env: "hash_key_env", environment: environment) {
                 key = HashKey(text)

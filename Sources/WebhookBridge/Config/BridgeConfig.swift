@@ -63,6 +63,8 @@ public struct BridgeConfig: Sendable {
     /// An HTTP SMS gateway for alerts to `contact_mobiles` (`sms.url`); without one they are
     /// logged as skipped.
     public var smsURL: String?
+    /// Webhooks and custom topics per site (`quotas`).
+    public var quotas = Quotas()
     public var sites: [Site] = []
     /// Topics added to the standard catalog for every site.
     public var topics: [WebhookTopic] = []

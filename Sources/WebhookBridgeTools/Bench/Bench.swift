@@ -334,7 +334,7 @@ struct BenchCluster {
         let group = try uniqueGroup("many")
         let topics = "topics:\n" + (0..<count).map { "  - {topic: t\($0)}" }.joined(separator: "\n")
         let webhooks = (0..<count).map { "  - {id: w\($0), site: bench, url: \"\(url)/\($0)\", topics: [t\($0)], hash_key: bench-hash-key-\($0)-0123}" }.joined(separator: "\n")
-        let yaml = yaml(group: group, source: topic, webhooks: webhooks, extra: topics)
+        let yaml = yaml(group: group, source: topic, webhooks: webhooks, extra: topics + "\nquotas: {webhooks_per_site: \(count)}")
             .replacingOccurrences(of: "topic: order_state_changed}", with: "topic_field: webhook_topic}")
         return try await peakResidentMemory(yaml: yaml, messages: count * 10, executable: executable, directory: directory, label: "many-webhooks")
     }
