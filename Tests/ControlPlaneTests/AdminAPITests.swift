@@ -355,6 +355,21 @@ struct AdminAPITests {
             let partition = SourcePartition(source, 0)
             #expect(catalog.view.record(.cursor(webhookID: id, partition, nil)) == .cursor(webhookID: id, partition, .init(offset: 7, replay: true)))
             #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":"yesterday"}"#).status == .badRequest)
+
+            // One replay in flight: the webhook is enabled and its cursor is still stored (no
+            // lane has caught up and deleted it here).
+            let second = try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":0}"#)
+            #expect(second.status == .tooManyRequests)
+            #expect(try Self.error(second).code == "replay_in_flight")
+            #expect(catalog.store.cursors(webhookID: id) == [partition: 7])
+            // The catch-up joined the live path and dropped the cursor: the next replay is taken.
+            try await catalog.store.save(cursors: [partition: nil], webhookID: id)
+            #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":0}"#).status == .accepted)
+            #expect(catalog.store.cursors(webhookID: id) == [partition: 0])
+            // A paused webhook's cursors wait for it: a replay then only moves them.
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: Self.token, #"{"status":"paused"}"#).status == .ok)
+            #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":\#(Double(base) / 1000 + 3)}"#).status == .accepted)
+            #expect(catalog.store.cursors(webhookID: id) == [partition: 3])
         }
     }
 

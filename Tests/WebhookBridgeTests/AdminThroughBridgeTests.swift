@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Kafka
+import Synchronization
 import Testing
 import WebhookDomain
 
@@ -10,11 +11,23 @@ import WebhookDomain
 
 @Suite("The admin API drives a running bridge", .serialized)
 struct AdminThroughBridgeTests {
-    @Test("a new hash_key shows in the next delivery's signature (h0 new, h1 old); replay delivers everything again")
+    @Test("a new hash_key shows in the next delivery's signature (h0 new, h1 old); replay delivers everything again, one replay at a time")
     func rotationAndReplay() async throws {
         let topic = BridgeTestCluster.unique("rotate")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
-        try await withReceiver(secret: nil) { receiver, port in
+        // The replayed deliveries (past the first six) wait here until the test has asked for a
+        // second replay, so the first is surely still in flight then.
+        let replayHeld = Gate()
+        let answered = Mutex(0)
+        try await withReceiver(secret: nil, respond: { _ in
+            if answered.withLock({ count in
+                count += 1
+                return count > 6
+            }) {
+                await replayHeld.pass()
+            }
+            return .init()
+        }) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             try await withBridge(config) { bridge in
                 let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
@@ -35,11 +48,21 @@ struct AdminThroughBridgeTests {
                         #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("test-key-0123456789"), body: request.body) == .valid(keyIndex: 1))
                     }
 
-                    let replayed = try await client.execute(
-                        uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
-                        body: ByteBuffer(string: #"{"since":0}"#))
-                    #expect(replayed.status == .accepted)
+                    func replay() async throws -> TestResponse {
+                        try await client.execute(
+                            uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
+                            body: ByteBuffer(string: #"{"since":0}"#))
+                    }
+                    #expect(try await replay().status == .accepted)
+                    // Its catch-up cannot have joined the live path: its deliveries are held.
+                    let second = try await replay()
+                    #expect(second.status == .tooManyRequests, "\(String(buffer: second.body))")
+                    replayHeld.open()
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 12 })
+                    // Once every partition's catch-up has joined and its cursor is gone, the next one is taken.
+                    #expect(await waitFor { !bridge.adminBackend.replayInFlight(webhookID: "hook") })
+                    #expect(try await replay().status == .accepted)
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 18 })
                 }
             }
             let requests = receiver.requests

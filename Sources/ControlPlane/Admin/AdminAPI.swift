@@ -192,7 +192,9 @@ public struct AdminAPI: Sendable {
     }
 
     /// Sets the webhook's cursors to the first records at or after `since` (unix seconds) in
-    /// every source partition; the instances owning them replay from there.
+    /// every source partition; the instances owning them replay from there. One replay at a time
+    /// per webhook (DESIGN.md §10): 429 while the last one is in flight
+    /// (`AdminBackend.replayInFlight(webhookID:)`) or being set up by this instance.
     func replay(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "since"])
@@ -201,6 +203,9 @@ public struct AdminAPI: Sendable {
         let since = try body.require("since", body.number)
         guard since >= 0, since <= 253_402_300_799 else { throw AdminError.badRequest("since", "must be a unix time in seconds") }
         if backend.state(id).status == .dead { throw AdminError.gone }
+        guard guards.beginReplay(id) else { throw AdminError.replayInFlight }
+        defer { guards.endReplay(id) }
+        if backend.replayInFlight(webhookID: id) { throw AdminError.replayInFlight }
         let offsets = try await backend.replay(webhookID: id, atOrAfter: Int64(since * 1000))
         logger.info("webhook replay", metadata: ["webhook": "\(id)", "since": "\(since)"])
         let cursors = Dictionary(uniqueKeysWithValues: offsets.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })

@@ -38,6 +38,9 @@ public struct AdminError: HTTPResponseError, Sendable {
     }
     /// A site's quota (`quotas.webhooks_per_site`, `quotas.custom_topics_per_site`) is used up.
     static func quotaExceeded(_ message: String) -> AdminError { AdminError(.conflict, "quota_exceeded", message) }
+    static let replayInFlight = AdminError(
+        .tooManyRequests, "replay_in_flight",
+        "a replay of this webhook is still in flight (its catch-up has not handed every partition back to the live path); try again once it has")
     static func notFound(_ what: String) -> AdminError { AdminError(.notFound, "not_found", "\(what) not found") }
     static func conflict(_ message: String) -> AdminError { AdminError(.conflict, "conflict", message) }
     static let gone = AdminError(.gone, "gone", "the webhook is dead (paused or disabled longer than message_retention); create a new one")

@@ -12,7 +12,8 @@ enum OpenAPIDocument {
             Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field. A token that
             matches no site is a 401, another site's a 403; after 10 tokens that match no site
             within a minute, a client address gets 429 (`Retry-After`) until the minute has
-            passed. A site's quotas (webhooks, custom topics) answer 409 `quota_exceeded`.
+            passed. A site's quotas (webhooks, custom topics) answer 409 `quota_exceeded`; a replay
+            while the webhook's last one is in flight, 429 `replay_in_flight`.
         security:
           - bearer: []
         paths:
