@@ -103,6 +103,8 @@ extension WebhookLane {
         var catchUpReserved = 0
         var lingerStarted: ContinuousClock.Instant?
         var stopping = false
+        /// The webhook was deleted: nothing of it is recorded any more (its metric series are gone).
+        var retired = false
 
         init(webhook: Webhook, site: Site, status: WebhookState) {
             self.webhook = webhook
@@ -395,6 +397,7 @@ extension WebhookLane {
                 partitions[partition] = partitionState
             }
             status.status = .dead
+            retired = true
             return settle.filter { partitions[$0.partition]?.epoch == $0.epoch }
         }
 

@@ -115,6 +115,42 @@ extension AdminThroughBridgeTests {
     }
 }
 
+extension AdminThroughBridgeTests {
+    @Test("a webhook deleted through the API leaves no series on /metrics; the other webhooks' stay")
+    func deletedWebhookLeavesNoMetrics() async throws {
+        let topic = BridgeTestCluster.unique("forget")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        try await withReceiver(secret: nil) { receiver, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
+            try await withBridge(config) { bridge in
+                let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
+                try await Application(router: api.router()).test(.router) { client in
+                    let body = #"{"site_id":"c404","token":"c404-test-token-0001","webhook":{"hash_key":"api-key-0123456789","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/doomed"}}"#
+                    let created = try await client.execute(uri: "/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                    #expect(created.status == .created)
+                    let json = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]
+                    let id = try #require((json?["webhook"] as? [String: Any])?["id"] as? String)
+                    #expect(await waitFor { bridge.engine.lane(id) != nil })
+                    try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1))
+                    #expect(await receiver.wait(timeout: .seconds(30)) { requests in
+                        requests.filter { $0.uri.hasPrefix("/doomed") }.count >= 3 && requests.filter { $0.uri.hasPrefix("/hooks") }.count >= 3
+                    })
+                    let series = "webhook=\"\(id)\""
+                    #expect(await waitFor { PrometheusSamples(bridge.adminBackend.metricsText()).value("webhook_bridge_deliveries_total", ["webhook": id, "outcome": "acked"]) == 3 })
+                    #expect(bridge.adminBackend.metricsText().contains(series))
+
+                    let deleted = try await client.execute(uri: "/webhooks/\(id)", method: .delete, headers: [.authorization: "Bearer c404-test-token-0001"])
+                    #expect(deleted.status == .noContent)
+                    #expect(await waitFor { !bridge.adminBackend.metricsText().contains(series) }, "\(bridge.adminBackend.metricsText())")
+                    let after = PrometheusSamples(bridge.adminBackend.metricsText())
+                    #expect(after.value("webhook_bridge_deliveries_total", ["webhook": "hook", "outcome": "acked"]) == 3)
+                    #expect(after.value("webhook_bridge_webhook_status", ["webhook": "hook", "status": "enabled"]) == 1)
+                }
+            }
+        }
+    }
+}
+
 @Suite("API-made webhooks live in the control topic", .serialized)
 struct APIMadeWebhookTests {
     @Test("a webhook created through the API survives a restart and keeps receiving")
