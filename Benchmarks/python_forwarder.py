@@ -11,7 +11,7 @@ statuses, batching, parking or alerts.
 
 `webhook-bridge bench` runs it with /usr/bin/python3 (Debian's python3-confluent-kafka and
 python3-aiohttp) against the same embedded broker and nginx as the bridge:
-    python_forwarder.py --bootstrap H:P --topic T --group G --url URL --key bench-key \
+    python_forwarder.py --bootstrap H:P --topic T --group G --url URL --key bench-hash-key-0123 \
         --in-flight 8 --count 20000 --timeout-seconds 600
 and reads the one JSON line it prints: {"delivered": N, "seconds": S, "rate": N/S}, S measured
 from the first record received to the last acknowledgement. Exit 1 on --timeout-seconds.

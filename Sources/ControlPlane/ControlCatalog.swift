@@ -82,6 +82,16 @@ public struct ControlCatalog: Sendable {
 
     public var router: Router { Router(routes: routes, sites: sites, extraTopics: extraTopics) }
 
+    /// Whether a catch-up of the webhook has not yet handed every partition back to the live
+    /// path: it is enabled and a cursor of it is still stored. A replay's cursors are written by
+    /// the API, then again by the lane of the instance that owns each partition as it parks there,
+    /// and each is deleted once that partition's catch-up has joined the live path and every
+    /// message it read is acknowledged (`WebhookLane.catchUp`). A paused or disabled webhook's
+    /// cursors only wait for it: a replay then just moves them, and is not in flight.
+    public func catchUpInFlight(webhookID: String) -> Bool {
+        state(webhookID).status == .enabled && !store.cursors(webhookID: webhookID).isEmpty
+    }
+
     // MARK: - Writing (applied when read back)
 
     public func save(_ webhook: Webhook, origin: ControlRecord.Origin = .api) async throws {

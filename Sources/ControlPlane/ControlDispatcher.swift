@@ -29,7 +29,10 @@ public struct ControlDispatcher: Sendable {
         for record in records {
             switch record {
             case .webhook(let id, let stored):
-                if let stored { warnIfOutOfRange(record) { () throws(SettingsError) in try stored.webhook.options.validate() } }
+                if let stored {
+                    warnIfOutOfRange(record) { () throws(SettingsError) in try stored.webhook.options.validate() }
+                    warnIfShortKeys(record, stored.webhook)
+                }
                 if let webhook = reader.webhook(id) {
                     delivery.upsert(webhook, state: reader.storedState(id))
                 } else {
@@ -38,8 +41,9 @@ public struct ControlDispatcher: Sendable {
             case .status(let id, _), .requestedStatus(let id, _):
                 if let state = reader.storedState(id) { delivery.adopt(state, webhookID: id) }
             case .site(let id, let configuration):
-                if let configuration {
-                    warnIfOutOfRange(record) { () throws(SettingsError) in try configuration.applied(to: Site(id: id, token: "")).validate() }
+                // Judged on the config file's site, whose token (never in a record) passed there.
+                if let configuration, let site = reader.sites.first(where: { $0.id == id }) {
+                    warnIfOutOfRange(record) { () throws(SettingsError) in try configuration.applied(to: site).validate() }
                 }
                 routingChanged = true
             case .topic:
@@ -51,6 +55,19 @@ public struct ControlDispatcher: Sendable {
             }
         }
         if routingChanged { delivery.update(sites: reader.sites, router: reader.router) }
+    }
+
+    /// A hash key stored before keys had a minimum length (`HashKey.validate()`) keeps signing:
+    /// the receiver knows it, and refusing the record would stop the webhook. It is said once,
+    /// here, as the record arrives (never the key itself).
+    private func warnIfShortKeys(_ record: ControlRecord, _ webhook: Webhook) {
+        for (index, key) in webhook.hashKeys.enumerated() {
+            do throws(SettingsError) { try key.validate() } catch {
+                logger.warning(
+                    "control record holds a hash key below the minimum: kept; rotate it",
+                    metadata: ["key": "\(record.key)", "hash_key": "h\(index)", "problem": "\(error.problem)"])
+            }
+        }
     }
 
     /// The control topic's reader clamps settings out of range (`Site.clamped()`,

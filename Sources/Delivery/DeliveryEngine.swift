@@ -182,7 +182,8 @@ public final class DeliveryEngine: Sendable {
         if let created { startLane.yield(created) }
     }
 
-    /// A webhook was deleted: its lane stops and nothing is kept for it.
+    /// A webhook was deleted: its lane stops and nothing is kept for it, its metric series
+    /// neither (after the lane is retired, so that no request ending late brings them back).
     public func remove(webhookID: String) {
         let lane: WebhookLane? = lanes.withLock { lanes in
             guard let lane = lanes.byID.removeValue(forKey: webhookID) else { return nil }
@@ -190,6 +191,7 @@ public final class DeliveryEngine: Sendable {
             return lane
         }
         lane?.retire()
+        context.metrics.forget(webhookID: webhookID)
     }
 
     /// A webhook's status record changed in the control topic.

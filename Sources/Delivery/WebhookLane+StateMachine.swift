@@ -109,6 +109,8 @@ extension WebhookLane {
         /// Partitions being given up: revoked, with requests still in flight.
         var revoking: Set<SourcePartition> = []
         var stopping = false
+        /// The webhook was deleted: nothing of it is recorded any more (its metric series are gone).
+        var retired = false
 
         init(webhook: Webhook, site: Site, status: WebhookState) {
             self.webhook = webhook
@@ -440,6 +442,7 @@ extension WebhookLane {
                 partitions[partition] = partitionState
             }
             status.status = .dead
+            retired = true
             return settle.filter { partitions[$0.partition]?.epoch == $0.epoch }
         }
 

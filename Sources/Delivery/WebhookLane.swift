@@ -165,7 +165,7 @@ public final class WebhookLane: RequestSlots.Waiter {
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
         let outcome = acked ? "acked" : result.outcomeLabel
         context.attempts?.record(messages, request: request, webhookID: webhookID, attempt: attempt, result: result, acked: acked)
-        context.metrics.attempt(webhookID: webhookID, outcome: outcome, latency: result.latency, messages: messages.count)
+        recordMetrics { $0.attempt(webhookID: webhookID, outcome: outcome, latency: result.latency, messages: messages.count) }
         var metadata: Logger.Metadata = [
             "message_id": "\(messages.count == 1 ? first.messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",
             "webhook": "\(webhookID)", "topic": "\(first.topic.name)", "attempt": "\(attempt)", "messages": "\(messages.count)",
@@ -179,6 +179,15 @@ public final class WebhookLane: RequestSlots.Waiter {
             logger.warning("delivery failed", metadata: metadata)
         }
         return result
+    }
+
+    /// Records into the metrics unless the webhook was deleted. Checked under the lane's lock,
+    /// which `retire()` takes before the engine destroys the webhook's series
+    /// (`DeliveryMetrics.forget(webhookID:)`): a request that ends after that records nothing.
+    func recordMetrics(_ record: (DeliveryMetrics) -> Void) {
+        state.withLock { state in
+            if !state.retired { record(context.metrics) }
+        }
     }
 
     static func failure(_ result: HTTPAttemptResult) -> DeliveryFailure {

@@ -308,7 +308,7 @@ public enum Demo {
           allow_private_destinations: true
         sites:
           - id: c404
-            token: demo-token
+            token: demo-site-token-0123
             max_in_flight: 8
             retry_intervals: [1, 1, 2, 4, 8]
             retries_until_failure: 2

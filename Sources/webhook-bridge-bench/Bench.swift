@@ -201,7 +201,7 @@ struct BenchCluster {
           # broker answers at once): poll it every millisecond, as embedded mode does.
           properties: {fetch.wait.max.ms: "1"}
         http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-        sites: [{id: bench, token: bench-token, max_in_flight: 8}]
+        sites: [{id: bench, token: bench-site-token-0123, max_in_flight: 8}]
         routes: [{source: \(source), site: bench, topic: order_state_changed}]
         \(extra)
         webhooks:
@@ -254,7 +254,7 @@ struct BenchCluster {
         let topic = try sourceTopic(label)
         try await produce(topic, count: events)
         let group = try uniqueGroup(label)
-        let webhook = "  - {id: target, site: bench, url: \"\(url)\", topics: [order_state_changed], hash_key: bench-key, options: \(options)}"
+        let webhook = "  - {id: target, site: bench, url: \"\(url)\", topics: [order_state_changed], hash_key: bench-hash-key-0123, options: \(options)}"
         return try await withBridge(yaml(group: group, source: topic, webhooks: webhook)) { bridge in
             // From the first acknowledgement: joining the group and the first fetch are not delivery.
             try await Self.waitUntilAcknowledged(bridge, messages: 1)
@@ -273,7 +273,7 @@ struct BenchCluster {
             "/usr/bin/python3",
             [
                 script.path, "--bootstrap", cluster.bootstrapServers, "--topic", topic, "--group", "bench-python-\(UUID().uuidString.prefix(6))",
-                "--url", url, "--key", "bench-key", "--in-flight", "8", "--count", "\(events)", "--timeout-seconds", "600",
+                "--url", url, "--key", "bench-hash-key-0123", "--in-flight", "8", "--count", "\(events)", "--timeout-seconds", "600",
             ], logFile: directory.appendingPathComponent("python.log"))
         let childrenCPU = BenchProcesses.Running.reapedChildrenCPUSeconds
         await forwarder.waitForExit()
@@ -299,7 +299,7 @@ struct BenchCluster {
         let total = rate * seconds
         let latencies: [Double] = try await whileRunning(receiverGroup, ready: { _ = await receiver.boundPort() }) {
             let port = await receiver.boundPort()
-            let webhook = "  - {id: target, site: bench, url: \"http://127.0.0.1:\(port)/hooks\", topics: [order_state_changed], hash_key: bench-key}"
+            let webhook = "  - {id: target, site: bench, url: \"http://127.0.0.1:\(port)/hooks\", topics: [order_state_changed], hash_key: bench-hash-key-0123}"
             return try await withBridge(yaml(group: group, source: topic, webhooks: webhook)) { _ in
                 // The producer sends each record at once (linger 0), paced on a fixed schedule.
                 let producer = try KafkaProducer(
@@ -361,8 +361,8 @@ struct BenchCluster {
         try await produce(topic, count: count * 10) { index, entity in #"{"order_id":"\#(entity)","webhook_topic":"t\#(index % count)"}"# }
         let group = try uniqueGroup("many")
         let topics = "topics:\n" + (0..<count).map { "  - {topic: t\($0)}" }.joined(separator: "\n")
-        let webhooks = (0..<count).map { "  - {id: w\($0), site: bench, url: \"\(url)/\($0)\", topics: [t\($0)], hash_key: key-\($0)}" }.joined(separator: "\n")
-        let yaml = yaml(group: group, source: topic, webhooks: webhooks, extra: topics)
+        let webhooks = (0..<count).map { "  - {id: w\($0), site: bench, url: \"\(url)/\($0)\", topics: [t\($0)], hash_key: bench-hash-key-\($0)-0123}" }.joined(separator: "\n")
+        let yaml = yaml(group: group, source: topic, webhooks: webhooks, extra: topics + "\nquotas: {webhooks_per_site: \(count)}")
             .replacingOccurrences(of: "topic: order_state_changed}", with: "topic_field: webhook_topic}")
         return try await peakResidentMemory(yaml: yaml, messages: count * 10, executable: executable, directory: directory, label: "many-webhooks")
     }
@@ -373,7 +373,7 @@ struct BenchCluster {
         let topic = try sourceTopic("backlog", partitions: 32)
         try await produce(topic, count: events, partitions: 32)
         let group = try uniqueGroup("backlog")
-        let webhook = "  - {id: target, site: bench, url: \"\(url)\", topics: [order_state_changed], hash_key: bench-key, options: {batching: true, max_batch_size: 30, batch_linger: 5ms}}"
+        let webhook = "  - {id: target, site: bench, url: \"\(url)\", topics: [order_state_changed], hash_key: bench-hash-key-0123, options: {batching: true, max_batch_size: 30, batch_linger: 5ms}}"
         return try await peakResidentMemory(
             yaml: yaml(group: group, source: topic, webhooks: webhook), messages: events, executable: executable, directory: directory, label: "backlog")
     }
@@ -383,7 +383,7 @@ struct BenchCluster {
     func catchUp(events: Int, url: String) async throws -> Double {
         let topic = try sourceTopic("catchup")
         let group = try uniqueGroup("catchup")
-        let webhook = "  - {id: target, site: bench, url: \"\(url)\", topics: [order_state_changed], hash_key: bench-key, status: paused}"
+        let webhook = "  - {id: target, site: bench, url: \"\(url)\", topics: [order_state_changed], hash_key: bench-hash-key-0123, status: paused}"
         return try await withBridge(yaml(group: group, source: topic, webhooks: webhook)) { bridge in
             try await produce(topic, count: events)
             // Everything read and left to the paused webhook's cursors.
@@ -392,7 +392,7 @@ struct BenchCluster {
             }
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(bridge.adminPort ?? 0)/webhooks/target/status")
             request.method = .PATCH
-            request.headers.add(name: "Authorization", value: "Bearer bench-token")
+            request.headers.add(name: "Authorization", value: "Bearer bench-site-token-0123")
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: #"{"status":"enabled"}"#))
             let start = ContinuousClock.now

@@ -31,7 +31,7 @@ struct HostileInputTests {
 
     @Test("the site's validator names the bad address and the list size; clamping drops them")
     func siteValidation() {
-        var site = Site(id: "c404", token: "t")
+        var site = Site(id: "c404", token: "c404-token-0123456789")
         #expect(Self.problemPath(site) == nil)
         site.onFailure.contactEmails = ["ops@example.com", "ops@example.com\r\nRCPT TO:<spy@evil.example>"]
         #expect(Self.problemPath(site) == "on_failure.contact_emails[1]")

@@ -12,16 +12,21 @@ import Yams
 
 @Suite("Admin API")
 struct AdminAPITests {
-    static let sites = [Site(id: "MySiteID", token: "token"), Site(id: "My_Site_ID", token: "token"), Site(id: "other", token: "other-token")]
+    /// The sites' tokens: at least 16 characters and unique (the guide's bodies say `"token"`).
+    static let token = "MySiteID-token-0123"
+    static let underscoreToken = "My_Site_ID-token-0123"
+    static let otherToken = "other-site-token-0123"
+    static let sites = [Site(id: "MySiteID", token: token), Site(id: "My_Site_ID", token: underscoreToken), Site(id: "other", token: otherToken)]
 
     /// The API on its own control topic, tested through the router.
     static func withAPI(
-        sourceTopics: [String] = [], isReady: @escaping @Sendable () -> Bool = { true }, _ body: @Sendable (TestClientProtocol, ControlCatalog) async throws -> Void
+        sourceTopics: [String] = [], quotas: Quotas = Quotas(), isReady: @escaping @Sendable () -> Bool = { true },
+        _ body: @Sendable (TestClientProtocol, ControlCatalog) async throws -> Void
     ) async throws {
         let topic = try ControlTopicTests.topic()
         try await ControlTopicTests.withView(topic) { view in
             let catalog = ControlCatalog(view: view, configSites: Self.sites, routes: [], extraTopics: [])
-            let backend = TestAdminBackend(catalog: catalog, sourceTopics: sourceTopics, readiness: isReady, metrics: "# metrics\n")
+            let backend = TestAdminBackend(catalog: catalog, sourceTopics: sourceTopics, quotas: quotas, readiness: isReady, metrics: "# metrics\n")
             let api = AdminAPI(backend: backend, logger: ControlTopicTests.logger)
             try await Application(router: api.router()).test(.router) { client in try await body(client, catalog) }
         }
@@ -46,7 +51,7 @@ struct AdminAPITests {
     static let standardTopicsBody = """
         {
         "site_id": "MySiteID",
-        "token":"token",
+        "token":"\(token)",
         "webhook": {
         "hash_key": "personnal_hash_key",
         "http_method": "POST",
@@ -63,7 +68,7 @@ struct AdminAPITests {
     static let customTopicBody = """
         {
         "site_id": "My_Site_ID",
-        "token":"token",
+        "token":"\(underscoreToken)",
         "webhook_topic": {
         "topic": "email_sent_to_client_topic",
         "ordered": true
@@ -73,7 +78,7 @@ struct AdminAPITests {
     static let customWebhookBody = """
         {
         "site_id": "MySiteID",
-        "token":"token",
+        "token":"\(token)",
         "webhook": {
         "hash_key": "personnal_hash_key",
         "http_method": "POST",
@@ -110,14 +115,15 @@ struct AdminAPITests {
             let elsewhere = try await Self.send(client, .post, "/webhooks", Self.customWebhookBody)
             #expect(elsewhere.status == .badRequest)
             #expect(try Self.error(elsewhere).message.hasPrefix("webhook.topics[0]: unknown topic email_sent_to_client_topic"))
-            #expect(try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody.replacingOccurrences(of: "My_Site_ID", with: "MySiteID")).status == .created)
+            let sameSite = Self.customTopicBody.replacingOccurrences(of: "My_Site_ID", with: "MySiteID").replacingOccurrences(of: Self.underscoreToken, with: Self.token)
+            #expect(try await Self.send(client, .post, "/webhook_topics", sameSite).status == .created)
             #expect(try await Self.send(client, .post, "/webhooks", Self.customWebhookBody).status == .created)
 
             // Batching changes only while paused or disabled.
-            let refused = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", Self.batchingBody)
+            let refused = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, Self.batchingBody)
             #expect(refused.status == .conflict)
-            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "token", #"{"status":"paused"}"#).status == .ok)
-            let patched = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", Self.batchingBody)
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: Self.token, #"{"status":"paused"}"#).status == .ok)
+            let patched = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, Self.batchingBody)
             #expect(patched.status == .ok)
             #expect(((try Self.json(patched)["webhook"] as? [String: Any])?["options"] as? [String: Any])?["batching"] as? Bool == true)
         }
@@ -126,37 +132,44 @@ struct AdminAPITests {
     @Test("a generated hash key is returned once, at creation; GET never shows keys")
     func generatedKey() async throws {
         try await Self.withAPI { client, catalog in
-            let body = #"{"site_id":"MySiteID","token":"token","webhook":{"http_method":"PUT","topics":["order_state_changed"],"url":"https://erp.example.com/h"}}"#
+            let body = #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"http_method":"PUT","topics":["order_state_changed"],"url":"https://erp.example.com/h"}}"#
             let created = try await Self.send(client, .post, "/webhooks", body)
             #expect(created.status == .created)
             let key = try #require(try Self.json(created)["hash_key"] as? String)
             #expect(key.hasPrefix("whsec_") && HashKey(key).bytes.count == 32)
             let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
-            let shown = try await Self.send(client, .get, "/webhooks/\(id)", token: "token")
+            let shown = try await Self.send(client, .get, "/webhooks/\(id)", token: Self.token)
             #expect(shown.status == .ok)
             #expect(!String(buffer: shown.body).contains(key.dropFirst(6)))
             #expect(try Self.json(shown)["hash_key"] == nil)
-            let listed = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "token")
+            let listed = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.token)
             #expect(!String(buffer: listed.body).contains(key.dropFirst(6)))
             #expect((try Self.json(listed)["webhooks"] as? [[String: Any]])?.count == 1)
             #expect(catalog.webhook(id)?.hashKeys.first?.text == key)
         }
     }
 
-    @Test("tokens and sites: 401 without a token, 403 with another site's, 404 for another site's webhook")
+    @Test("tokens and sites: 401 without a token or with one that matches no site, 403 with another site's, 404 for another site's webhook")
     func authorization() async throws {
         try await Self.withAPI { client, _ in
             let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
             let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
             #expect(try await Self.send(client, .get, "/webhooks/\(id)").status == .unauthorized)
-            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "other-token").status == .forbidden)
-            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "wrong").status == .forbidden)
-            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: "other-token").status == .notFound)
-            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "other-token", #"{"status":"paused"}"#).status == .notFound)
-            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: "other-token").status == .notFound)
-            let theirs = try await Self.send(client, .get, "/webhooks?site_id=other", token: "other-token")
+            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.otherToken).status == .forbidden)
+            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "wrong-token-0123456789").status == .unauthorized)
+            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: Self.otherToken).status == .notFound)
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: Self.otherToken, #"{"status":"paused"}"#).status == .notFound)
+            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: Self.otherToken).status == .notFound)
+            let theirs = try await Self.send(client, .get, "/webhooks?site_id=other", token: Self.otherToken)
             #expect((try Self.json(theirs)["webhooks"] as? [Any])?.isEmpty == true)
-            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody.replacingOccurrences(of: "\"token\":\"token\"", with: "\"token\":\"nope\"")).status == .forbidden)
+            let unknown = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody.replacingOccurrences(of: Self.token, with: "nope"))
+            #expect(unknown.status == .unauthorized)
+            #expect(try Self.error(unknown).message == "the token matches no site")
+            // A valid token, another site named: 403, in the body as in the query.
+            let claimed = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody.replacingOccurrences(of: Self.token, with: Self.otherToken))
+            #expect(claimed.status == .forbidden)
+            #expect(try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.otherToken, "{}").status == .forbidden)
+            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: Self.token).status == .ok)
         }
     }
 
@@ -166,26 +179,26 @@ struct AdminAPITests {
             let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
             let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
             for status in ["paused", "disabled", "enabled"] {
-                let response = try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "token", #"{"status":"\#(status)"}"#)
+                let response = try await Self.send(client, .patch, "/webhooks/\(id)/status", token: Self.token, #"{"status":"\#(status)"}"#)
                 #expect((try Self.json(response)["webhook"] as? [String: Any])?["status"] as? String == status)
                 #expect(catalog.state(id).status.rawValue == status)
             }
-            let rotated = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"hash_key":"second"}"#)
+            let rotated = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"hash_key":"second-key-0123456789"}"#)
             #expect((try Self.json(rotated)["webhook"] as? [String: Any])?["hash_key_count"] as? Int == 2)
-            #expect(catalog.webhook(id)?.hashKeys.map(\.text) == ["second", "personnal_hash_key"])
-            #expect(try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"url":"http://127.0.0.1/x"}"#).status == .badRequest)
-            let moved = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"webhook":{"url":"https://new.example.com/h","topics":["parcel_state_changed"],"http_method":"XGET"}}"#)
+            #expect(catalog.webhook(id)?.hashKeys.map(\.text) == ["second-key-0123456789", "personnal_hash_key"])
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"url":"http://127.0.0.1/x"}"#).status == .badRequest)
+            let moved = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"webhook":{"url":"https://new.example.com/h","topics":["parcel_state_changed"],"http_method":"XGET"}}"#)
             #expect(moved.status == .ok)
             #expect(catalog.webhook(id)?.url == "https://new.example.com/h" && catalog.webhook(id)?.method == .xget)
 
             var dead = catalog.state(id)
             dead.status = .dead
             try await catalog.save(state: dead, webhookID: id)
-            let gone = try await Self.send(client, .patch, "/webhooks/\(id)/status", token: "token", #"{"status":"enabled"}"#)
+            let gone = try await Self.send(client, .patch, "/webhooks/\(id)/status", token: Self.token, #"{"status":"enabled"}"#)
             #expect(gone.status == .gone)
             #expect(try Self.error(gone).code == "gone")
-            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: "token").status == .noContent)
-            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: "token").status == .notFound)
+            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: Self.token).status == .noContent)
+            #expect(try await Self.send(client, .get, "/webhooks/\(id)", token: Self.token).status == .notFound)
             #expect(catalog.webhook(id) == nil)
         }
     }
@@ -195,18 +208,21 @@ struct AdminAPITests {
         arguments: [
             ("/webhooks", "{not json", HTTPResponse.Status.badRequest, "the body is not valid JSON"),
             ("/webhooks", "[1,2]", .badRequest, "the body must be a JSON object"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token"}"#, .badRequest, "webhook: required"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":5}}"#, .badRequest, "webhook.url: expected a string"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"FETCH","topics":["order_state_changed"]}}"#, .badRequest, "webhook.http_method: expected one of"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":[]}}"#, .badRequest, "webhook.topics: at least one topic"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_batch_size":31}}}"#, .badRequest, "webhook.options.max_batch_size: must be between 1 and 30, not 31"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batch_linger":61}}}"#, .badRequest, "webhook.options.batch_linger: must be from 0 to 60 seconds"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_pending":1.5}}}"#, .badRequest, "webhook.options.max_pending: expected a whole number"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batching":"yes"}}}"#, .badRequest, "webhook.options.batching: expected true or false"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","webhook":{"url":"http://169.254.169.254/","http_method":"POST","topics":["order_state_changed"]}}"#, .badRequest, "webhook.url: destination 169.254.169.254"),
-            ("/webhooks", #"{"site_id":"MySiteID","token":"token","surprise":1}"#, .badRequest, "surprise: unknown field"),
-            ("/webhook_topics", #"{"site_id":"MySiteID","token":"token","webhook_topic":{"topic":"order_state_changed"}}"#, .conflict, "order_state_changed is a standard topic"),
-            ("/webhook_topics", #"{"site_id":"MySiteID","token":"token","webhook_topic":{"topic":"bad topic"}}"#, .badRequest, "webhook_topic.topic: letters"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)"}"#, .badRequest, "webhook: required"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":5}}"#, .badRequest, "webhook.url: expected a string"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"FETCH","topics":["order_state_changed"]}}"#, .badRequest, "webhook.http_method: expected one of"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":[]}}"#, .badRequest, "webhook.topics: at least one topic"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_batch_size":31}}}"#, .badRequest, "webhook.options.max_batch_size: must be between 1 and 30, not 31"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batch_linger":61}}}"#, .badRequest, "webhook.options.batch_linger: must be from 0 to 60 seconds"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_pending":1.5}}}"#, .badRequest, "webhook.options.max_pending: expected a whole number"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batching":"yes"}}}"#, .badRequest, "webhook.options.batching: expected true or false"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"http://169.254.169.254/","http_method":"POST","topics":["order_state_changed"]}}"#, .badRequest, "webhook.url: destination 169.254.169.254"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","surprise":1}"#, .badRequest, "surprise: unknown field"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"hash_key":"fifteen-chars.."}}"#, .badRequest, "webhook.hash_key: must be at least 16 characters"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"hash_key":"whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}}"#, .badRequest, "webhook.hash_key: a whsec_ key must decode to at least 24 bytes"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"hash_key":"whsec_not base64 at all!"}}"#, .badRequest, "webhook.hash_key: a whsec_ key must be whsec_ followed by base64"),
+            ("/webhook_topics", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook_topic":{"topic":"order_state_changed"}}"#, .conflict, "order_state_changed is a standard topic"),
+            ("/webhook_topics", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook_topic":{"topic":"bad topic"}}"#, .badRequest, "webhook_topic.topic: letters"),
         ])
     func badRequests(uri: String, body: String, status: HTTPResponse.Status, message: String) async throws {
         try await Self.withAPI { client, _ in
@@ -219,7 +235,7 @@ struct AdminAPITests {
     @Test("a huge body is refused with 413")
     func hugeBody() async throws {
         try await Self.withAPI { client, _ in
-            let huge = #"{"site_id":"MySiteID","token":"token","x":""# + String(repeating: "a", count: 200_000) + #""}"#
+            let huge = #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","x":""# + String(repeating: "a", count: 200_000) + #""}"#
             let response = try await Self.send(client, .post, "/webhooks", huge)
             #expect(response.status == .contentTooLarge)
         }
@@ -229,31 +245,31 @@ struct AdminAPITests {
     func topicsAndConfiguration() async throws {
         try await Self.withAPI { client, catalog in
             #expect(try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody).status == .created)
-            let topics = try await Self.send(client, .get, "/webhook_topics?site_id=My_Site_ID", token: "token")
+            let topics = try await Self.send(client, .get, "/webhook_topics?site_id=My_Site_ID", token: Self.underscoreToken)
             let list = try #require(try Self.json(topics)["webhook_topics"] as? [[String: Any]])
             #expect(list.count == WebhookTopic.standard.count + 1)
             #expect(list.contains { $0["topic"] as? String == "email_sent_to_client_topic" && $0["custom"] as? Bool == true })
             #expect(catalog.site("MySiteID")?.customTopics.isEmpty == true)
 
-            let shown = try await Self.send(client, .get, "/sites/MySiteID/configuration", token: "token")
+            let shown = try await Self.send(client, .get, "/sites/MySiteID/configuration", token: Self.token)
             #expect((try Self.json(shown)["configuration"] as? [String: Any])?["retry_intervals"] as? [Double] == [30, 60, 120, 240, 480, 840])
-            let changed = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token",
+            let changed = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token,
                 #"{"retry_intervals":[1,2,3],"retries_until_failure":2,"on_failure":{"contact_emails":["ops@example.com"]},"notifications":{"email_sent_to_client":{"media":{"webhook_topic":["email_sent_to_client_topic"]},"time_type":"duration","time_value":"0s"}}}"#)
             #expect(changed.status == .ok)
             #expect(catalog.site("MySiteID")?.retryIntervals == [1, 2, 3].map { .seconds($0) })
             #expect(catalog.site("MySiteID")?.onFailure.contactEmails == ["ops@example.com"])
             #expect(catalog.site("MySiteID")?.onFailure.emailNotificationName == "webhook_failure")
             #expect(catalog.site("MySiteID")?.notifications["email_sent_to_client"]?.webhookTopics == ["email_sent_to_client_topic"])
-            #expect(catalog.site("MySiteID")?.token == "token")
+            #expect(catalog.site("MySiteID")?.token == Self.token)
 
-            let wrongType = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_intervals":[1,"two"]}"#)
+            let wrongType = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, #"{"retry_intervals":[1,"two"]}"#)
             #expect(wrongType.status == .badRequest)
             #expect(try Self.error(wrongType).message.hasPrefix("retry_intervals[1]: expected a number"))
-            let unknown = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_interval":[1]}"#)
+            let unknown = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, #"{"retry_interval":[1]}"#)
             #expect(try Self.error(unknown).message.hasPrefix("retry_interval: unknown field"))
-            let tooMany = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retries_until_failure":9}"#)
+            let tooMany = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, #"{"retries_until_failure":9}"#)
             #expect(try Self.error(tooMany).message.hasPrefix("retries_until_failure: must be between 1"))
-            #expect(try await Self.send(client, .get, "/sites/other/configuration", token: "token").status == .forbidden)
+            #expect(try await Self.send(client, .get, "/sites/other/configuration", token: Self.token).status == .forbidden)
         }
     }
 
@@ -261,23 +277,23 @@ struct AdminAPITests {
     func configurationValidatedAfterMerge() async throws {
         try await Self.withAPI { client, catalog in
             // Stored: six intervals, retries_until_failure 3. One interval alone would leave 3 retries for 1 interval.
-            let alone = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_intervals":[30]}"#)
+            let alone = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, #"{"retry_intervals":[30]}"#)
             #expect(alone.status == .badRequest)
             let message = try Self.error(alone).message
             #expect(message.hasPrefix("retries_until_failure: ") && message.contains("retry_intervals (1), not 3"), "\(message)")
             #expect(catalog.site("MySiteID")?.retryIntervals.count == 6)
 
-            let both = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retry_intervals":[30],"retries_until_failure":1}"#)
+            let both = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, #"{"retry_intervals":[30],"retries_until_failure":1}"#)
             #expect(both.status == .ok)
             #expect(catalog.site("MySiteID")?.retryIntervals == [.seconds(30)])
 
             // A count checked against the stored intervals (eight), not against the default six.
             let eight = #"{"retry_intervals":[1,2,3,4,5,6,7,8],"retries_until_failure":1}"#
-            #expect(try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", eight).status == .ok)
-            let seven = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retries_until_failure":7}"#)
+            #expect(try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, eight).status == .ok)
+            let seven = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, #"{"retries_until_failure":7}"#)
             #expect(seven.status == .ok)
             #expect(catalog.site("MySiteID")?.retriesUntilFailure == 7)
-            let nine = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", #"{"retries_until_failure":9}"#)
+            let nine = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, #"{"retries_until_failure":9}"#)
             #expect(try Self.error(nine).message == "retries_until_failure: must be between 1 and the number of retry_intervals (8), not 9")
         }
     }
@@ -299,7 +315,7 @@ struct AdminAPITests {
         ])
     func configurationLimits(body: String, message: String) async throws {
         try await Self.withAPI { client, catalog in
-            let response = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: "token", body)
+            let response = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token, body)
             #expect(response.status == .badRequest)
             #expect(try Self.error(response).message.hasPrefix(message), "\(String(buffer: response.body))")
             #expect(catalog.site("MySiteID") == Self.sites[0])
@@ -311,9 +327,9 @@ struct AdminAPITests {
         try await Self.withAPI { client, catalog in
             let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
             let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
-            let bare = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"options":{"max_pending":0}}"#)
+            let bare = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"options":{"max_pending":0}}"#)
             #expect(try Self.error(bare).message == "options.max_pending: must be between 1 and 10000, not 0")
-            let wrapped = try await Self.send(client, .patch, "/webhooks/\(id)", token: "token", #"{"webhook":{"options":{"max_batch_size":40}}}"#)
+            let wrapped = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"webhook":{"options":{"max_batch_size":40}}}"#)
             #expect(try Self.error(wrapped).message == "webhook.options.max_batch_size: must be between 1 and 30, not 40")
             #expect(catalog.webhook(id)?.options == WebhookOptions())
         }
@@ -332,13 +348,116 @@ struct AdminAPITests {
         try await Self.withAPI(sourceTopics: [source]) { client, catalog in
             let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
             let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
-            let response = try await Self.send(client, .post, "/webhooks/\(id)/replay", token: "token", #"{"since": \#(Double(base) / 1000 + 6.5)}"#)
+            let response = try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since": \#(Double(base) / 1000 + 6.5)}"#)
             #expect(response.status == .accepted)
             #expect((try Self.json(response)["cursors"] as? [String: Int])?["\(source)/0"] == 7)
             #expect(catalog.store.cursors(webhookID: id) == [SourcePartition(source, 0): 7])
             let partition = SourcePartition(source, 0)
             #expect(catalog.view.record(.cursor(webhookID: id, partition, nil)) == .cursor(webhookID: id, partition, .init(offset: 7, replay: true)))
-            #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: "token", #"{"since":"yesterday"}"#).status == .badRequest)
+            #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":"yesterday"}"#).status == .badRequest)
+
+            // One replay in flight: the webhook is enabled and its cursor is still stored (no
+            // lane has caught up and deleted it here).
+            let second = try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":0}"#)
+            #expect(second.status == .tooManyRequests)
+            #expect(try Self.error(second).code == "replay_in_flight")
+            #expect(catalog.store.cursors(webhookID: id) == [partition: 7])
+            // The catch-up joined the live path and dropped the cursor: the next replay is taken.
+            try await catalog.store.save(cursors: [partition: nil], webhookID: id)
+            #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":0}"#).status == .accepted)
+            #expect(catalog.store.cursors(webhookID: id) == [partition: 0])
+            // A paused webhook's cursors wait for it: a replay then only moves them.
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)/status", token: Self.token, #"{"status":"paused"}"#).status == .ok)
+            #expect(try await Self.send(client, .post, "/webhooks/\(id)/replay", token: Self.token, #"{"since":\#(Double(base) / 1000 + 3)}"#).status == .accepted)
+            #expect(catalog.store.cursors(webhookID: id) == [partition: 3])
+        }
+    }
+
+    @Test("a rotation's hash_key below the minimum is a 400 naming the field, bare or inside `webhook`; the keys stay")
+    func shortRotation() async throws {
+        try await Self.withAPI { client, catalog in
+            let created = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            let id = try #require((try Self.json(created)["webhook"] as? [String: Any])?["id"] as? String)
+            let bare = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"hash_key":"short"}"#)
+            #expect(bare.status == .badRequest)
+            #expect(try Self.error(bare).message.hasPrefix("hash_key: must be at least 16 characters"))
+            let wrapped = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"webhook":{"hash_key":"whsec_c2hvcnQ="}}"#)
+            #expect(try Self.error(wrapped).message == "webhook.hash_key: a whsec_ key must decode to at least 24 bytes")
+            #expect(catalog.webhook(id)?.hashKeys == [HashKey("personnal_hash_key")])
+            // 24 bytes in the whsec_ form are enough.
+            let whsec = "whsec_" + Data(repeating: 7, count: 24).base64EncodedString()
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"hash_key":"\#(whsec)"}"#).status == .ok)
+            #expect(catalog.webhook(id)?.hashKeys.first == HashKey(whsec))
+        }
+    }
+
+    @Test("tokens that match no site are limited per client: 10 answer 401, then every request needing a token answers 429 with Retry-After")
+    func failedAuthenticationsLimited() async throws {
+        try await Self.withAPI { client, _ in
+            for attempt in 1...10 {
+                let response = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "guess-\(attempt)-0123456789")
+                #expect(response.status == .unauthorized, "attempt \(attempt)")
+            }
+            let refused = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: "guess-11-0123456789")
+            #expect(refused.status == .tooManyRequests)
+            #expect(try Self.error(refused).code == "too_many_failed_authentications")
+            let retryAfter = try #require(refused.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...60).contains(retryAfter))
+            // Not even the right token passes from this client until the window has passed...
+            #expect(try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.token).status == .tooManyRequests)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody).status == .tooManyRequests)
+            // ...while what needs no token still answers.
+            #expect(try await Self.send(client, .get, "/health").status == .ok)
+        }
+    }
+
+    @Test("a missing token and another site's token are not counted as failed authentications")
+    func notGuesses() async throws {
+        try await Self.withAPI { client, _ in
+            for _ in 1...12 {
+                let missing = try await Self.send(client, .get, "/webhooks?site_id=MySiteID")
+                #expect(missing.status == .unauthorized)
+                let theirs = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.otherToken)
+                #expect(theirs.status == .forbidden)
+            }
+            let mine = try await Self.send(client, .get, "/webhooks?site_id=MySiteID", token: Self.token)
+            #expect(mine.status == .ok)
+        }
+    }
+
+    @Test("webhooks per site: past quotas.webhooks_per_site a creation answers 409 quota_exceeded; a deletion makes room; other sites are not counted")
+    func webhookQuota() async throws {
+        var quotas = Quotas()
+        quotas.webhooksPerSite = 2
+        try await Self.withAPI(quotas: quotas) { client, catalog in
+            let first = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            let id = try #require((try Self.json(first)["webhook"] as? [String: Any])?["id"] as? String)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody).status == .created)
+            let third = try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody)
+            #expect(third.status == .conflict)
+            #expect(try Self.error(third).code == "quota_exceeded")
+            #expect(try Self.error(third).message == "site MySiteID is at its quota of webhooks (quotas.webhooks_per_site: 2)")
+            #expect(catalog.webhooks.count == 2)
+            let elsewhere = Self.standardTopicsBody.replacingOccurrences(of: Self.token, with: Self.otherToken).replacingOccurrences(of: "MySiteID", with: "other")
+            #expect(try await Self.send(client, .post, "/webhooks", elsewhere).status == .created)
+            #expect(try await Self.send(client, .delete, "/webhooks/\(id)", token: Self.token).status == .noContent)
+            #expect(try await Self.send(client, .post, "/webhooks", Self.standardTopicsBody).status == .created)
+        }
+    }
+
+    @Test("custom topics per site: past quotas.custom_topics_per_site a new topic answers 409 quota_exceeded; posting an existing one again changes it")
+    func topicQuota() async throws {
+        var quotas = Quotas()
+        quotas.customTopicsPerSite = 1
+        try await Self.withAPI(quotas: quotas) { client, catalog in
+            #expect(try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody).status == .created)
+            let second = try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody.replacingOccurrences(of: "email_sent_to_client_topic", with: "another_topic"))
+            #expect(second.status == .conflict)
+            #expect(try Self.error(second).code == "quota_exceeded")
+            #expect(try Self.error(second).message == "site My_Site_ID is at its quota of custom topics (quotas.custom_topics_per_site: 1)")
+            let again = try await Self.send(client, .post, "/webhook_topics", Self.customTopicBody.replacingOccurrences(of: #""ordered": true"#, with: #""ordered": false"#))
+            #expect(again.status == .created)
+            #expect(catalog.customTopics(site: "My_Site_ID") == [WebhookTopic(name: "email_sent_to_client_topic", ordered: false)])
         }
     }
 
@@ -382,6 +501,7 @@ struct AdminAPITests {
 struct TestAdminBackend: ControlCatalogAdminBackend {
     let catalog: ControlCatalog
     var sourceTopics: [String] = []
+    var quotas = Quotas()
     var readiness: @Sendable () -> Bool = { true }
     var metrics = ""
     var kafka: KafkaConfig { ControlTopicTests.kafka }

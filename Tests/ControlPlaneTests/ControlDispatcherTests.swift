@@ -47,7 +47,7 @@ struct ControlDispatcherTests {
                 return WebhookState.effective(requested: requested, automatic: automatic)
             }
         }
-        var sites: [Site] { [Site(id: "c404", token: "t")] }
+        var sites: [Site] { [Site(id: "c404", token: "c404-token-0123456789")] }
         var router: Router { Router(routes: [], sites: sites, extraTopics: []) }
     }
 
@@ -107,10 +107,18 @@ struct ControlDispatcherTests {
         #expect(calls == [.adopt("wh_1", WebhookState()), .upsert("wh_1", WebhookState()), .remove("wh_1")])
     }
 
+    @Test("a webhook record whose keys are below today's minimum (stored before the rule) is still upserted, keys as they are")
+    func shortKeysKept() {
+        var old = Self.webhook
+        old.hashKeys = [HashKey("k"), HashKey("whsec_c2hvcnQ=")]
+        let calls = Self.dispatch([[.status(webhookID: "wh_1", WebhookState()), .webhook(id: "wh_1", .init(old, origin: .api))]])
+        #expect(calls == [.adopt("wh_1", WebhookState()), .upsert("wh_1", WebhookState())])
+    }
+
     @Test("site and topic records rebuild the routing once per batch")
     func routing() {
         let calls = Self.dispatch([[
-            .site(id: "c404", SiteConfiguration(Site(id: "c404", token: "t"))),
+            .site(id: "c404", SiteConfiguration(Site(id: "c404", token: "c404-token-0123456789"))),
             .topic(site: "c404", name: "custom", WebhookTopic(name: "custom", ordered: true)),
             .topic(site: "c404", name: "gone", nil),
         ]])

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Kafka
+import Synchronization
 import Testing
 import WebhookDomain
 
@@ -10,11 +11,23 @@ import WebhookDomain
 
 @Suite("The admin API drives a running bridge", .serialized)
 struct AdminThroughBridgeTests {
-    @Test("a new hash_key shows in the next delivery's signature (h0 new, h1 old); replay delivers everything again")
+    @Test("a new hash_key shows in the next delivery's signature (h0 new, h1 old); replay delivers everything again, one replay at a time")
     func rotationAndReplay() async throws {
         let topic = BridgeTestCluster.unique("rotate")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
-        try await withReceiver(secret: nil) { receiver, port in
+        // The replayed deliveries (past the first six) wait here until the test has asked for a
+        // second replay, so the first is surely still in flight then.
+        let replayHeld = Gate()
+        let answered = Mutex(0)
+        try await withReceiver(secret: nil, respond: { _ in
+            if answered.withLock({ count in
+                count += 1
+                return count > 6
+            }) {
+                await replayHeld.pass()
+            }
+            return .init()
+        }) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             try await withBridge(config) { bridge in
                 let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
@@ -23,23 +36,33 @@ struct AdminThroughBridgeTests {
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 3 })
 
                     let patched = try await client.execute(
-                        uri: "/webhooks/hook", method: .patch, headers: [.authorization: "Bearer t", .contentType: "application/json"],
-                        body: ByteBuffer(string: #"{"hash_key":"new-key"}"#))
+                        uri: "/webhooks/hook", method: .patch, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"hash_key":"new-key-0123456789"}"#))
                     #expect(patched.status == .ok)
-                    #expect(await waitFor { bridge.engine.lane("hook")?.webhook.hashKeys.first == HashKey("new-key") })
+                    #expect(await waitFor { bridge.engine.lane("hook")?.webhook.hashKeys.first == HashKey("new-key-0123456789") })
                     try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1, from: 1))
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 6 })
                     for request in receiver.requests.suffix(3) {
                         let header = request.header("x-webhook-signature")
-                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("new-key"), body: request.body) == .valid(keyIndex: 0))
-                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("test-key"), body: request.body) == .valid(keyIndex: 1))
+                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("new-key-0123456789"), body: request.body) == .valid(keyIndex: 0))
+                        #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("test-key-0123456789"), body: request.body) == .valid(keyIndex: 1))
                     }
 
-                    let replayed = try await client.execute(
-                        uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer t", .contentType: "application/json"],
-                        body: ByteBuffer(string: #"{"since":0}"#))
-                    #expect(replayed.status == .accepted)
+                    func replay() async throws -> TestResponse {
+                        try await client.execute(
+                            uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
+                            body: ByteBuffer(string: #"{"since":0}"#))
+                    }
+                    #expect(try await replay().status == .accepted)
+                    // Its catch-up cannot have joined the live path: its deliveries are held.
+                    let second = try await replay()
+                    #expect(second.status == .tooManyRequests, "\(String(buffer: second.body))")
+                    replayHeld.open()
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 12 })
+                    // Once every partition's catch-up has joined and its cursor is gone, the next one is taken.
+                    #expect(await waitFor { !bridge.adminBackend.replayInFlight(webhookID: "hook") })
+                    #expect(try await replay().status == .accepted)
+                    #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 18 })
                 }
             }
             let requests = receiver.requests
@@ -92,18 +115,54 @@ extension AdminThroughBridgeTests {
     }
 }
 
+extension AdminThroughBridgeTests {
+    @Test("a webhook deleted through the API leaves no series on /metrics; the other webhooks' stay")
+    func deletedWebhookLeavesNoMetrics() async throws {
+        let topic = BridgeTestCluster.unique("forget")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        try await withReceiver(secret: nil) { receiver, port in
+            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
+            try await withBridge(config) { bridge in
+                let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
+                try await Application(router: api.router()).test(.router) { client in
+                    let body = #"{"site_id":"c404","token":"c404-test-token-0001","webhook":{"hash_key":"api-key-0123456789","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/doomed"}}"#
+                    let created = try await client.execute(uri: "/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                    #expect(created.status == .created)
+                    let json = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]
+                    let id = try #require((json?["webhook"] as? [String: Any])?["id"] as? String)
+                    #expect(await waitFor { bridge.engine.lane(id) != nil })
+                    try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1))
+                    #expect(await receiver.wait(timeout: .seconds(30)) { requests in
+                        requests.filter { $0.uri.hasPrefix("/doomed") }.count >= 3 && requests.filter { $0.uri.hasPrefix("/hooks") }.count >= 3
+                    })
+                    let series = "webhook=\"\(id)\""
+                    #expect(await waitFor { PrometheusSamples(bridge.adminBackend.metricsText()).value("webhook_bridge_deliveries_total", ["webhook": id, "outcome": "acked"]) == 3 })
+                    #expect(bridge.adminBackend.metricsText().contains(series))
+
+                    let deleted = try await client.execute(uri: "/webhooks/\(id)", method: .delete, headers: [.authorization: "Bearer c404-test-token-0001"])
+                    #expect(deleted.status == .noContent)
+                    #expect(await waitFor { !bridge.adminBackend.metricsText().contains(series) }, "\(bridge.adminBackend.metricsText())")
+                    let after = PrometheusSamples(bridge.adminBackend.metricsText())
+                    #expect(after.value("webhook_bridge_deliveries_total", ["webhook": "hook", "outcome": "acked"]) == 3)
+                    #expect(after.value("webhook_bridge_webhook_status", ["webhook": "hook", "status": "enabled"]) == 1)
+                }
+            }
+        }
+    }
+}
+
 @Suite("API-made webhooks live in the control topic", .serialized)
 struct APIMadeWebhookTests {
     @Test("a webhook created through the API survives a restart and keeps receiving")
     func survivesRestart() async throws {
         let topic = BridgeTestCluster.unique("api-made")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
-        try await withReceiver(secret: HashKey("api-key")) { receiver, port in
+        try await withReceiver(secret: HashKey("api-key-0123456789")) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             let id: String = try await withBridge(config) { bridge in
                 let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
                 return try await Application(router: api.router()).test(.router) { client in
-                    let body = #"{"site_id":"c404","token":"t","webhook":{"hash_key":"api-key","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/api-made"}}"#
+                    let body = #"{"site_id":"c404","token":"c404-test-token-0001","webhook":{"hash_key":"api-key-0123456789","http_method":"POST","topics":["order_state_changed"],"url":"http://127.0.0.1:\#(port)/api-made"}}"#
                     let created = try await client.execute(uri: "/webhooks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                     #expect(created.status == .created)
                     let json = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]

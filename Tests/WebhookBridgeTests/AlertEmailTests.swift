@@ -13,7 +13,7 @@ struct AlertEmailTests {
             smtp: {host: 127.0.0.1, port: \(smtpPort), tls: none, from: bridge@example.com}
             sites:
               - id: c404
-                token: t
+                token: c404-test-token-0001
                 max_in_flight: 1
                 # Short waits up to the failure alert, then long enough for the test to react to it.
                 retry_intervals: [0.2, 0.2, 3, 1]
@@ -25,9 +25,9 @@ struct AlertEmailTests {
                 on_failure_recovered: {contact_emails: [ops@example.com]}
             routes: [{source: \(topic), site: c404, topic: order_state_changed}]
             webhooks:
-              - {id: flaky, site: c404, url: "http://127.0.0.1:\(receiverPort)/flaky", topics: [order_state_changed], hash_key: k}
-              - {id: never, site: c404, url: "http://127.0.0.1:\(receiverPort)/never", topics: [order_state_changed], hash_key: k}
-              - {id: good, site: c404, url: "http://127.0.0.1:\(receiverPort)/good", topics: [order_state_changed], hash_key: k}
+              - {id: flaky, site: c404, url: "http://127.0.0.1:\(receiverPort)/flaky", topics: [order_state_changed], hash_key: hash-key-for-tests}
+              - {id: never, site: c404, url: "http://127.0.0.1:\(receiverPort)/never", topics: [order_state_changed], hash_key: hash-key-for-tests}
+              - {id: good, site: c404, url: "http://127.0.0.1:\(receiverPort)/good", topics: [order_state_changed], hash_key: hash-key-for-tests}
             """)
         config.http.adminPort = 0
         return config
@@ -39,7 +39,7 @@ struct AlertEmailTests {
         let topic = BridgeTestCluster.unique("alerts")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let flaky = Switch(503)
-        try await withReceiver(secret: HashKey("k"), respond: { request in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
             .init(status: request.uri.hasPrefix("/flaky") ? flaky.status : request.uri.hasPrefix("/never") ? 500 : 202)
         }) { receiver, port in
             try await withBridge(try Self.config(topic: topic, receiverPort: port, smtpPort: smtp.port, group: try BridgeTestCluster.group())) { bridge in
@@ -90,7 +90,7 @@ struct AlertEmailTests {
         let silentPort = try #require(Int(line.dropFirst(5)))
         let topic = BridgeTestCluster.unique("silent")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
-        try await withReceiver(secret: HashKey("k"), respond: { request in .init(status: request.uri.hasPrefix("/good") ? 202 : 500) }) { receiver, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in .init(status: request.uri.hasPrefix("/good") ? 202 : 500) }) { receiver, port in
             let config = try Self.config(topic: topic, receiverPort: port, smtpPort: silentPort, group: try BridgeTestCluster.group(), testMode: true)
             try await withBridge(config) { bridge in
                 try await produce([KafkaOutgoingRecord(topic: topic, key: "E0", value: #"{"entity":"E0","step":-1}"#)])
@@ -111,7 +111,7 @@ struct AlertEmailTests {
         let smtp = try await SMTPServer()
         let topic2 = BridgeTestCluster.unique("testmode")
         try BridgeTestCluster.shared.createTopic(topic2, partitions: 1)
-        try await withReceiver(secret: HashKey("k"), respond: { request in .init(status: request.uri.hasPrefix("/never") ? 500 : 202) }) { _, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in .init(status: request.uri.hasPrefix("/never") ? 500 : 202) }) { _, port in
             try await withBridge(try Self.config(topic: topic2, receiverPort: port, smtpPort: smtp.port, group: try BridgeTestCluster.group(), testMode: true)) { _ in
                 try await produce([KafkaOutgoingRecord(topic: topic2, key: "DV1", value: #"{"order_id":"DV1"}"#)])
                 #expect(await smtp.waitForMessages(1).count >= 1, "no alert email arrived")
@@ -135,13 +135,13 @@ struct AlertEmailTests {
                     \(gateway ? "sms: {url: \"http://127.0.0.1:\(port)/sms\"}" : "smtp: {host: 127.0.0.1, port: 1, from: bridge@example.com}")
                     sites:
                       - id: c404
-                        token: t
+                        token: c404-test-token-0001
                         retry_intervals: [0.1]
                         retries_until_failure: 1
                         on_deactivation: {contact_mobiles: ["+33600000000"], sms_notification_name: webhook_sms_deactivation}
                     routes: [{source: \(topic), site: c404, topic: order_state_changed}]
                     webhooks:
-                      - {id: never, site: c404, url: "http://127.0.0.1:\(port)/never", topics: [order_state_changed], hash_key: k}
+                      - {id: never, site: c404, url: "http://127.0.0.1:\(port)/never", topics: [order_state_changed], hash_key: hash-key-for-tests}
                     """)
                 config.http.adminPort = 0
                 try await withBridge(config) { bridge in

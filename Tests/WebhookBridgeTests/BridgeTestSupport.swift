@@ -81,11 +81,11 @@ func testConfig(sources: [(topic: String, webhookTopic: String)], receiverPort: 
     let topics = Set(sources.map(\.webhookTopic)).sorted().joined(separator: ", ")
     var config = try BridgeConfig.parse(yaml: """
         \(testKafkaAndHTTP(group: group))
-        sites: [{id: c404, token: t, max_in_flight: 8, retry_intervals: [0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}]
+        sites: [{id: c404, token: c404-test-token-0001, max_in_flight: 8, retry_intervals: [0.05, 0.05, 0.05, 0.05, 0.05, 0.05]}]
         routes:
         \(routes)
         webhooks:
-          - {id: hook, site: c404, url: "http://127.0.0.1:\(receiverPort)/hooks", topics: [\(topics)], hash_key: test-key}
+          - {id: hook, site: c404, url: "http://127.0.0.1:\(receiverPort)/hooks", topics: [\(topics)], hash_key: test-key-0123456789}
         """)
     config.http.adminPort = 0
     return config

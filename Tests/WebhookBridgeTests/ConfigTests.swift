@@ -12,19 +12,19 @@ struct ConfigTests {
     func example() throws {
         let config = try BridgeConfig.load(
             path: Self.repository.appendingPathComponent("config/example.yaml").path,
-            environment: ["C404_TOKEN": "secret-token", "ERP_HASH_KEY": "erp-key"])
+            environment: ["C404_TOKEN": "secret-token-0123456789", "ERP_HASH_KEY": "erp-key-0123456789"])
         #expect(config.kafka.isEmbedded)
         #expect(config.kafka.groupID == "webhook-bridge")
         #expect(config.kafka.startFrom == .latest)
         let site = try #require(config.sites.first)
-        #expect(site.token == "secret-token")
+        #expect(site.token == "secret-token-0123456789")
         #expect(site.retryIntervals == [30, 60, 120, 240, 480, 840].map { .seconds($0) })
         #expect(site.messageRetention == .seconds(7 * 86_400))
         #expect(site.notifications["email_sent_to_client"] == WorkflowNotification(webhookTopics: ["email_sent_to_client_topic"], delay: .zero))
         #expect(config.routes.count == 3)
         #expect(config.routes[2].topic == .notification("notification"))
         let webhook = try #require(config.webhooks.first)
-        #expect(webhook.hashKeys == [HashKey("erp-key")])
+        #expect(webhook.hashKeys == [HashKey("erp-key-0123456789")])
         #expect(webhook.options.batchLinger == .milliseconds(20))
         #expect(config.smtp?.tls == BridgeConfig.SMTPTLS.none)
     }
@@ -44,34 +44,57 @@ struct ConfigTests {
             ("http: {admin_listen: nowhere}", "http.admin_listen: expected host:port"),
             ("sites: [{id: c404}]", "sites[0].token: required (or token_env)"),
             ("sites: [{id: c404, token_env: NOT_SET_ANYWHERE}]", "sites[0].token_env: environment variable NOT_SET_ANYWHERE is not set"),
-            ("sites: [{id: c404, token: t, ack_timeout: soon}]", "sites[0].ack_timeout: expected a duration"),
-            ("sites: [{id: c404, token: t, retry_intervals: [1, -2]}]", "sites[0].retry_intervals[1]: expected a duration"),
-            ("sites: [{id: c404, token: t, retries_until_failure: 9}]", "sites[0].retries_until_failure: must be between 1 and the number of retry_intervals (6), not 9"),
-            ("sites: [{id: c404, token: t, max_in_flight: many}]", "sites[0].max_in_flight: expected a whole number"),
+            ("sites: [{id: c404, token: c404-test-token-0001, ack_timeout: soon}]", "sites[0].ack_timeout: expected a duration"),
+            ("sites: [{id: c404, token: c404-test-token-0001, retry_intervals: [1, -2]}]", "sites[0].retry_intervals[1]: expected a duration"),
+            ("sites: [{id: c404, token: c404-test-token-0001, retries_until_failure: 9}]", "sites[0].retries_until_failure: must be between 1 and the number of retry_intervals (6), not 9"),
+            ("sites: [{id: c404, token: c404-test-token-0001, max_in_flight: many}]", "sites[0].max_in_flight: expected a whole number"),
             // Limits: `Site.validate()` and `WebhookOptions.validate()`, under the file's key path.
-            ("sites: [{id: c404, token: t, retry_intervals: [1, 2, 0]}]", "sites[0].retry_intervals[2]: must be from 0.001 to 3153600000 seconds (100 years)"),
-            ("sites: [{id: c404, token: t, retry_intervals: []}]", "sites[0].retry_intervals: must not be empty"),
-            ("sites: [{id: c404, token: t, ack_timeout: 61s}]", "sites[0].ack_timeout: must be from 0.001 to 60 seconds"),
-            ("sites: [{id: c404, token: t, ack_statuses: [202, 700]}]", "sites[0].ack_statuses: must be HTTP statuses (100-599), at least one"),
-            ("sites: [{id: c404, token: t, message_retention: 0s}]", "sites[0].message_retention: must be from 0.001"),
-            ("sites: [{id: c404, token: t, max_in_flight: 65}]", "sites[0].max_in_flight: must be between 1 and 64, not 65"),
-            ("sites: [{id: c404, token: t}, {id: c405, token: u, notifications: {n: {media: {webhook_topic: []}}}}]", "sites[1].notifications.n.media.webhook_topic: must name at least one topic"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {batch_linger: 2m}}]", "webhooks[0].options.batch_linger: must be from 0 to 60 seconds"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_pending: 0}}]", "webhooks[0].options.max_pending: must be between 1 and 10000, not 0"),
-            ("sites: [{id: c404, token: t}, {id: c404, token: u}]", "sites[1].id: duplicate site id c404"),
-            ("sites: [{id: c404, token: t, notifications: {n: {media: {webhook_topic: [nope]}}}}]", "sites[0].notifications.n.media.webhook_topic: unknown topic nope"),
-            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c405, topic: order_state_changed}]", "routes[0].site: unknown site c405"),
-            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c404}]", "routes[0].topic: required: give topic, topic_field or notification_field"),
-            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c404, topic: a, topic_field: b}]", "routes[0].topic: give only one of"),
-            ("sites: [{id: c404, token: t}]\nroutes: [{source: s, site: c404, topic: unknown_topic}]", "routes[0].topic: unknown webhook topic unknown_topic"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: x, topics: [order_state_changed]}]", "webhooks[0].url: not an absolute http(s) URL"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'http://127.0.0.1/', topics: [order_state_changed]}]", "webhooks[0].url: destination 127.0.0.1 is loopback"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [nope]}]", "webhooks[0].topics[0]: unknown webhook topic nope"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], http_method: FETCH}]", "webhooks[0].http_method: expected one of GET, XGET, POST, PATCH, PUT, DELETE"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_batch_size: 31}}]", "webhooks[0].options.max_batch_size: must be between 1 and 30, not 31"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {signature: rsa}}]", "webhooks[0].options.signature: expected one of hmac, standard, both"),
-            ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: a, hash_key_env: B}]", "webhooks[0].hash_key: give hash_key or hash_key_env, not both"),
+            ("sites: [{id: c404, token: c404-test-token-0001, retry_intervals: [1, 2, 0]}]", "sites[0].retry_intervals[2]: must be from 0.001 to 3153600000 seconds (100 years)"),
+            ("sites: [{id: c404, token: c404-test-token-0001, retry_intervals: []}]", "sites[0].retry_intervals: must not be empty"),
+            ("sites: [{id: c404, token: c404-test-token-0001, ack_timeout: 61s}]", "sites[0].ack_timeout: must be from 0.001 to 60 seconds"),
+            ("sites: [{id: c404, token: c404-test-token-0001, ack_statuses: [202, 700]}]", "sites[0].ack_statuses: must be HTTP statuses (100-599), at least one"),
+            ("sites: [{id: c404, token: c404-test-token-0001, message_retention: 0s}]", "sites[0].message_retention: must be from 0.001"),
+            ("sites: [{id: c404, token: c404-test-token-0001, max_in_flight: 65}]", "sites[0].max_in_flight: must be between 1 and 64, not 65"),
+            ("sites: [{id: c404, token: c404-test-token-0001}, {id: c405, token: c405-test-token-0002, notifications: {n: {media: {webhook_topic: []}}}}]", "sites[1].notifications.n.media.webhook_topic: must name at least one topic"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {batch_linger: 2m}}]", "webhooks[0].options.batch_linger: must be from 0 to 60 seconds"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_pending: 0}}]", "webhooks[0].options.max_pending: must be between 1 and 10000, not 0"),
+            ("sites: [{id: c404, token: c404-test-token-0001}, {id: c404, token: c405-test-token-0002}]", "sites[1].id: duplicate site id c404"),
+            ("sites: [{id: c404, token: c404-test-token-0001, notifications: {n: {media: {webhook_topic: [nope]}}}}]", "sites[0].notifications.n.media.webhook_topic: unknown topic nope"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c405, topic: order_state_changed}]", "routes[0].site: unknown site c405"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404}]", "routes[0].topic: required: give topic, topic_field or notification_field"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404, topic: a, topic_field: b}]", "routes[0].topic: give only one of"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404, topic: unknown_topic}]", "routes[0].topic: unknown webhook topic unknown_topic"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: x, topics: [order_state_changed]}]", "webhooks[0].url: not an absolute http(s) URL"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'http://127.0.0.1/', topics: [order_state_changed]}]", "webhooks[0].url: destination 127.0.0.1 is loopback"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [nope]}]", "webhooks[0].topics[0]: unknown webhook topic nope"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], http_method: FETCH}]", "webhooks[0].http_method: expected one of GET, XGET, POST, PATCH, PUT, DELETE"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_batch_size: 31}}]", "webhooks[0].options.max_batch_size: must be between 1 and 30, not 31"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {signature: rsa}}]", "webhooks[0].options.signature: expected one of hmac, standard, both"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: a, hash_key_env: B}]", "webhooks[0].hash_key: give hash_key or hash_key_env, not both"),
             ("smtp: {username: u}", "smtp.password_env: required when username is set"),
+            // Keys and tokens (DESIGN.md §10): `Site.validate()` and `HashKey.validate()`, under the file's key path.
+            ("sites: [{id: c404, token: fifteen-chars..}]", "sites[0].token: must be at least 16 characters"),
+            ("sites: [{id: c404, token: c404-test-token-0001}, {id: c405, token: c404-test-token-0001}]", "sites[1].token: the same token as sites[0] (c404): tokens must be unique"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: fifteen-chars..}]", "webhooks[0].hash_key: must be at least 16 characters"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: whsec_c2hvcnQ=}]", "webhooks[0].hash_key: a whsec_ key must decode to at least 24 bytes"),
+            // Kafka properties the guarantees rest on (DESIGN.md §7, §9).
+            ("kafka: {properties: {enable.auto.offset.store: 'true'}}", "kafka.properties.enable.auto.offset.store: set by the bridge"),
+            ("kafka: {properties: {enable.auto.commit: 'false'}}", "kafka.properties.enable.auto.commit: set by the bridge"),
+            ("kafka: {properties: {auto.commit.enable: 'false'}}", "kafka.properties.auto.commit.enable: set by the bridge"),
+            ("kafka: {properties: {acks: '1'}}", "kafka.properties.acks: set by the bridge's producer (acks=all)"),
+            ("kafka: {properties: {request.required.acks: '0'}}", "kafka.properties.request.required.acks: set by the bridge's producer"),
+            ("kafka: {properties: {enable.idempotence: 'false'}}", "kafka.properties.enable.idempotence: the bridge's producer must be idempotent"),
+            ("kafka: {properties: {isolation.level: read_uncommitted}}", "kafka.properties.isolation.level: the bridge reads committed records only"),
+            ("kafka: {properties_env: {sasl.password: NOT_SET_ANYWHERE}}", "kafka.properties_env.sasl.password: environment variable NOT_SET_ANYWHERE is not set"),
+            ("kafka: {properties_file: {sasl.password: /nonexistent/kafka-secret}}", "kafka.properties_file.sasl.password: cannot read /nonexistent/kafka-secret"),
+            ("kafka: {properties: {sasl.password: x}, properties_file: {sasl.password: /nonexistent/kafka-secret}}", "kafka.properties_file.sasl.password: given in kafka.properties too"),
+            ("kafka: {properties_secret: {sasl.password: x}}", "kafka.properties_secret: unknown key"),
+            // Quotas per site.
+            ("quotas: {webhooks_per_site: 0}", "quotas.webhooks_per_site: must be between 1 and 100000, not 0"),
+            ("quotas: {topics_per_site: 5}", "quotas.topics_per_site: unknown key"),
+            ("quotas: {webhooks_per_site: 1}\nsites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: a, site: c404, url: 'https://a.example', topics: [order_state_changed]}, {id: b, site: c404, url: 'https://b.example', topics: [order_state_changed]}]", "webhooks[1]: site c404 is at its quota of webhooks (quotas.webhooks_per_site: 1)"),
+            ("quotas: {custom_topics_per_site: 1}\nsites: [{id: c404, token: c404-test-token-0001, custom_topics: [{topic: a}, {topic: b}]}]", "sites[0].custom_topics[1]: site c404 is at its quota of custom topics (quotas.custom_topics_per_site: 1)"),
+            ("http: {auth_failures_per_minute: 0}", "http.auth_failures_per_minute: must be between 1 and 1000000, got 0"),
             ("webhooks: {}", "webhooks: expected a list"),
             ("kafka: [1]", "kafka: expected a mapping"),
             ("kafka: {bootstrap_servers: [a, b]}", "kafka.bootstrap_servers: expected a string"),
@@ -88,7 +111,7 @@ struct ConfigTests {
 
     @Test("webhooks without an id get a stable derived one; without a key, a generated one")
     func derivedValues() throws {
-        let yaml = "sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example/h', topics: [order_state_changed]}]"
+        let yaml = "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example/h', topics: [order_state_changed]}]"
         let first = try BridgeConfig.parse(yaml: yaml)
         let second = try BridgeConfig.parse(yaml: yaml)
         #expect(first.webhooks[0].id == second.webhooks[0].id)
@@ -99,17 +122,64 @@ struct ConfigTests {
 
     @Test("retries_until_failure not given: 3, or every retry when retry_intervals has fewer")
     func retriesDefault() throws {
-        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: t}]").sites[0].retriesUntilFailure == 3)
-        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: t, retry_intervals: [600]}]").sites[0].retriesUntilFailure == 1)
-        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: t, retry_intervals: [1, 2, 3, 4]}]").sites[0].retriesUntilFailure == 3)
+        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: c404-test-token-0001}]").sites[0].retriesUntilFailure == 3)
+        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: c404-test-token-0001, retry_intervals: [600]}]").sites[0].retriesUntilFailure == 1)
+        #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: c404-test-token-0001, retry_intervals: [1, 2, 3, 4]}]").sites[0].retriesUntilFailure == 3)
+    }
+
+    @Test("secrets from the environment are held to the same rules, the error naming the key given")
+    func secretsFromTheEnvironment() {
+        let environment = ["SHORT": "fifteen-chars..", "TOKEN": "c404-test-token-0001"]
+        for (yaml, expected) in [
+            ("sites: [{id: c404, token_env: SHORT}]", "sites[0].token_env: must be at least 16 characters"),
+            ("sites: [{id: c404, token_env: TOKEN}, {id: c405, token_env: TOKEN}]", "sites[1].token_env: the same token as sites[0] (c404): tokens must be unique"),
+            ("sites: [{id: c404, token_env: TOKEN}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key_env: SHORT}]", "webhooks[0].hash_key_env: must be at least 16 characters"),
+            ("kafka: {properties_env: {acks: TOKEN}}", "kafka.properties_env.acks: set by the bridge's producer"),
+        ] {
+            do {
+                _ = try BridgeConfig.parse(yaml: yaml, environment: environment)
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect(error.description.hasPrefix(expected), "\(error)")
+                #expect(!error.description.contains("fifteen-chars") && !error.description.contains("c404-test-token-0001"), "secrets are never quoted: \(error)")
+            }
+        }
+    }
+
+    @Test("Kafka properties: inline, from the environment and from files (trailing newlines trimmed); enable.idempotence=true is allowed")
+    func kafkaProperties() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-secret-\(UUID().uuidString)")
+        try "p4ss word\n\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let config = try BridgeConfig.parse(
+            yaml: """
+                kafka:
+                  properties: {security.protocol: SASL_SSL, enable.idempotence: "true"}
+                  properties_env: {sasl.username: KAFKA_USER}
+                  properties_file: {sasl.password: \(file.path)}
+                """,
+            environment: ["KAFKA_USER": "bridge"])
+        #expect(config.kafka.properties == [
+            "security.protocol": "SASL_SSL", "enable.idempotence": "true", "sasl.username": "bridge", "sasl.password": "p4ss word",
+        ])
+    }
+
+    @Test("quotas: 100 webhooks and 100 custom topics per site by default; a file may hold that many and raise them")
+    func quotas() throws {
+        #expect(try BridgeConfig.parse(yaml: "").quotas == Quotas())
+        let hooks = (0..<100).map { "  - {id: w\($0), site: c404, url: 'https://a.example/\($0)', topics: [order_state_changed], hash_key: hash-key-for-tests}" }
+        let yaml = "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks:\n" + hooks.joined(separator: "\n")
+        #expect(try BridgeConfig.parse(yaml: yaml).webhooks.count == 100)
+        let raised = try BridgeConfig.parse(yaml: "quotas: {webhooks_per_site: 100000, custom_topics_per_site: 7}\n" + yaml)
+        #expect(raised.quotas.webhooksPerSite == 100_000 && raised.quotas.customTopicsPerSite == 7)
     }
 
     @Test("private destinations are accepted when allowed")
     func allowPrivate() throws {
         let config = try BridgeConfig.parse(yaml: """
             http: {allow_private_destinations: true}
-            sites: [{id: c404, token: t}]
-            webhooks: [{site: c404, url: 'http://127.0.0.1:9/h', topics: [order_state_changed], hash_key: k}]
+            sites: [{id: c404, token: c404-test-token-0001}]
+            webhooks: [{site: c404, url: 'http://127.0.0.1:9/h', topics: [order_state_changed], hash_key: hash-key-for-tests}]
             """)
         #expect(config.webhooks.count == 1)
     }

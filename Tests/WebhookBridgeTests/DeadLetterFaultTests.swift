@@ -54,7 +54,7 @@ struct DeadLetterFaultTests {
         let offsets = try KafkaConsumer(
             configuration: .init(kafka: KafkaConfig(bootstrapServers: cluster.bootstrapServers), groupID: Self.group, startFrom: .earliest), logger: BridgeTestCluster.logger)
         let admin = try KafkaAdmin(kafka: KafkaConfig(bootstrapServers: cluster.bootstrapServers), logger: BridgeTestCluster.logger)
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
             var config = try ReliabilitySuite.BrokerFaults.config(cluster: cluster, port: port, group: Self.group)
             config.kafka.deadLetterRetry = (.milliseconds(50), .milliseconds(400))
             let bridge = try await Bridge(config: config, logger: log.logger("dead-letters", level: .info))

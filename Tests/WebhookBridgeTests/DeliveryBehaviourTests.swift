@@ -16,7 +16,7 @@ final class ConcurrencyGauge: Sendable {
 
 @Suite("Methods, batching and concurrency (DESIGN.md §4, §6)", .serialized)
 struct DeliveryBehaviourTests {
-    static func config(topic: String, port: Int, webhooks: String, site: String = "{id: c404, token: t}") throws -> BridgeConfig {
+    static func config(topic: String, port: Int, webhooks: String, site: String = "{id: c404, token: c404-test-token-0001}") throws -> BridgeConfig {
         let group = try BridgeTestCluster.group()
         var config = try BridgeConfig.parse(yaml: """
             \(testKafkaAndHTTP(group: group))
@@ -33,9 +33,9 @@ struct DeliveryBehaviourTests {
     func sixMethods() async throws {
         let topic = BridgeTestCluster.unique("methods")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
             let webhooks = HTTPMethod.allCases.map {
-                "  - {id: \($0.rawValue.lowercased()), site: c404, url: \"http://127.0.0.1:\(port)/\($0.rawValue.lowercased())\", http_method: \($0.rawValue), topics: [order_state_changed], hash_key: k}"
+                "  - {id: \($0.rawValue.lowercased()), site: c404, url: \"http://127.0.0.1:\(port)/\($0.rawValue.lowercased())\", http_method: \($0.rawValue), topics: [order_state_changed], hash_key: hash-key-for-tests}"
             }.joined(separator: "\n")
             try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks)) { _ in
                 try await produce([KafkaOutgoingRecord(topic: topic, key: "DV1", value: #"{"order_id":"DV1","note":"a&b=c"}"#)])
@@ -60,8 +60,8 @@ struct DeliveryBehaviourTests {
     func batching() async throws {
         let topic = BridgeTestCluster.unique("batch")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 3)
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
-            let webhooks = "  - {id: batcher, site: c404, url: \"http://127.0.0.1:\(port)/b\", topics: [order_state_changed], hash_key: k, options: {batching: true, max_batch_size: 10, batch_linger: 50ms, signature: both}}"
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
+            let webhooks = "  - {id: batcher, site: c404, url: \"http://127.0.0.1:\(port)/b\", topics: [order_state_changed], hash_key: hash-key-for-tests, options: {batching: true, max_batch_size: 10, batch_linger: 50ms, signature: both}}"
             try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks)) { _ in
                 try await produce(StatusTests.events(topic: topic, entities: 7, perEntity: 10))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.reduce(0) { $0 + (Int($1.header("message_count") ?? "0") ?? 0) } >= 70 })
@@ -98,7 +98,7 @@ struct DeliveryBehaviourTests {
         // that sent fewer at once would never release them), later ones pass: the peak is then
         // exactly max_in_flight however slowly the events are produced.
         let twenty = Barrier(parties: 20)
-        try await withReceiver(secret: HashKey("k"), respond: { request in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
             let isMany = request.uri.hasPrefix("/many")
             let gauge = isMany ? many : single
             gauge.enter()
@@ -107,8 +107,8 @@ struct DeliveryBehaviourTests {
             gauge.leave()
             return .init(status: 202)
         }) { receiver, port in
-            let webhooks = "  - {id: many, site: c404, url: \"http://127.0.0.1:\(port)/many\", topics: [order_state_changed], hash_key: k}"
-            let site = "{id: c404, token: t, max_in_flight: 20}"
+            let webhooks = "  - {id: many, site: c404, url: \"http://127.0.0.1:\(port)/many\", topics: [order_state_changed], hash_key: hash-key-for-tests}"
+            let site = "{id: c404, token: c404-test-token-0001, max_in_flight: 20}"
             try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks, site: site)) { _ in
                 try await produce(StatusTests.events(topic: topic, entities: 60, perEntity: 1))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 60 })
@@ -117,7 +117,7 @@ struct DeliveryBehaviourTests {
 
             let oneEntity = BridgeTestCluster.unique("one-entity")
             try BridgeTestCluster.shared.createTopic(oneEntity, partitions: 1)
-            let singleHook = "  - {id: single, site: c404, url: \"http://127.0.0.1:\(port)/single\", topics: [order_state_changed], hash_key: k}"
+            let singleHook = "  - {id: single, site: c404, url: \"http://127.0.0.1:\(port)/single\", topics: [order_state_changed], hash_key: hash-key-for-tests}"
             try await withBridge(Self.config(topic: oneEntity, port: port, webhooks: singleHook, site: site)) { _ in
                 try await produce(StatusTests.events(topic: oneEntity, entities: 1, perEntity: 10))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 70 })
@@ -133,16 +133,16 @@ struct DeliveryBehaviourTests {
         let topic = BridgeTestCluster.unique("slots")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
         let gauge = ConcurrencyGauge()
-        try await withReceiver(secret: HashKey("k"), respond: { _ in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { _ in
             gauge.enter()
             try? await Task.sleep(for: .milliseconds(20))
             gauge.leave()
             return .init(status: 202)
         }) { receiver, port in
             let webhooks = (0..<12).map {
-                "  - {id: w\($0), site: c404, url: \"http://127.0.0.1:\(port)/w\($0)\", topics: [order_state_changed], hash_key: k}"
+                "  - {id: w\($0), site: c404, url: \"http://127.0.0.1:\(port)/w\($0)\", topics: [order_state_changed], hash_key: hash-key-for-tests}"
             }.joined(separator: "\n")
-            var config = try Self.config(topic: topic, port: port, webhooks: webhooks, site: "{id: c404, token: t, max_in_flight: 5}")
+            var config = try Self.config(topic: topic, port: port, webhooks: webhooks, site: "{id: c404, token: c404-test-token-0001, max_in_flight: 5}")
             config.http.maxConcurrentRequests = 3
             try await withBridge(config) { _ in
                 try await produce(StatusTests.events(topic: topic, entities: 10, perEntity: 4))
@@ -161,19 +161,19 @@ struct DeliveryBehaviourTests {
     func notificationDelay() async throws {
         let topic = BridgeTestCluster.unique("notifications")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
             let group = try BridgeTestCluster.group()
             var config = try BridgeConfig.parse(yaml: """
                 \(testKafkaAndHTTP(group: group))
                 sites:
                   - id: c404
-                    token: t
+                    token: c404-test-token-0001
                     custom_topics: [{topic: email_sent_to_client_topic, ordered: true}]
                     notifications:
                       email_sent_to_client: {media: {webhook_topic: [email_sent_to_client_topic]}, time_type: duration, time_value: 700ms}
                 routes: [{source: \(topic), site_field: site, notification_field: notification, payload_field: payload}]
                 webhooks:
-                  - {id: n, site: c404, url: "http://127.0.0.1:\(port)/n", topics: [email_sent_to_client_topic], hash_key: k}
+                  - {id: n, site: c404, url: "http://127.0.0.1:\(port)/n", topics: [email_sent_to_client_topic], hash_key: hash-key-for-tests}
                 """)
             config.http.adminPort = 0
             try await withBridge(config) { _ in
@@ -194,8 +194,8 @@ struct DeliveryBehaviourTests {
     func unsafeMessageIDHeader() async throws {
         let topic = BridgeTestCluster.unique("message-id")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
-            let webhooks = "  - {id: ids, site: c404, url: \"http://127.0.0.1:\(port)/ids\", topics: [order_state_changed], hash_key: k}"
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
+            let webhooks = "  - {id: ids, site: c404, url: \"http://127.0.0.1:\(port)/ids\", topics: [order_state_changed], hash_key: hash-key-for-tests}"
             try await withBridge(Self.config(topic: topic, port: port, webhooks: webhooks)) { bridge in
                 try await produce([
                     KafkaOutgoingRecord(topic: topic, key: "DV1", value: #"{"step":0}"#, headers: [KafkaHeader(key: "message_id", string: "m-1\r\nX-Injected: yes")]),

@@ -19,7 +19,7 @@ extension ReliabilitySuite {
         @Test("/ready turns 503 while the brokers are down for longer than the session timeout, and 200 again once they are back")
         func readinessFollowsBrokers() async throws {
             let cluster = try ReliabilitySuite.BrokerFaults.cluster(brokers: 1)
-            try await withReceiver(secret: HashKey("k")) { _, port in
+            try await withReceiver(secret: HashKey("hash-key-for-tests")) { _, port in
                 var config = try ReliabilitySuite.BrokerFaults.config(cluster: cluster, port: port, group: "ready-down", properties: "{session.timeout.ms: '3000', heartbeat.interval.ms: '500'}")
                 config.http.adminPort = 0
                 try await withBridge(config) { bridge in
@@ -43,21 +43,21 @@ extension ReliabilitySuite {
             let topic = BridgeTestCluster.unique("probe")
             try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
             let answer = Switch(500)
-            try await withReceiver(secret: HashKey("k"), respond: { _ in .init(status: answer.status) }) { receiver, port in
+            try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { _ in .init(status: answer.status) }) { receiver, port in
                 let group = try BridgeTestCluster.group()
                 func config(notifications: String) throws -> BridgeConfig {
                     var config = try BridgeConfig.parse(yaml: """
                         \(testKafkaAndHTTP(group: group))
                         sites:
                           - id: c404
-                            token: t
+                            token: c404-test-token-0001
                             max_in_flight: 1
                             retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]
                             custom_topics: [{topic: mail_topic, ordered: true}]
                             notifications: {\(notifications)}
                         routes: [{source: \(topic), site: c404, notification_field: notification}]
                         webhooks:
-                          - {id: mail, site: c404, url: "http://127.0.0.1:\(port)/mail", topics: [mail_topic], hash_key: k}
+                          - {id: mail, site: c404, url: "http://127.0.0.1:\(port)/mail", topics: [mail_topic], hash_key: hash-key-for-tests}
                         """)
                     config.http.adminPort = 0
                     return config
@@ -87,7 +87,7 @@ extension ReliabilitySuite {
         func expiredProbe() async throws {
             let topic = BridgeTestCluster.unique("expired")
             try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
-            try await withReceiver(secret: HashKey("k")) { receiver, port in
+            try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
                 let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
                 try await withBridge(config) { bridge in
                     try await produce(StatusTests.events(topic: topic, entities: 1, perEntity: 2))
@@ -96,7 +96,7 @@ extension ReliabilitySuite {
                     // of a partition that holds 2).
                     var state = bridge.catalog.state("hook")
                     let probe = Probe(sourceTopic: topic, partition: 0, offset: 1_000, messageID: "gone", webhookTopic: "order_state_changed")
-                    _ = state.apply(.deliveryFailed(probe, DeliveryFailure(status: 500, reason: "HTTP 500")), policy: .init(site: Site(id: "c404", token: "t")), now: Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
+                    _ = state.apply(.deliveryFailed(probe, DeliveryFailure(status: 500, reason: "HTTP 500")), policy: .init(site: Site(id: "c404", token: "c404-test-token-0001")), now: Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
                     state.revision += 1
                     try await bridge.catalog.store.save(state: state, webhookID: "hook")
                     // (The lane was enabled before it adopted that state: wait for the count first.)
@@ -115,7 +115,7 @@ extension ReliabilitySuite {
             let topic = BridgeTestCluster.unique("probe-replay")
             try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
             let failures = Mutex(1)
-            try await withReceiver(secret: HashKey("test-key"), respond: { _ in
+            try await withReceiver(secret: HashKey("test-key-0123456789"), respond: { _ in
                 let fail = failures.withLock { count in
                     defer { count -= 1 }
                     return count > 0
@@ -144,7 +144,7 @@ extension ReliabilitySuite {
             let topic = BridgeTestCluster.unique("race")
             try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
             let inFlight = Mutex(0)
-            try await withReceiver(secret: HashKey("k"), respond: { request in
+            try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
                 guard request.uri.hasPrefix("/bad") else { return .init(status: 202) }
                 inFlight.withLock { $0 += 1 }
                 defer { inFlight.withLock { $0 -= 1 } }
@@ -153,7 +153,7 @@ extension ReliabilitySuite {
             }) { receiver, port in
                 let config = try StatusTests.twoWebhooks(
                     topic: topic, port: port, group: try BridgeTestCluster.group(),
-                    site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [\(Array(repeating: "0.03", count: 60).joined(separator: ", "))], retries_until_failure: 60}")
+                    site: "{id: c404, token: c404-test-token-0001, max_in_flight: 1, retry_intervals: [\(Array(repeating: "0.03", count: 60).joined(separator: ", "))], retries_until_failure: 60}")
                 try await withBridge(config) { a in
                     try await withBridge(config) { b in
                         let instances = [a, b]
@@ -211,7 +211,7 @@ func httpPatch(_ url: String, body: String) async throws -> (status: Int, body: 
 private func httpCall(_ url: String, method: NIOHTTP1.HTTPMethod, body: String?) async throws -> (status: Int, body: String) {
     var request = HTTPClientRequest(url: url)
     request.method = method
-    request.headers.add(name: "Authorization", value: "Bearer t")
+    request.headers.add(name: "Authorization", value: "Bearer c404-test-token-0001")
     if let body {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))

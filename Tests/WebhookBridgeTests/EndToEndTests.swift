@@ -23,7 +23,7 @@ struct EndToEndTests {
         let topic = BridgeTestCluster.unique("orders")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 3)
         let group = try BridgeTestCluster.group()
-        try await withReceiver(secret: HashKey("test-key")) { receiver, port in
+        try await withReceiver(secret: HashKey("test-key-0123456789")) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
 
             try await withBridge(config) { _ in
@@ -64,7 +64,7 @@ struct EndToEndTests {
         // until the partitions have begun to move.
         let gate = Gate()
         let arrivals = Atomic<Int>(0)
-        try await withReceiver(secret: HashKey("test-key"), respond: { _ in
+        try await withReceiver(secret: HashKey("test-key-0123456789"), respond: { _ in
             if arrivals.add(1, ordering: .relaxed).newValue > 50 { await gate.pass() }
             return .init(status: 202)
         }) { receiver, port in
@@ -117,7 +117,7 @@ struct EndToEndTests {
         let topic = BridgeTestCluster.unique("flaky")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let failures = FailureScript(failFirst: 3)
-        try await withReceiver(secret: HashKey("test-key"), respond: { _ in await failures.next() }) { receiver, port in
+        try await withReceiver(secret: HashKey("test-key-0123456789"), respond: { _ in await failures.next() }) { receiver, port in
             let config = try testConfig(sources: [(topic, "parcel_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
             try await withBridge(config) { _ in
                 try await produce(Self.events(topic: topic, entities: 1, perEntity: 3))
@@ -139,7 +139,7 @@ struct EndToEndTests {
         let topic = BridgeTestCluster.unique("mixed")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let group = try BridgeTestCluster.group()
-                try await withReceiver(secret: HashKey("test-key")) { receiver, port in
+                try await withReceiver(secret: HashKey("test-key-0123456789")) { receiver, port in
             let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
             try await withBridge(config) { _ in
                 try await produce([

@@ -11,7 +11,7 @@ struct ExecutableTests {
         let bootstrap = try #require(await broker.waitForLine { $0.contains(":") }, "no bootstrap address: \(broker.lines)")
         #expect(broker.lines.first == bootstrap, "the address must be the first line of stdout")
 
-        try await withReceiver(secret: HashKey("cli-key")) { receiver, port in
+        try await withReceiver(secret: HashKey("cli-key-0123456789")) { receiver, port in
             let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-\(UUID().uuidString).yaml")
             try """
                 kafka: {bootstrap_servers: "\(bootstrap)", group_id: cli-test, start_from: earliest}
@@ -23,7 +23,7 @@ struct ExecutableTests {
                 """.write(to: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: configPath) }
 
-            let bridge = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path], environment: ["CLI_TOKEN": "t", "CLI_KEY": "cli-key"])
+            let bridge = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path], environment: ["CLI_TOKEN": "c404-test-token-0001", "CLI_KEY": "cli-key-0123456789"])
             #expect(await bridge.waitForLine { $0.contains("partitions assigned") } != nil, "bridge output: \(bridge.lines)")
 
             let input = Pipe()
@@ -46,7 +46,7 @@ struct ExecutableTests {
     @Test("a bad config file is refused with the key path and exit status 2")
     func badConfig() async throws {
         let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
-        try "sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: nowhere, topics: [order_state_changed]}]\n"
+        try "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: nowhere, topics: [order_state_changed]}]\n"
             .write(to: configPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: configPath) }
         let bridge = try ChildProcess(ChildProcess.executable, ["run", "--config", configPath.path])
@@ -58,7 +58,7 @@ struct ExecutableTests {
     func crashLosesNothing() async throws {
         let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "3", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
         let bootstrap = try #require(await broker.waitForLine { $0.contains(":") })
-        try await withReceiver(secret: HashKey("crash-key"), respond: { _ in
+        try await withReceiver(secret: HashKey("crash-key-0123456789"), respond: { _ in
             // Slow enough that the kill lands in mid-stream.
             try? await Task.sleep(for: .milliseconds(2))
             return .init(status: 202)
@@ -67,10 +67,10 @@ struct ExecutableTests {
             try """
                 kafka: {bootstrap_servers: "\(bootstrap)", group_id: crash-test, start_from: earliest}
                 http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-                sites: [{id: c404, token: t, max_in_flight: 4}]
+                sites: [{id: c404, token: c404-test-token-0001, max_in_flight: 4}]
                 routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
                 webhooks:
-                  - {id: crash, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: crash-key}
+                  - {id: crash, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: crash-key-0123456789}
                 """.write(to: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: configPath) }
 
@@ -118,7 +118,7 @@ struct ExecutableTests {
             try await withBridge(config) { bridge in
                 #expect(await waitFor { bridge.adminPort != nil })
                 let url = "http://127.0.0.1:\(bridge.adminPort ?? 0)"
-                func run(_ arguments: [String], token: String = "t") async throws -> (Int32, [String]) {
+                func run(_ arguments: [String], token: String = "c404-test-token-0001") async throws -> (Int32, [String]) {
                     let child = try ChildProcess(ChildProcess.executable, ["webhooks"] + arguments + ["--url", url, "--site", "c404"], environment: ["WEBHOOK_BRIDGE_TOKEN": token])
                     let status = await child.stop(signal: 0)
                     return (status, child.lines)
@@ -134,9 +134,9 @@ struct ExecutableTests {
                 #expect(shown == 0 && shownLines.contains { $0.contains("\"status\" : \"enabled\"") }, "\(shownLines)")
                 let (replayed, replayLines) = try await run(["replay", "hook", "--since", "0"])
                 #expect(replayed == 0 && replayLines.contains("\(topic)/0\tfrom offset 0"), "\(replayLines)")
-                let (refused, refusedLines) = try await run(["list"], token: "wrong")
+                let (refused, refusedLines) = try await run(["list"], token: "wrong-token-0123456789")
                 #expect(refused != 0)
-                #expect(refusedLines.contains { $0.contains("403") }, "\(refusedLines)")
+                #expect(refusedLines.contains { $0.contains("401") }, "\(refusedLines)")
             }
         }
     }

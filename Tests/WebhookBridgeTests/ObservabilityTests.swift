@@ -59,14 +59,14 @@ struct ObservabilityTests {
         let topic = BridgeTestCluster.unique("metrics")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
         let group = try BridgeTestCluster.group()
-        try await withReceiver(secret: HashKey("k"), respond: { $0.uri.hasPrefix("/bad") ? .init(status: 500) : .init() }) { receiver, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { $0.uri.hasPrefix("/bad") ? .init(status: 500) : .init() }) { receiver, port in
             var config = try BridgeConfig.parse(yaml: """
                 \(testKafkaAndHTTP(group: group))
-                sites: [{id: c404, token: t, retry_intervals: [600]}]
+                sites: [{id: c404, token: c404-test-token-0001, retry_intervals: [600]}]
                 routes: [{source: \(topic), site: c404, topic: order_state_changed}]
                 webhooks:
-                  - {id: good, site: c404, url: "http://127.0.0.1:\(port)/good", topics: [order_state_changed], hash_key: k}
-                  - {id: bad, site: c404, url: "http://127.0.0.1:\(port)/bad", topics: [order_state_changed], hash_key: k}
+                  - {id: good, site: c404, url: "http://127.0.0.1:\(port)/good", topics: [order_state_changed], hash_key: hash-key-for-tests}
+                  - {id: bad, site: c404, url: "http://127.0.0.1:\(port)/bad", topics: [order_state_changed], hash_key: hash-key-for-tests}
                 """)
             config.http.adminPort = 0
             try await withBridge(config) { bridge in

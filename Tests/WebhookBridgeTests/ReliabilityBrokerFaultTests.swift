@@ -16,10 +16,10 @@ extension ReliabilitySuite {
             var config = try BridgeConfig.parse(yaml: """
                 kafka: {bootstrap_servers: "\(cluster.bootstrapServers)", group_id: \(group), start_from: earliest, control_topic: control, attempts_topic: attempts, dead_letter_topic: dlq, properties: \(properties)}
                 http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-                sites: [{id: c404, token: t, max_in_flight: 16, retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]}]
+                sites: [{id: c404, token: c404-test-token-0001, max_in_flight: 16, retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]}]
                 routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
                 webhooks:
-                  - {id: hook, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: k}
+                  - {id: hook, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: hash-key-for-tests}
                 """)
             config.http.adminPort = 0
             return config
@@ -48,7 +48,7 @@ extension ReliabilitySuite {
                 /// fault until everything produced meanwhile was delivered.
                 var faultLines: Int
             }
-            let windows = try await withReceiver(secret: HashKey("k"), respond: { request in
+            let windows = try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
                 tally.acknowledged(request)
                 return .init()
             }) { _, port in
@@ -126,7 +126,7 @@ extension ReliabilitySuite {
             // test's producer, makes the next Produce requests.
             let hold = Switch(0)
             let held = Atomic<Int>(0)
-            try await withReceiver(secret: HashKey("k"), respond: { request in
+            try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
                 if hold.status == 1 {
                     held.add(1, ordering: .relaxed)
                     while hold.status == 1 { try? await Task.sleep(for: .milliseconds(5)) }

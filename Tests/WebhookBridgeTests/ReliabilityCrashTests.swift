@@ -16,7 +16,7 @@ extension ReliabilitySuite {
             let total = steps * entities
             let kills = Reliability.size(full: 10, smoke: 2)
             let started = ContinuousClock.now
-            try await Reliability.withOneWebhookRun(group: "kill9", hashKey: "crash-key") { cluster, tally, config in
+            try await Reliability.withOneWebhookRun(group: "kill9", hashKey: "crash-key-0123456789") { cluster, tally, config in
                 try await Reliability.produce(
                     Reliability.events(topic: "oms.orders", entities: entities, steps: 0..<steps), bootstrap: cluster.bootstrapServers)
                 var killedAt: [Int] = []

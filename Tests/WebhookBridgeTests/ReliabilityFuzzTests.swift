@@ -110,7 +110,7 @@ extension ReliabilitySuite {
             try BridgeTestCluster.shared.createTopic("\(group)-dlq", partitions: dlqPartitions)
 
             let delivered = Mutex<[Int: Int]>([:])
-            let (letters, servingAtEnd) = try await withReceiver(secret: HashKey("k"), respond: { request in
+            let (letters, servingAtEnd) = try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
                 if let n = request.json?["n"] as? Int { delivered.withLock { $0[n, default: 0] += 1 } }
                 return .init()
             }) { _, port in
@@ -120,10 +120,10 @@ extension ReliabilitySuite {
                 var config = try BridgeConfig.parse(yaml: """
                     kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control, attempts_topic: \(group)-attempts, properties: {message.max.bytes: "16000000"}}
                     http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-                    sites: [{id: c404, token: t, max_in_flight: 16}]
+                    sites: [{id: c404, token: c404-test-token-0001, max_in_flight: 16}]
                     routes: [{source: \(topic), site_field: site_id, topic: order_state_changed}]
                     webhooks:
-                      - {id: hook, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: k}
+                      - {id: hook, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: hash-key-for-tests}
                     """)
                 config.http.adminPort = 0
                 return try await withBridge(config) { bridge in
@@ -182,7 +182,7 @@ extension ReliabilitySuite {
             try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
             let group = try BridgeTestCluster.group()
             let big = "[" + String(repeating: "1,", count: 1_000_000) + "1]"
-            let delivered = try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let delivered = try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
                 let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: group)
                 return try await withBridge(config) { _ in
                     let producer = try KafkaProducer(

@@ -16,7 +16,7 @@ extension ReliabilitySuite {
             let entities = 200
             let rounds = total / entities
             let started = ContinuousClock.now
-            try await Reliability.withOneWebhookRun(group: "churn", hashKey: "group-key") { cluster, tally, config in
+            try await Reliability.withOneWebhookRun(group: "churn", hashKey: "group-key-0123456789") { cluster, tally, config in
                 func start() throws -> ChildProcess { try ChildProcess(ChildProcess.executable, ["run", "--config", config.path]) }
 
                 // The stream flows the whole time: a round of every entity every half second (about

@@ -60,13 +60,13 @@ extension ReliabilitySuite {
 
             let webhooks = Self.scenarios.map { scenario in
                 let scheme = scenario.id.hasPrefix("tls") ? "https" : "http"
-                return "  - {id: \(scenario.id), site: c404, url: \"\(scheme)://127.0.0.1:\(servers[scenario.id]!.port)/hook\", topics: [order_state_changed], hash_key: k}"
-            } + ["  - {id: tlsselfsigned, site: c404, url: \"https://localhost:\(tlsPort)/hook\", topics: [order_state_changed], hash_key: k}"]
+                return "  - {id: \(scenario.id), site: c404, url: \"\(scheme)://127.0.0.1:\(servers[scenario.id]!.port)/hook\", topics: [order_state_changed], hash_key: hash-key-for-tests}"
+            } + ["  - {id: tlsselfsigned, site: c404, url: \"https://localhost:\(tlsPort)/hook\", topics: [order_state_changed], hash_key: hash-key-for-tests}"]
             let group = try BridgeTestCluster.group()
             var config = try BridgeConfig.parse(yaml: """
                 \(testKafkaAndHTTP(group: group))
                 sites:
-                  - {id: c404, token: t, max_in_flight: 1, ack_timeout: \(Self.ackTimeout), retry_intervals: [\(Self.intervals.map { "\($0)" }.joined(separator: ", "))], retries_until_failure: 2}
+                  - {id: c404, token: c404-test-token-0001, max_in_flight: 1, ack_timeout: \(Self.ackTimeout), retry_intervals: [\(Self.intervals.map { "\($0)" }.joined(separator: ", "))], retries_until_failure: 2}
                 routes: [{source: \(topic), site: c404, topic: order_state_changed}]
                 webhooks:
                 \(webhooks.joined(separator: "\n"))

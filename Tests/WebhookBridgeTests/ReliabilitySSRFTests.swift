@@ -45,8 +45,8 @@ extension ReliabilitySuite {
             """
             kafka: {bootstrap_servers: embedded}
             http: {admin_listen: "127.0.0.1:0", allow_private_destinations: \(allow)}
-            sites: [{id: c404, token: t}]
-            webhooks: [{id: w, site: c404, url: "\(url)", topics: [order_state_changed], hash_key: k}]
+            sites: [{id: c404, token: c404-test-token-0001}]
+            webhooks: [{id: w, site: c404, url: "\(url)", topics: [order_state_changed], hash_key: hash-key-for-tests}]
             """
         }
 
@@ -70,9 +70,9 @@ extension ReliabilitySuite {
             var config = try BridgeConfig.parse(yaml: """
                 kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control, attempts_topic: \(group)-attempts}
                 http: {admin_listen: "127.0.0.1:0", allow_private_destinations: false}
-                sites: [{id: c404, token: t}]
+                sites: [{id: c404, token: c404-test-token-0001}]
                 routes: [{source: \(topic), site: c404, topic: order_state_changed}]
-                webhooks: [{id: public, site: c404, url: "https://hooks.example.com/x", topics: [order_state_changed], hash_key: k}]
+                webhooks: [{id: public, site: c404, url: "https://hooks.example.com/x", topics: [order_state_changed], hash_key: hash-key-for-tests}]
                 """)
             config.http.adminPort = 0
             let (createRefused, patchRefused) = try await withBridge(config) { bridge in
@@ -81,16 +81,16 @@ extension ReliabilitySuite {
                 #expect(await waitFor { bridge.adminPort != nil })
                 let admin = "http://127.0.0.1:\(bridge.adminPort ?? 0)"
                 for url in Self.privateURLs {
-                    let body = #"{"site_id":"c404","token":"t","webhook":{"url":"\#(url)","http_method":"POST","topics":["order_state_changed"]}}"#
+                    let body = #"{"site_id":"c404","token":"c404-test-token-0001","webhook":{"url":"\#(url)","http_method":"POST","topics":["order_state_changed"]}}"#
                     let (created, createdBody) = try await Self.call(.POST, "\(admin)/webhooks", body)
                     #expect(created == 400 && createdBody.contains("webhook.url"), "POST \(url): \(created) \(createdBody)")
                     if created == 400 { createRefused += 1 }
-                    let (patched, patchedBody) = try await Self.call(.PATCH, "\(admin)/webhooks/public", #"{"url":"\#(url)"}"#, token: "t")
+                    let (patched, patchedBody) = try await Self.call(.PATCH, "\(admin)/webhooks/public", #"{"url":"\#(url)"}"#, token: "c404-test-token-0001")
                     #expect(patched == 400, "PATCH \(url): \(patched) \(patchedBody)")
                     if patched == 400 { patchRefused += 1 }
                 }
                 // Nothing changed: still one webhook, with its public URL.
-                let (listed, listedBody) = try await Self.call(.GET, "\(admin)/webhooks?site_id=c404", nil, token: "t")
+                let (listed, listedBody) = try await Self.call(.GET, "\(admin)/webhooks?site_id=c404", nil, token: "c404-test-token-0001")
                 #expect(listed == 200 && listedBody.contains("hooks.example.com") && !listedBody.contains("127.0.0.1"), "\(listedBody)")
                 return (createRefused, patchRefused)
             }
@@ -143,14 +143,14 @@ extension ReliabilitySuite {
             let (host, address, source) = name
             let topic = BridgeTestCluster.unique("ssrf-dns")
             try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
-            let (delivered, lastError) = try await withReceiver(secret: HashKey("k")) { receiver, port in
+            let (delivered, lastError) = try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
                 let group = try BridgeTestCluster.group()
                 var config = try BridgeConfig.parse(yaml: """
                     kafka: {bootstrap_servers: "\(BridgeTestCluster.shared.bootstrapServers)", group_id: \(group), start_from: earliest, dead_letter_topic: \(group)-dlq, control_topic: \(group)-control, attempts_topic: \(group)-attempts}
                     http: {admin_listen: "127.0.0.1:0", allow_private_destinations: false}
-                    sites: [{id: c404, token: t, retry_intervals: [0.2, 0.2, 0.2]}]
+                    sites: [{id: c404, token: c404-test-token-0001, retry_intervals: [0.2, 0.2, 0.2]}]
                     routes: [{source: \(topic), site: c404, topic: order_state_changed}]
-                    webhooks: [{id: dns, site: c404, url: "http://\(host):\(port)/hooks", topics: [order_state_changed], hash_key: k}]
+                    webhooks: [{id: dns, site: c404, url: "http://\(host):\(port)/hooks", topics: [order_state_changed], hash_key: hash-key-for-tests}]
                     """)
                 config.http.adminPort = 0
                 return try await withBridge(config) { bridge in
@@ -198,7 +198,7 @@ extension ReliabilitySuite {
         func clientRefusesResolvedName() async throws {
             try await withReceiver(secret: nil) { receiver, port in
                 let client = WebhookHTTPClient(destinationCheck: ResolvedDestinationCheck { _ in ["127.0.0.1"] })
-                let webhook = Webhook(id: "w", siteID: "s", url: "http://receiver.example:\(port)/hooks", topics: ["t"], hashKeys: [HashKey("k")])
+                let webhook = Webhook(id: "w", siteID: "s", url: "http://receiver.example:\(port)/hooks", topics: ["t"], hashKeys: [HashKey("hash-key-for-tests")])
                 let message = RoutedMessage(
                     siteID: "s", topic: WebhookTopic(name: "t", ordered: true), messageID: "m", sequence: "0-1", entity: [],
                     payload: Array("{}".utf8), sourcePartition: 0, sourceOffset: 1)

@@ -75,7 +75,7 @@ extension Reliability {
             let config = try writeConfig("""
                 kafka: {bootstrap_servers: "\(cluster.bootstrapServers)", group_id: \(group), start_from: earliest, control_topic: control, attempts_topic: attempts, dead_letter_topic: dlq}
                 http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-                sites: [{id: c404, token: t, max_in_flight: 16, retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]}]
+                sites: [{id: c404, token: c404-test-token-0001, max_in_flight: 16, retry_intervals: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]}]
                 routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
                 webhooks:
                   - {id: \(group), site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: \(hashKey)}

@@ -20,14 +20,14 @@ extension ReliabilitySuite {
         ) async throws {
             let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "4", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
             let bootstrap = try #require(await broker.waitForLine { $0.contains(":") }, "no bootstrap address: \(broker.lines)")
-            try await withReceiver(secret: HashKey("start-key")) { receiver, port in
+            try await withReceiver(secret: HashKey("start-key-0123456789")) { receiver, port in
                 let config = try Reliability.writeConfig("""
                     kafka: {bootstrap_servers: "\(bootstrap)", group_id: \(group)}
                     http: {admin_listen: "127.0.0.1:0", allow_private_destinations: true}
-                    sites: [{id: c404, token: t}]
+                    sites: [{id: c404, token: c404-test-token-0001}]
                     routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
                     webhooks:
-                      - {id: start, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: start-key}
+                      - {id: start, site: c404, url: "http://127.0.0.1:\(port)/hooks", topics: [order_state_changed], hash_key: start-key-0123456789}
                     logging: {format: json}
                     """)
                 defer { try? FileManager.default.removeItem(at: config) }

@@ -87,8 +87,8 @@ struct StatusTests {
             sites: [\(site)]
             routes: [{source: \(topic), site: c404, topic: order_state_changed}]
             webhooks:
-              - {id: good, site: c404, url: "http://127.0.0.1:\(port)/good", topics: [order_state_changed], hash_key: k}
-              - {id: bad, site: c404, url: "http://127.0.0.1:\(port)/bad", topics: [order_state_changed], hash_key: k}
+              - {id: good, site: c404, url: "http://127.0.0.1:\(port)/good", topics: [order_state_changed], hash_key: hash-key-for-tests}
+              - {id: bad, site: c404, url: "http://127.0.0.1:\(port)/bad", topics: [order_state_changed], hash_key: hash-key-for-tests}
             """)
         config.http.adminPort = 0
         return config
@@ -109,13 +109,13 @@ struct StatusTests {
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
         let bad = Switch(500)
         let alerts = CollectingAlertSink()
-        try await withReceiver(secret: HashKey("k"), respond: { request in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
             .init(status: request.uri.hasPrefix("/bad") ? bad.status : 202)
         }) { receiver, port in
             let config = try Self.twoWebhooks(
                 topic: topic, port: port, group: try BridgeTestCluster.group(),
                 // One request at a time, so the only request in flight when it fails is the probe.
-                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [1.0, 1.5, 2.0, 0.5, 0.5, 0.5], retries_until_failure: 2, on_failure: {contact_emails: [ops@example.com]}}")
+                site: "{id: c404, token: c404-test-token-0001, max_in_flight: 1, retry_intervals: [1.0, 1.5, 2.0, 0.5, 0.5, 0.5], retries_until_failure: 2, on_failure: {contact_emails: [ops@example.com]}}")
             try await withBridge(config, alerts: alerts) { bridge in
                 try await produce(Self.events(topic: topic, entities: 5, perEntity: 10))
                 // The healthy webhook gets all 50 while the other one is paused.
@@ -160,7 +160,7 @@ struct StatusTests {
         let bad = Switch(500)
         // The first request of each of the 6 entities is held until all 6 are in, then all fail at once.
         let barrier = Barrier(parties: 6)
-        try await withReceiver(secret: HashKey("k"), respond: { request in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
             guard request.uri.hasPrefix("/bad") else { return .init() }
             guard bad.status == 500 else { return .init() }
             await barrier.arrive()
@@ -168,7 +168,7 @@ struct StatusTests {
         }) { receiver, port in
             let config = try Self.twoWebhooks(
                 topic: topic, port: port, group: try BridgeTestCluster.group(),
-                site: "{id: c404, token: t, max_in_flight: 8, retry_intervals: [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]}")
+                site: "{id: c404, token: c404-test-token-0001, max_in_flight: 8, retry_intervals: [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]}")
             try await withBridge(config) { bridge in
                 try await produce(Self.events(topic: topic, entities: 6, perEntity: 5))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 30 })
@@ -195,10 +195,10 @@ struct StatusTests {
         let topic = BridgeTestCluster.unique("exhaust")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let alerts = CollectingAlertSink()
-        try await withReceiver(secret: HashKey("k"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 503 : 202) }) { receiver, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 503 : 202) }) { receiver, port in
             let config = try Self.twoWebhooks(
                 topic: topic, port: port, group: try BridgeTestCluster.group(),
-                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [0.1, 0.1, 0.1], retries_until_failure: 2}")
+                site: "{id: c404, token: c404-test-token-0001, max_in_flight: 1, retry_intervals: [0.1, 0.1, 0.1], retries_until_failure: 2}")
             try await withBridge(config, alerts: alerts) { bridge in
                 try await produce(Self.events(topic: topic, entities: 2, perEntity: 2))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 4 })
@@ -222,8 +222,8 @@ struct StatusTests {
         let topic = BridgeTestCluster.unique("gone")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let alerts = CollectingAlertSink()
-        try await withReceiver(secret: HashKey("k"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 410 : 202) }) { receiver, port in
-            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { .init(status: $0.uri.hasPrefix("/bad") ? 410 : 202) }) { receiver, port in
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: c404-test-token-0001}")
             try await withBridge(config, alerts: alerts) { bridge in
                 try await produce(Self.events(topic: topic, entities: 1, perEntity: 3))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 3 })
@@ -240,8 +240,8 @@ struct StatusTests {
     func manualPauseAndEnable() async throws {
         let topic = BridgeTestCluster.unique("manual")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 7)
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
-            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: c404-test-token-0001}")
             try await withBridge(config) { bridge in
                 let lane = try #require(bridge.engine.lane("bad"))
                 #expect(await lane.apply(.pauseRequested))
@@ -264,8 +264,8 @@ struct StatusTests {
         let topic = BridgeTestCluster.unique("restart")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
         let parkedAtStart = [SourcePartition(topic, 0): Int64(0), SourcePartition(topic, 1): 0]
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
-            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
+            let config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: c404-test-token-0001}")
             try await withBridge(config) { bridge in
                 #expect(await bridge.engine.lane("bad")?.apply(.pauseRequested) == true)
                 // Parked: a cursor per partition, read back from the control topic, where the
@@ -304,12 +304,12 @@ struct StatusTests {
         let topic = BridgeTestCluster.unique("slow")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
         let release = Gate()
-        try await withReceiver(secret: HashKey("k"), respond: { request in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in
             // The slow receiver holds its answers until the test lets them go.
             if request.uri.hasPrefix("/bad") { await release.pass() }
             return .init(status: 202)
         }) { receiver, port in
-            var config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t, max_in_flight: 2}")
+            var config = try Self.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: c404-test-token-0001, max_in_flight: 2}")
             config.webhooks[1].options.maxPending = 5
             try await withBridge(config) { bridge in
                 // Opened on every way out, or the held requests would keep the receiver from stopping.

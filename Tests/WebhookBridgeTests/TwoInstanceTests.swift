@@ -12,8 +12,8 @@ struct TwoInstanceTests {
     func convergence() async throws {
         let topic = BridgeTestCluster.unique("shared")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
-        try await withReceiver(secret: HashKey("k")) { receiver, port in
-            let config = try StatusTests.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: t}")
+        try await withReceiver(secret: HashKey("hash-key-for-tests")) { receiver, port in
+            let config = try StatusTests.twoWebhooks(topic: topic, port: port, group: try BridgeTestCluster.group(), site: "{id: c404, token: c404-test-token-0001}")
             try await withBridge(config) { a in
                 try await withBridge(config) { b in
                     // Both hold partitions once the group has settled.
@@ -21,7 +21,7 @@ struct TwoInstanceTests {
 
                     var paused = a.catalog.state("bad")
                     // The time matters: a webhook paused longer than message_retention is dead.
-                    _ = paused.apply(.pauseRequested, policy: .init(site: Site(id: "c404", token: "t")), now: Int64(Date().timeIntervalSince1970 * 1000))
+                    _ = paused.apply(.pauseRequested, policy: .init(site: Site(id: "c404", token: "c404-test-token-0001")), now: Int64(Date().timeIntervalSince1970 * 1000))
                     let written = ContinuousClock.now
                     try await a.catalog.save(state: paused, webhookID: "bad")
                     #expect(await waitFor { b.engine.lane("bad")?.status.status == .paused && a.engine.lane("bad")?.status.status == .paused })
@@ -34,14 +34,14 @@ struct TwoInstanceTests {
                     #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
 
                     var enabled = b.catalog.state("bad")
-                    _ = enabled.apply(.enableRequested, policy: .init(site: Site(id: "c404", token: "t")), now: Int64(Date().timeIntervalSince1970 * 1000))
+                    _ = enabled.apply(.enableRequested, policy: .init(site: Site(id: "c404", token: "c404-test-token-0001")), now: Int64(Date().timeIntervalSince1970 * 1000))
                     try await b.catalog.save(state: enabled, webhookID: "bad")
                     #expect(await receiver.wait(timeout: .seconds(30)) { Set($0.filter { $0.uri.hasPrefix("/bad") }.compactMap { $0.header("message_id") }).count >= 40 })
                     let backlog = StatusTests.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
                     #expect(backlog.count == 40)
                     for (entity, steps) in StatusTests.steps(backlog) { #expect(steps == Array(0..<5), "\(entity)") }
 
-                    let created = Webhook(id: "created", siteID: "c404", url: "http://127.0.0.1:\(port)/created", topics: ["order_state_changed"], hashKeys: [HashKey("k")])
+                    let created = Webhook(id: "created", siteID: "c404", url: "http://127.0.0.1:\(port)/created", topics: ["order_state_changed"], hashKeys: [HashKey("hash-key-for-tests")])
                     try await a.catalog.save(created)
                     #expect(await waitFor { a.engine.lane("created") != nil && b.engine.lane("created") != nil })
                     try await produce(StatusTests.events(topic: topic, entities: 8, perEntity: 2, from: 5))
@@ -61,12 +61,12 @@ struct RetryOwnershipTests {
         let topic = BridgeTestCluster.unique("owner")
         try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
         let answer = Switch(503)
-        try await withReceiver(secret: HashKey("k"), respond: { request in .init(status: request.uri.hasPrefix("/bad") ? answer.status : 202) }) { receiver, port in
+        try await withReceiver(secret: HashKey("hash-key-for-tests"), respond: { request in .init(status: request.uri.hasPrefix("/bad") ? answer.status : 202) }) { receiver, port in
             let config = try StatusTests.twoWebhooks(
                 topic: topic, port: port, group: try BridgeTestCluster.group(),
                 // Enough retries (100 × 0.4 s) that the webhook is still retrying when B has started,
                 // however loaded the machine.
-                site: "{id: c404, token: t, max_in_flight: 1, retry_intervals: [\(Array(repeating: "0.4", count: 100).joined(separator: ", "))], retries_until_failure: 100}")
+                site: "{id: c404, token: c404-test-token-0001, max_in_flight: 1, retry_intervals: [\(Array(repeating: "0.4", count: 100).joined(separator: ", "))], retries_until_failure: 100}")
             let a = try await Bridge(config: config, logger: BridgeTestCluster.logger)
             let b = try await Bridge(config: config, logger: BridgeTestCluster.logger)
             let groupA = a.serviceGroup(signals: [])

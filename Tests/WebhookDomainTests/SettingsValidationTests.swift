@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import WebhookDomain
@@ -6,8 +7,10 @@ import Testing
 /// test per limit, the path it names, and `clamped()` for what the control topic hands over.
 @Suite("Settings validation")
 struct SettingsValidationTests {
+    static let token = "c404-token-0123456789"
+
     static func site(_ change: (inout Site) -> Void) -> Site {
-        var site = Site(id: "c404", token: "t")
+        var site = Site(id: "c404", token: Self.token)
         change(&site)
         return site
     }
@@ -30,7 +33,7 @@ struct SettingsValidationTests {
 
     @Test("the defaults and the limits themselves are valid")
     func defaultsAndLimits() {
-        #expect(Self.error(Site(id: "c404", token: "t")) == nil)
+        #expect(Self.error(Site(id: "c404", token: Self.token)) == nil)
         #expect(Self.error(WebhookOptions()) == nil)
         let edges = Self.site {
             $0.ackStatuses = [100, 599]
@@ -171,12 +174,64 @@ struct SettingsValidationTests {
         #expect(site.maxInFlight == 1)
         #expect(site.notifications.keys.sorted() == ["late"])
         #expect(Self.error(Self.site { $0.retryIntervals = [] }.clamped()) == nil)
-        #expect(Site(id: "c404", token: "t").clamped() == Site(id: "c404", token: "t"))
+        #expect(Site(id: "c404", token: Self.token).clamped() == Site(id: "c404", token: Self.token))
 
         let options = Self.options { $0.maxBatchSize = .max; $0.batchLinger = .seconds(-1); $0.maxPending = .min }.clamped()
         #expect(Self.error(options) == nil)
         #expect(options.maxBatchSize == 30 && options.batchLinger == .zero && options.maxPending == 1)
         #expect(WebhookOptions().clamped() == WebhookOptions())
+    }
+
+    @Test("token: at least 16 characters, never quoted in the problem")
+    func tokenLength() {
+        #expect(Self.error(Self.site { $0.token = "fifteen-chars.." }) == SettingsError(path: "token", problem: "must be at least 16 characters"))
+        #expect(Self.error(Self.site { $0.token = "" })?.path == "token")
+        #expect(Self.error(Self.site { $0.token = "sixteen-chars..." }) == nil)
+        // The token is the config file's: clamping leaves it alone.
+        #expect(Self.site { $0.token = "short" }.clamped().token == "short")
+    }
+
+    static func error(_ key: HashKey) -> SettingsError? {
+        do throws(SettingsError) { try key.validate() } catch { return error }
+        return nil
+    }
+
+    @Test("hash keys: a plain key of at least 16 characters, a whsec_ key of at least 24 bytes")
+    func hashKeys() {
+        #expect(Self.error(HashKey("sixteen-chars...")) == nil)
+        #expect(Self.error(HashKey("fifteen-chars..")) == SettingsError(path: "hash_key", problem: "must be at least 16 characters (or whsec_ and the base64 of at least 24 bytes)"))
+        // Characters, not bytes: 16 characters of two bytes each pass, 15 of them do not.
+        #expect(Self.error(HashKey(String(repeating: "é", count: 16))) == nil)
+        #expect(Self.error(HashKey(String(repeating: "é", count: 15))) != nil)
+        let bytes24 = "whsec_" + Data(repeating: 1, count: 24).base64EncodedString()
+        let bytes23 = "whsec_" + Data(repeating: 1, count: 23).base64EncodedString()
+        #expect(Self.error(HashKey(bytes24)) == nil)
+        #expect(Self.error(HashKey(bytes23)) == SettingsError(path: "hash_key", problem: "a whsec_ key must decode to at least 24 bytes"))
+        // A whsec_ key is base64 or nothing (its text would otherwise sign as UTF-8 bytes).
+        #expect(Self.error(HashKey("whsec_this is not base64 at all"))?.problem == "a whsec_ key must be whsec_ followed by base64")
+        #expect(Self.error(HashKey.generate()) == nil)
+    }
+
+    static func error(_ quotas: Quotas) -> SettingsError? {
+        do throws(SettingsError) { try quotas.validate() } catch { return error }
+        return nil
+    }
+
+    @Test("quotas: 100 by default, each 1 to 100,000; a site at its quota may not add one more")
+    func quotas() {
+        let defaults = Quotas()
+        #expect(defaults.webhooksPerSite == 100 && defaults.customTopicsPerSite == 100)
+        #expect(Self.error(defaults) == nil)
+        var zero = Quotas()
+        zero.webhooksPerSite = 0
+        #expect(Self.error(zero) == SettingsError(path: "webhooks_per_site", problem: "must be between 1 and 100000, not 0"))
+        var huge = Quotas()
+        huge.customTopicsPerSite = 100_001
+        #expect(Self.error(huge)?.path == "custom_topics_per_site")
+        #expect(defaults.refusal(adding: .webhooks, to: 99, site: "c404") == nil)
+        #expect(defaults.refusal(adding: .webhooks, to: 100, site: "c404") == "site c404 is at its quota of webhooks (quotas.webhooks_per_site: 100)")
+        #expect(defaults.refusal(adding: .customTopics, to: 100, site: "c404") == "site c404 is at its quota of custom topics (quotas.custom_topics_per_site: 100)")
+        #expect(defaults.refusal(adding: .customTopics, to: 0, site: "c404") == nil)
     }
 
     @Test("seconds handed over as numbers keep out of range values out of range, for the validator to refuse")

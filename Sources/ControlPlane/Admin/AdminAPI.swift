@@ -11,18 +11,23 @@ import WebhookDomain
 /// Every change is written to the control topic and answered once read back, so the answer shows
 /// what every instance will apply. A site's token comes in the body's `token` (as in the guide's
 /// examples) or as `Authorization: Bearer`; a site sees and changes only its own webhooks and
-/// topics (another site's webhook answers 404).
+/// topics (another site's webhook answers 404), within its quotas (see `authorize` and
+/// `Quotas`).
 public struct AdminAPI: Sendable {
     let backend: any AdminBackend
     let logger: Logger
+    let guards: AdminGuards
 
-    public init(backend: any AdminBackend, logger: Logger) {
+    /// `authFailuresPerMinute`: tokens that match no site a client address may give within a
+    /// minute before it is refused (`http.auth_failures_per_minute`).
+    public init(backend: any AdminBackend, logger: Logger, authFailuresPerMinute: Int = 10) {
         self.backend = backend
         self.logger = logger
+        guards = AdminGuards(authFailures: AuthFailureLimit(maxFailures: authFailuresPerMinute, window: .seconds(60)))
     }
 
-    public func router() -> Hummingbird.Router<BasicRequestContext> {
-        let router = Hummingbird.Router()
+    public func router() -> Hummingbird.Router<AdminRequestContext> {
+        let router = Hummingbird.Router(context: AdminRequestContext.self)
         router.get("health") { _, _ in Self.json(["status": "ok"]) }
         router.get("ready") { _, _ in
             backend.isReady ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
@@ -34,17 +39,21 @@ public struct AdminAPI: Sendable {
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
-        router.post("webhooks") { request, _ in try await createWebhook(request) }
-        router.get("webhooks") { request, _ in try await listWebhooks(request) }
-        router.get("webhooks/{id}") { request, context in try await showWebhook(request, id: context.parameters.require("id")) }
-        router.patch("webhooks/{id}") { request, context in try await updateWebhook(request, id: context.parameters.require("id")) }
-        router.patch("webhooks/{id}/status") { request, context in try await changeStatus(request, id: context.parameters.require("id")) }
-        router.delete("webhooks/{id}") { request, context in try await deleteWebhook(request, id: context.parameters.require("id")) }
-        router.post("webhooks/{id}/replay") { request, context in try await replay(request, id: context.parameters.require("id")) }
-        router.post("webhook_topics") { request, _ in try await createTopic(request) }
-        router.get("webhook_topics") { request, _ in try await listTopics(request) }
-        router.get("sites/{site_id}/configuration") { request, context in try await showConfiguration(request, site: context.parameters.require("site_id")) }
-        router.put("sites/{site_id}/configuration") { request, context in try await replaceConfiguration(request, site: context.parameters.require("site_id")) }
+        router.post("webhooks") { request, context in try await createWebhook(request, context) }
+        router.get("webhooks") { request, context in try await listWebhooks(request, context) }
+        router.get("webhooks/{id}") { request, context in try await showWebhook(request, context, id: context.parameters.require("id")) }
+        router.patch("webhooks/{id}") { request, context in try await updateWebhook(request, context, id: context.parameters.require("id")) }
+        router.patch("webhooks/{id}/status") { request, context in try await changeStatus(request, context, id: context.parameters.require("id")) }
+        router.delete("webhooks/{id}") { request, context in try await deleteWebhook(request, context, id: context.parameters.require("id")) }
+        router.post("webhooks/{id}/replay") { request, context in try await replay(request, context, id: context.parameters.require("id")) }
+        router.post("webhook_topics") { request, context in try await createTopic(request, context) }
+        router.get("webhook_topics") { request, context in try await listTopics(request, context) }
+        router.get("sites/{site_id}/configuration") { request, context in
+            try await showConfiguration(request, context, site: context.parameters.require("site_id"))
+        }
+        router.put("sites/{site_id}/configuration") { request, context in
+            try await replaceConfiguration(request, context, site: context.parameters.require("site_id"))
+        }
         return router
     }
 
@@ -71,28 +80,7 @@ public struct AdminAPI: Sendable {
         ])
     }
 
-    // MARK: - Authorisation
-
-    /// The site a request acts for: the one its token belongs to, which must be `claimed` if the
-    /// request names one.
-    func authorize(_ request: Request, body: JSONBody?, claimed: String?) throws -> Site {
-        guard let token = try body?.string("token") ?? Self.bearer(request) else { throw AdminError.unauthorized }
-        if let claimed {
-            guard let site = backend.site(claimed) else { throw AdminError.forbidden }
-            guard WebhookSignature.constantTimeEquals(site.token, token) else { throw AdminError.forbidden }
-            return site
-        }
-        // No site named: the token picks it (every site is compared, in constant time each).
-        let matches = backend.sites.filter { WebhookSignature.constantTimeEquals($0.token, token) }
-        guard let site = matches.first else { throw AdminError.forbidden }
-        return site
-    }
-
-    static func bearer(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
+    // MARK: - Ownership
 
     /// A webhook of the authorised site, or 404.
     func ownedWebhook(_ id: String, site: Site) throws -> Webhook {
@@ -104,10 +92,10 @@ public struct AdminAPI: Sendable {
 
     // MARK: - Webhooks
 
-    func createWebhook(_ request: Request) async throws -> Response {
+    func createWebhook(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "webhook"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let fields = try body.require("webhook", body.object)
         try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options"])
         let url = try fields.require("url", fields.string)
@@ -117,8 +105,12 @@ public struct AdminAPI: Sendable {
         let status = try fields.oneOf("status", WebhookStatus.self) ?? .enabled
         if status == .dead { throw AdminError.badRequest("webhook.status", "expected one of enabled, paused, disabled") }
         let options = try Self.validated(Self.options(fields).applied(to: WebhookOptions()), fields: fields)
-        let given = try fields.string("hash_key")
-        let key = given.map(HashKey.init) ?? HashKey.generate()
+        let given = try fields.string("hash_key").map(HashKey.init)
+        if let given { try Self.validate(given, fields: fields) }
+        if let refusal = backend.quotas.refusal(adding: .webhooks, to: backend.webhooks.count(where: { $0.siteID == site.id }), site: site.id) {
+            throw AdminError.quotaExceeded(refusal)
+        }
+        let key = given ?? HashKey.generate()
         let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let webhook = Webhook(id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options)
         try await backend.create(webhook, status: status)
@@ -129,22 +121,22 @@ public struct AdminAPI: Sendable {
         return Self.json(json, status: .created)
     }
 
-    func listWebhooks(_ request: Request) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+    func listWebhooks(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: Self.siteQuery(request))
         let webhooks = backend.webhooks.filter { $0.siteID == site.id }
         return Self.json(["webhooks": webhooks.map { WebhookResource.json($0, state: backend.state($0.id)) }])
     }
 
-    func showWebhook(_ request: Request, id: String) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+    func showWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: Self.siteQuery(request))
         let webhook = try ownedWebhook(id, site: site)
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
-    func updateWebhook(_ request: Request, id: String) async throws -> Response {
+    func updateWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let envelope = try await JSONBody.read(request)
         try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key"])
-        let site = try authorize(request, body: envelope, claimed: try envelope.string("site_id"))
+        let site = try authorize(request, context: context, body: envelope, claimed: try envelope.string("site_id"))
         var webhook = try ownedWebhook(id, site: site)
         // The guide's example sends the fields bare; `webhook: {…}` is accepted too.
         let fields = try envelope.object("webhook") ?? envelope
@@ -157,21 +149,23 @@ public struct AdminAPI: Sendable {
         if let method = try fields.oneOf("http_method", HTTPMethod.self) { webhook.method = method }
         let options = try Self.options(fields)
         let changedOptions = try Self.validated(options.applied(to: webhook.options), fields: fields)
+        let newKey = try fields.string("hash_key").map(HashKey.init)
+        if let newKey { try Self.validate(newKey, fields: fields) }
         let state = backend.state(id)
         if state.status == .dead { throw AdminError.gone }
         if let batching = options.batching, batching != webhook.options.batching, state.status == .enabled {
             throw AdminError.conflict("options.batching can change only while the webhook is paused or disabled")
         }
         webhook.options = changedOptions
-        if let key = try fields.string("hash_key") { webhook.rotate(to: HashKey(key)) }
+        if let newKey { webhook.rotate(to: newKey) }
         try await backend.save(webhook)
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
-    func changeStatus(_ request: Request, id: String) async throws -> Response {
+    func changeStatus(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "status"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let webhook = try ownedWebhook(id, site: site)
         let target = try body.require("status", { try body.oneOf($0, WebhookStatus.self) })
         var state = backend.state(id)
@@ -188,25 +182,30 @@ public struct AdminAPI: Sendable {
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }
 
-    func deleteWebhook(_ request: Request, id: String) async throws -> Response {
+    func deleteWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id") ?? Self.siteQuery(request))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id") ?? Self.siteQuery(request))
         _ = try ownedWebhook(id, site: site)
         try await backend.delete(webhookID: id)
         return Response(status: .noContent)
     }
 
     /// Sets the webhook's cursors to the first records at or after `since` (unix seconds) in
-    /// every source partition; the instances owning them replay from there.
-    func replay(_ request: Request, id: String) async throws -> Response {
+    /// every source partition; the instances owning them replay from there. One replay at a time
+    /// per webhook (DESIGN.md §10): 429 while the last one is in flight
+    /// (`AdminBackend.replayInFlight(webhookID:)`) or being set up by this instance.
+    func replay(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "since"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         _ = try ownedWebhook(id, site: site)
         let since = try body.require("since", body.number)
         guard since >= 0, since <= 253_402_300_799 else { throw AdminError.badRequest("since", "must be a unix time in seconds") }
         if backend.state(id).status == .dead { throw AdminError.gone }
+        guard guards.beginReplay(id) else { throw AdminError.replayInFlight }
+        defer { guards.endReplay(id) }
+        if backend.replayInFlight(webhookID: id) { throw AdminError.replayInFlight }
         let offsets = try await backend.replay(webhookID: id, atOrAfter: Int64(since * 1000))
         logger.info("webhook replay", metadata: ["webhook": "\(id)", "since": "\(since)"])
         let cursors = Dictionary(uniqueKeysWithValues: offsets.map { ("\($0.key.topic)/\($0.key.partition)", $0.value) })
@@ -236,6 +235,11 @@ public struct AdminAPI: Sendable {
         return record
     }
 
+    /// A hash key given to the API, or a 400 naming the field (`webhook.hash_key`).
+    static func validate(_ key: HashKey, fields: JSONBody) throws {
+        do throws(SettingsError) { try key.validate() } catch { throw AdminError.invalid(error, under: fields.path) }
+    }
+
     /// Webhook options as they would be stored, or a 400 naming the field (`webhook.options.max_batch_size`).
     static func validated(_ options: WebhookOptions, fields: JSONBody) throws -> WebhookOptions {
         do throws(SettingsError) { try options.validate() } catch { throw AdminError.invalid(error, under: fields.path) }
@@ -244,10 +248,10 @@ public struct AdminAPI: Sendable {
 
     // MARK: - Topics and site configuration
 
-    func createTopic(_ request: Request) async throws -> Response {
+    func createTopic(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let body = try await JSONBody.read(request)
         try body.allow(["site_id", "token", "webhook_topic"])
-        let site = try authorize(request, body: body, claimed: try body.string("site_id"))
+        let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let fields = try body.require("webhook_topic", body.object)
         try fields.allow(["topic", "ordered"])
         let name = try fields.require("topic", fields.string)
@@ -256,25 +260,32 @@ public struct AdminAPI: Sendable {
         }
         if WebhookTopic.standard.contains(where: { $0.name == name }) { throw AdminError.conflict("\(name) is a standard topic") }
         let topic = WebhookTopic(name: name, ordered: try fields.bool("ordered") ?? true)
+        // Posting an existing topic again changes it; only a new one counts against the quota.
+        let existing = backend.customTopics(site: site.id)
+        if !existing.contains(where: { $0.name == name }),
+            let refusal = backend.quotas.refusal(adding: .customTopics, to: existing.count, site: site.id)
+        {
+            throw AdminError.quotaExceeded(refusal)
+        }
         try await backend.save(topic: topic, site: site.id)
         return Self.json(["webhook_topic": ["topic": topic.name, "ordered": topic.ordered, "custom": true]], status: .created)
     }
 
-    func listTopics(_ request: Request) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: Self.siteQuery(request))
+    func listTopics(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: Self.siteQuery(request))
         let standard = WebhookTopic.standard.map { ["topic": $0.name, "ordered": $0.ordered, "custom": false] as [String: Any] }
         let custom = backend.customTopics(site: site.id).map { ["topic": $0.name, "ordered": $0.ordered, "custom": true] as [String: Any] }
         return Self.json(["webhook_topics": standard + custom])
     }
 
-    func showConfiguration(_ request: Request, site id: String) async throws -> Response {
-        let site = try authorize(request, body: nil, claimed: id)
+    func showConfiguration(_ request: Request, _ context: AdminRequestContext, site id: String) async throws -> Response {
+        let site = try authorize(request, context: context, body: nil, claimed: id)
         return try Self.json(["configuration": Self.jsonObject(SiteConfiguration(site))])
     }
 
-    func replaceConfiguration(_ request: Request, site id: String) async throws -> Response {
+    func replaceConfiguration(_ request: Request, _ context: AdminRequestContext, site id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
-        let site = try authorize(request, body: body, claimed: id)
+        let site = try authorize(request, context: context, body: body, claimed: id)
         var fields = body.fields
         fields["site_id"] = nil
         fields["token"] = nil

@@ -22,6 +22,10 @@ extension ControlCatalogAdminBackend {
     public func state(_ webhookID: String) -> WebhookState { catalog.state(webhookID) }
     public var router: Router { catalog.router }
     public func customTopics(site: String) -> [WebhookTopic] { catalog.customTopics(site: site) }
+    /// Asked of the control topic, which the lanes of every instance write as they catch up
+    /// (`ControlCatalog.catchUpInFlight(webhookID:)`): this instance's own delivery engine holds
+    /// only some of the partitions.
+    public func replayInFlight(webhookID: String) -> Bool { catalog.catchUpInFlight(webhookID: webhookID) }
 
     public func create(_ webhook: Webhook, status: WebhookStatus) async throws {
         try await catalog.store.save(state: WebhookState(status: status), webhookID: webhook.id)

@@ -23,6 +23,11 @@ public protocol AdminBackend: Sendable {
     func customTopics(site: String) -> [WebhookTopic]
     /// Which destinations a webhook may have (`http.allow_private_destinations`).
     var destinationPolicy: DestinationPolicy { get }
+    /// What one site may own (`quotas`).
+    var quotas: Quotas { get }
+    /// Whether a replay of the webhook is still in flight: its catch-up has not yet handed every
+    /// partition back to the live path (DESIGN.md §10 allows one at a time).
+    func replayInFlight(webhookID: String) -> Bool
 
     // MARK: Changes
 

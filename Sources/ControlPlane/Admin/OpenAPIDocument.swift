@@ -9,7 +9,11 @@ enum OpenAPIDocument {
           description: |
             Webhooks, custom topics and site configuration of the OMS webhook guide, kept in the
             control topic. The site token goes in the body's `token` or as `Authorization: Bearer`.
-            Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field.
+            Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field. A token that
+            matches no site is a 401, another site's a 403; after 10 tokens that match no site
+            within a minute, a client address gets 429 (`Retry-After`) until the minute has
+            passed. A site's quotas (webhooks, custom topics) answer 409 `quota_exceeded`; a replay
+            while the webhook's last one is in flight, 429 `replay_in_flight`.
         security:
           - bearer: []
         paths:
@@ -103,11 +107,13 @@ enum OpenAPIDocument {
                         type: object
                         properties:
                           webhook: {$ref: "#/components/schemas/Webhook"}
-                          hash_key: {type: string}
+                          hash_key: {$ref: "#/components/schemas/HashKey"}
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
             get:
               summary: List a site's webhooks
               parameters:
@@ -123,6 +129,7 @@ enum OpenAPIDocument {
                           webhooks: {type: array, items: {$ref: "#/components/schemas/Webhook"}}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /webhooks/{id}:
             parameters:
               - {name: id, in: path, required: true, schema: {type: string}}
@@ -134,6 +141,7 @@ enum OpenAPIDocument {
                 "200": {$ref: "#/components/responses/WebhookResponse"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
             patch:
               summary: Change url, topics, method or options; a new hash_key rotates the keys (h0 new, h1 and h2 older)
@@ -151,7 +159,7 @@ enum OpenAPIDocument {
                         topics: {type: array, items: {type: string}, minItems: 1}
                         http_method: {$ref: "#/components/schemas/Method"}
                         options: {$ref: "#/components/schemas/Options"}
-                        hash_key: {type: string}
+                        hash_key: {$ref: "#/components/schemas/HashKey"}
                         webhook:
                           type: object
                           additionalProperties: false
@@ -160,12 +168,13 @@ enum OpenAPIDocument {
                             topics: {type: array, items: {type: string}, minItems: 1}
                             http_method: {$ref: "#/components/schemas/Method"}
                             options: {$ref: "#/components/schemas/Options"}
-                            hash_key: {type: string}
+                            hash_key: {$ref: "#/components/schemas/HashKey"}
               responses:
                 "200": {$ref: "#/components/responses/WebhookResponse"}
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
                 "409": {$ref: "#/components/responses/Error"}
                 "410": {$ref: "#/components/responses/Error"}
@@ -176,6 +185,7 @@ enum OpenAPIDocument {
                 "204": {description: Deleted}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
           /webhooks/{id}/status:
             parameters:
@@ -199,6 +209,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
                 "410": {$ref: "#/components/responses/Error"}
           /webhooks/{id}/replay:
@@ -231,6 +242,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
                 "410": {$ref: "#/components/responses/Error"}
           /webhook_topics:
@@ -266,6 +278,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "409": {$ref: "#/components/responses/Error"}
             get:
               summary: List the standard topics and the site's custom topics
@@ -282,6 +295,7 @@ enum OpenAPIDocument {
                           webhook_topics: {type: array, items: {$ref: "#/components/schemas/Topic"}}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /sites/{site_id}/configuration:
             parameters:
               - {name: site_id, in: path, required: true, schema: {type: string}}
@@ -291,6 +305,7 @@ enum OpenAPIDocument {
                 "200": {$ref: "#/components/responses/ConfigurationResponse"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
             put:
               summary: Change a site's configuration (the fields given replace the current ones)
               requestBody:
@@ -303,6 +318,7 @@ enum OpenAPIDocument {
                 "400": {$ref: "#/components/responses/Error"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
         components:
           securitySchemes:
@@ -340,6 +356,10 @@ enum OpenAPIDocument {
                       configuration: {$ref: "#/components/schemas/Configuration"}
           schemas:
             Method: {type: string, enum: [GET, XGET, POST, PATCH, PUT, DELETE]}
+            HashKey:
+              type: string
+              minLength: 16
+              description: At least 16 characters (used as UTF-8 bytes), or whsec_ and the base64 of at least 24 bytes
             Options:
               type: object
               additionalProperties: false
@@ -348,13 +368,13 @@ enum OpenAPIDocument {
                 signature: {type: string, enum: [hmac, standard, both]}
                 max_batch_size: {type: integer, minimum: 1, maximum: 30}
                 batch_linger: {type: number, minimum: 0, maximum: 60, description: Seconds}
-                max_pending: {type: integer, minimum: 1, maximum: 1000000}
+                max_pending: {type: integer, minimum: 1, maximum: 10000}
             NewWebhook:
               type: object
               additionalProperties: false
               required: [http_method, url, topics]
               properties:
-                hash_key: {type: string}
+                hash_key: {$ref: "#/components/schemas/HashKey"}
                 http_method: {$ref: "#/components/schemas/Method"}
                 status: {type: string, enum: [enabled, paused, disabled]}
                 topics: {type: array, items: {type: string}, minItems: 1}

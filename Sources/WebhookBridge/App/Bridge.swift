@@ -102,7 +102,7 @@ public final class Bridge: Sendable {
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
     /// with port 0).
     public func serviceGroup(signals: [UnixSignal] = [.sigterm, .sigint], onAdminRunning: @escaping @Sendable (Int) -> Void = { _ in }) -> ServiceGroup {
-        let api = AdminAPI(backend: adminBackend, logger: logger)
+        let api = AdminAPI(backend: adminBackend, logger: logger, authFailuresPerMinute: config.http.authFailuresPerMinute)
         let admin = Application(
             router: api.router(),
             configuration: .init(address: .hostname(config.http.adminHost, port: config.http.adminPort), serverName: "webhook-bridge"),

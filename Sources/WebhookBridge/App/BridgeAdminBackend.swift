@@ -11,6 +11,7 @@ public struct BridgeAdminBackend: ControlCatalogAdminBackend {
     public let kafka: KafkaConfig
     public let sourceTopics: [String]
     public let destinationPolicy: DestinationPolicy
+    public let quotas: Quotas
     public let logger: Logger
     let engine: DeliveryEngine
     let metrics: BridgeMetrics
@@ -28,7 +29,7 @@ extension Bridge {
     public var adminBackend: BridgeAdminBackend {
         BridgeAdminBackend(
             catalog: catalog, kafka: kafka, sourceTopics: Array(Set(config.routes.map(\.source))).sorted(),
-            destinationPolicy: DestinationPolicy(allowPrivateDestinations: config.http.allowPrivateDestinations), logger: logger,
+            destinationPolicy: DestinationPolicy(allowPrivateDestinations: config.http.allowPrivateDestinations), quotas: config.quotas, logger: logger,
             engine: engine, metrics: metrics, control: control)
     }
 }

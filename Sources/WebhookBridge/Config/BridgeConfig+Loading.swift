@@ -18,9 +18,9 @@ extension BridgeConfig {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch { throw ConfigError(path: "", problem: "not valid YAML: \(error)") }
         let top = ConfigNode(node: root, path: "")
-        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "sites", "topics", "routes", "webhooks", "logging", "shutdown_timeout"])
+        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "quotas", "sites", "topics", "routes", "webhooks", "logging", "shutdown_timeout"])
         var config = BridgeConfig()
-        try config.readKafka(top["kafka"])
+        try config.readKafka(top["kafka"], environment: environment)
         try config.readHTTP(top["http"])
         if !top["smtp"].isMissing { config.smtp = try readSMTP(top["smtp"], environment: environment) }
         try top["sms"].requireMapping(allowedKeys: ["url"])
@@ -36,15 +36,17 @@ extension BridgeConfig {
             throw top["shutdown_timeout"].error("must be between 1 s and 600 s")
         }
         config.topics = try top["topics"].items().map { node throws(ConfigError) in try readTopic(node) }
-        config.sites = try readSites(top["sites"], environment: environment)
+        config.quotas = try readQuotas(top["quotas"])
+        config.sites = try readSites(top["sites"], quotas: config.quotas, environment: environment)
         config.routes = try top["routes"].items().map { node throws(ConfigError) in try config.readRoute(node) }
         try config.readWebhooks(top["webhooks"], environment: environment)
         return config
     }
 
-    private mutating func readKafka(_ node: ConfigNode) throws(ConfigError) {
+    private mutating func readKafka(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) {
         try node.requireMapping(allowedKeys: [
-            "bootstrap_servers", "group_id", "start_from", "control_topic", "attempts_topic", "dead_letter_topic", "properties", "embedded",
+            "bootstrap_servers", "group_id", "start_from", "control_topic", "attempts_topic", "dead_letter_topic", "properties",
+            "properties_env", "properties_file", "embedded",
         ])
         kafka.bootstrapServers = try node["bootstrap_servers"].string(default: kafka.bootstrapServers)
         kafka.groupID = try node["group_id"].string(default: kafka.groupID)
@@ -52,15 +54,54 @@ extension BridgeConfig {
         kafka.controlTopic = try node["control_topic"].string(default: kafka.controlTopic)
         kafka.attemptsTopic = try node["attempts_topic"].string(default: kafka.attemptsTopic)
         kafka.deadLetterTopic = try node["dead_letter_topic"].string(default: kafka.deadLetterTopic)
-        for (key, value) in try node["properties"].entries() { kafka.properties[key] = try value.string() }
+        kafka.properties = try Self.readProperties(node, environment: environment)
         let embedded = node["embedded"]
         try embedded.requireMapping(allowedKeys: ["brokers", "partitions"])
         kafka.embeddedBrokers = try embedded["brokers"].int(default: 1, in: 1...5)
         kafka.embeddedPartitions = Int32(try embedded["partitions"].int(default: 4, in: 1...256))
     }
 
+    /// librdkafka properties: inline (`properties`), from environment variables
+    /// (`properties_env: {sasl.password: KAFKA_PASSWORD}`) or from files (`properties_file:
+    /// {sasl.password: /run/secrets/kafka}`, trailing newlines trimmed). A property the bridge's
+    /// guarantees depend on is refused, naming its key (`KafkaConfig.problem(withProperty:value:)`);
+    /// so is one given twice.
+    private static func readProperties(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> [String: String] {
+        var properties: [String: String] = [:]
+        var givenIn: [String: String] = [:]
+        for section in ["properties", "properties_env", "properties_file"] {
+            for (key, value) in try node[section].entries() {
+                if let earlier = givenIn[key] { throw value.error("given in kafka.\(earlier) too") }
+                givenIn[key] = section
+                let text: String
+                switch section {
+                case "properties_env":
+                    let variable = try value.string()
+                    guard let fromEnvironment = environment[variable], !fromEnvironment.isEmpty else {
+                        throw value.error("environment variable \(variable) is not set")
+                    }
+                    text = fromEnvironment
+                case "properties_file": text = try value.secretFile()
+                default: text = try value.string()
+                }
+                if let problem = KafkaConfig.problem(withProperty: key, value: text) { throw value.error(problem) }
+                properties[key] = text
+            }
+        }
+        return properties
+    }
+
+    private static func readQuotas(_ node: ConfigNode) throws(ConfigError) -> Quotas {
+        try node.requireMapping(allowedKeys: ["webhooks_per_site", "custom_topics_per_site"])
+        var quotas = Quotas()
+        quotas.webhooksPerSite = try node["webhooks_per_site"].int(default: quotas.webhooksPerSite)
+        quotas.customTopicsPerSite = try node["custom_topics_per_site"].int(default: quotas.customTopicsPerSite)
+        do throws(SettingsError) { try quotas.validate() } catch { throw error.prefixed(by: node.path) }
+        return quotas
+    }
+
     private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
-        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests"])
+        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests", "auth_failures_per_minute"])
         let listen = try node["admin_listen"].string(default: "127.0.0.1:8080")
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
             colon > listen.startIndex
@@ -69,6 +110,7 @@ extension BridgeConfig {
         http.adminPort = port
         http.allowPrivateDestinations = try node["allow_private_destinations"].bool(default: false)
         http.maxConcurrentRequests = try node["max_concurrent_requests"].int(default: 256, in: 1...100_000)
+        http.authFailuresPerMinute = try node["auth_failures_per_minute"].int(default: http.authFailuresPerMinute, in: 1...1_000_000)
     }
 
     private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {
@@ -101,7 +143,7 @@ extension BridgeConfig {
         return WebhookTopic(name: try node["topic"].string(), ordered: try node["ordered"].bool(default: true))
     }
 
-    private static func readSites(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> [Site] {
+    private static func readSites(_ node: ConfigNode, quotas: Quotas, environment: [String: String]) throws(ConfigError) -> [Site] {
         var sites: [Site] = []
         for item in try node.items() {
             try item.requireMapping(allowedKeys: [
@@ -134,11 +176,22 @@ extension BridgeConfig {
             site.onFailure = try readAlert(item["on_failure"], default: site.onFailure)
             site.onDeactivation = try readAlert(item["on_deactivation"], default: site.onDeactivation)
             site.onFailureRecovered = try readAlert(item["on_failure_recovered"], default: site.onFailureRecovered)
-            site.customTopics = try item["custom_topics"].items().map { node throws(ConfigError) in try readTopic(node) }
+            for topic in try item["custom_topics"].items() {
+                if let refusal = quotas.refusal(adding: .customTopics, to: site.customTopics.count, site: id) { throw topic.error(refusal) }
+                site.customTopics.append(try readTopic(topic))
+            }
             for (name, value) in try item["notifications"].entries() {
                 site.notifications[name] = try readNotification(value)
             }
-            do throws(SettingsError) { try site.validate() } catch { throw error.prefixed(by: item.path) }
+            do throws(SettingsError) { try site.validate() } catch {
+                // The token may have come through `token_env`: the error names the key given.
+                let path = error.path == "token" ? item.secretKey(inline: "token", env: "token_env") : error.path
+                throw SettingsError(path: path, problem: error.problem).prefixed(by: item.path)
+            }
+            // A token picks its site (DESIGN.md §10); the error never quotes it.
+            if let other = sites.firstIndex(where: { $0.token == token }) {
+                throw item[item.secretKey(inline: "token", env: "token_env")].error("the same token as sites[\(other)] (\(sites[other].id)): tokens must be unique")
+            }
             for (name, notification) in site.notifications {
                 for topic in notification.webhookTopics where !site.customTopics.contains(where: { $0.name == topic }) && !WebhookTopic.standard.contains(where: { $0.name == topic }) {
                     throw item["notifications"][name]["media"]["webhook_topic"].error("unknown topic \(topic) (add it to custom_topics)")
@@ -202,6 +255,7 @@ extension BridgeConfig {
     private mutating func readWebhooks(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) {
         let policy = DestinationPolicy(allowPrivateDestinations: http.allowPrivateDestinations)
         let router = self.router
+        var perSite: [String: Int] = [:]
         for item in try node.items() {
             try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "status", "options"])
             let siteID = try item["site"].string()
@@ -216,9 +270,14 @@ extension BridgeConfig {
             }
             let id = try item["id"].optionalString() ?? Self.derivedWebhookID(site: siteID, url: url, method: method)
             if webhooks.contains(where: { $0.id == id }) { throw item["id"].error("duplicate webhook id \(id)") }
+            if let refusal = quotas.refusal(adding: .webhooks, to: perSite[siteID, default: 0], site: siteID) { throw item.error(refusal) }
+            perSite[siteID, default: 0] += 1
             let key: HashKey
             if let text = try item.secret(inline: "hash_key", env: "hash_key_env", environment: environment) {
                 key = HashKey(text)
+                do throws(SettingsError) { try key.validate() } catch {
+                    throw item[item.secretKey(inline: "hash_key", env: "hash_key_env")].error(error.problem)
+                }
             } else {
                 key = HashKey.generate()
                 generatedKeys.append((id, key))

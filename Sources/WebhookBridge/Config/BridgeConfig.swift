@@ -12,7 +12,9 @@ public struct BridgeConfig: Sendable {
         public var controlTopic = "webhook-bridge.control"
         public var attemptsTopic = "webhook-bridge.attempts"
         public var deadLetterTopic = "webhook-bridge.dead-letters"
-        /// Any librdkafka property, passed through to every client.
+        /// Any librdkafka property, passed through to every client (`properties`, and the secrets of
+        /// `properties_env` and `properties_file`); never one `KafkaConfig.problem(withProperty:value:)`
+        /// refuses.
         public var properties: [String: String] = [:]
         /// Embedded mode only: brokers to start and partitions of each topic it creates.
         public var embeddedBrokers = 1
@@ -31,6 +33,9 @@ public struct BridgeConfig: Sendable {
         /// Requests in flight over all webhooks of this instance (each webhook also has its
         /// site's `max_in_flight`).
         public var maxConcurrentRequests = 256
+        /// Tokens that match no site one client address may give within a minute; past that its
+        /// requests that need a token answer 429 until the minute has passed.
+        public var authFailuresPerMinute = 10
     }
 
     public enum SMTPTLS: String, Sendable, CaseIterable {
@@ -58,6 +63,8 @@ public struct BridgeConfig: Sendable {
     /// An HTTP SMS gateway for alerts to `contact_mobiles` (`sms.url`); without one they are
     /// logged as skipped.
     public var smsURL: String?
+    /// Webhooks and custom topics per site (`quotas`).
+    public var quotas = Quotas()
     public var sites: [Site] = []
     /// Topics added to the standard catalog for every site.
     public var topics: [WebhookTopic] = []

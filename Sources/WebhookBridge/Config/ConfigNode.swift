@@ -113,6 +113,26 @@ struct ConfigNode {
         return parsed
     }
 
+    /// Which of a secret's keys was given (`key_env` when it was, else `key`), for errors about
+    /// its value.
+    func secretKey(inline key: String, env envKey: String) -> String {
+        self[envKey].isMissing ? key : envKey
+    }
+
+    /// A secret read from the file this node names, its trailing newlines trimmed (secret files
+    /// usually end with one).
+    func secretFile() throws(ConfigError) -> String {
+        let path = try string()
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw self.error("cannot read \(path): \(error.localizedDescription)")
+        }
+        var trimmed = Substring(text)
+        while let last = trimmed.last, last.isNewline { trimmed = trimmed.dropLast() }
+        guard !trimmed.isEmpty else { throw self.error("\(path) is empty") }
+        return String(trimmed)
+    }
+
     /// A secret given inline (`key`) or through an environment variable (`key_env`).
     func secret(inline key: String, env envKey: String, environment: [String: String]) throws(ConfigError) -> String? {
         let inline = try self[key].optionalString()

@@ -15,11 +15,18 @@ extension Site {
         public static let maxInFlight = 1...64
         /// A notification's delay (`time_value`): none, up to 100 years.
         public static let delay = Duration.zero...DurationText.maxDuration
+        /// DESIGN.md §10: a site's API token has at least this many characters.
+        public static let minimumTokenCharacters = 16
     }
 
     /// Throws the first setting outside its limits, naming its field as the config file and the
     /// API spell it.
     public func validate() throws(SettingsError) {
+        // Tokens come only from the config file (never the API or the control topic); the
+        // problem never quotes the token.
+        if token.count < Limits.minimumTokenCharacters {
+            throw SettingsError(path: "token", problem: "must be at least \(Limits.minimumTokenCharacters) characters")
+        }
         if ackStatuses.isEmpty || ackStatuses.contains(where: { !Limits.ackStatuses.contains($0) }) {
             throw SettingsError(path: "ack_statuses", problem: "must be HTTP statuses (100-599), at least one")
         }
@@ -58,7 +65,8 @@ extension Site {
 
     /// These settings moved into their limits: a value below a limit takes the limit, an empty
     /// list its default, a notification with no topic is dropped. For records read from the
-    /// control topic, which no door checked (`clamped().validate()` never throws).
+    /// control topic, which no door checked (`clamped().validate()` never throws for a site
+    /// whose token, the config file's and never in a record, passed).
     public func clamped() -> Site {
         var site = self
         let defaults = Site(id: id, token: token)
