@@ -34,6 +34,8 @@ public final class AlertMailer: AlertSink, Service {
         public var smsSent = 0
         public var smsFailed = 0
         public var smsSkipped = 0
+        /// Emails not sent because AUTH would have crossed a connection without TLS.
+        public var plaintextAuthRefused = 0
     }
 
     private let configuration: Configuration
@@ -74,14 +76,19 @@ public final class AlertMailer: AlertSink, Service {
     private func deliver(_ alert: AlertEvent, http: HTTPClient) async {
         if let smtp = configuration.smtp, !alert.recipients.isEmpty {
             let email = AlertEmail.make(alert, from: smtp.from)
-            let ok = await retrying("email", alert) { () async throws(SMTPError) -> Void in
+            let failure = await retrying("email", alert) { () async throws(SMTPError) -> Void in
                 let delivery = try await SMTPClient(configuration: smtp).send(email)
                 if !delivery.rejected.isEmpty {
                     self.logger.warning("alert email refused for some recipients", metadata: ["rejected": "\(delivery.rejected.joined(separator: ","))"])
                 }
             } isRetriable: { $0.isRetriable }
-            counts.withLock { ok ? ($0.emailsSent += 1) : ($0.emailsFailed += 1) }
-            count("email", ok ? "sent" : "failed")
+            let refused = failure?.code == .plaintextAuthRefused
+            counts.withLock { counts in
+                if failure == nil { counts.emailsSent += 1 } else { counts.emailsFailed += 1 }
+                if refused { counts.plaintextAuthRefused += 1 }
+            }
+            count("email", failure == nil ? "sent" : "failed")
+            if refused { Counter(label: "webhook_bridge_smtp_auth_refused_total", factory: metrics).increment() }
         }
         let mobiles = alert.contacts.contactMobiles
         guard !mobiles.isEmpty, !alert.contacts.smsNotificationName.isEmpty else { return }
@@ -92,11 +99,11 @@ public final class AlertMailer: AlertSink, Service {
             return
         }
         for mobile in mobiles {
-            let ok = await retrying("sms", alert) { () async throws(SMTPError) -> Void in
+            let failure = await retrying("sms", alert) { () async throws(SMTPError) -> Void in
                 try await self.sms(to: mobile, alert: alert, url: url, http: http)
             } isRetriable: { $0.isRetriable }
-            counts.withLock { ok ? ($0.smsSent += 1) : ($0.smsFailed += 1) }
-            count("sms", ok ? "sent" : "failed")
+            counts.withLock { failure == nil ? ($0.smsSent += 1) : ($0.smsFailed += 1) }
+            count("sms", failure == nil ? "sent" : "failed")
         }
     }
 
@@ -125,22 +132,22 @@ public final class AlertMailer: AlertSink, Service {
     }
 
     /// Tries `attempt` with doubling waits until it succeeds, fails permanently, or
-    /// `giveUpAfter` has passed. Returns whether it succeeded.
+    /// `giveUpAfter` has passed. Returns the last error, nil when it succeeded.
     private func retrying(
         _ channel: String, _ alert: AlertEvent, _ attempt: () async throws(SMTPError) -> Void, isRetriable: (SMTPError) -> Bool
-    ) async -> Bool {
+    ) async -> SMTPError? {
         let deadline = ContinuousClock.now + configuration.giveUpAfter
         var wait = configuration.firstRetryWait
         while true {
             do throws(SMTPError) {
                 try await attempt()
                 logger.info("alert sent", metadata: ["channel": "\(channel)", "alert": "\(alert.kind.rawValue)", "webhook": "\(alert.webhookID)"])
-                return true
+                return nil
             } catch {
                 let metadata: Logger.Metadata = ["channel": "\(channel)", "alert": "\(alert.kind.rawValue)", "webhook": "\(alert.webhookID)", "error": "\(error)"]
                 guard isRetriable(error), ContinuousClock.now + wait < deadline, !Task.isCancelled else {
                     logger.error("alert not sent", metadata: metadata)
-                    return false
+                    return error
                 }
                 logger.warning("alert not sent yet; trying again", metadata: metadata)
                 try? await Task.sleep(for: wait)

@@ -27,6 +27,7 @@ struct ConfigTests {
         #expect(webhook.hashKeys == [HashKey("erp-key")])
         #expect(webhook.options.batchLinger == .milliseconds(20))
         #expect(config.smtp?.tls == BridgeConfig.SMTPTLS.none)
+        #expect(config.smtp?.allowPlaintextAuth == false)
     }
 
     @Test("the demo config loads")
@@ -72,6 +73,7 @@ struct ConfigTests {
             ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {signature: rsa}}]", "webhooks[0].options.signature: expected one of hmac, standard, both"),
             ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: a, hash_key_env: B}]", "webhooks[0].hash_key: give hash_key or hash_key_env, not both"),
             ("smtp: {username: u}", "smtp.password_env: required when username is set"),
+            ("smtp: {allow_plaintext_auth: maybe}", "smtp.allow_plaintext_auth: expected true or false"),
             ("webhooks: {}", "webhooks: expected a list"),
             ("kafka: [1]", "kafka: expected a mapping"),
             ("kafka: {bootstrap_servers: [a, b]}", "kafka.bootstrap_servers: expected a string"),

@@ -77,6 +77,12 @@ public final class Bridge: Sendable {
         let states = try await store.states()
         let webhooks = catalog.webhooks
         generatedKeysInUse = config.generatedKeys.filter { generated in webhooks.first { $0.id == generated.webhookID }?.hashKeys.first == generated.key }
+        if let smtp = config.smtp, smtp.username != nil, smtp.tls == .none, !smtp.allowPlaintextAuth {
+            // Not a config error: deliveries matter more than alerts, so the bridge starts; each
+            // email then fails with the reason (logged and counted), and this says it at once.
+            logger.warning(
+                "smtp.username is set with smtp.tls none: AUTH will be refused and alert emails will fail (set smtp.tls to starttls or implicit, or smtp.allow_plaintext_auth: true)")
+        }
         if config.smtp != nil || config.smsURL != nil {
             mailer = AlertMailer(
                 configuration: .init(smtp: config.smtp.map(Self.smtpClientConfiguration), smsURL: config.smsURL), metrics: metrics.factory, logger: logger)
@@ -177,6 +183,7 @@ public final class Bridge: Sendable {
 
     static func smtpClientConfiguration(_ smtp: BridgeConfig.SMTPSettings) -> SMTPClient.Configuration {
         SMTPClient.Configuration(
-            host: smtp.host, port: smtp.port, tls: smtp.tls.rawValue, username: smtp.username, password: smtp.password, from: smtp.from, caFile: smtp.caFile)
+            host: smtp.host, port: smtp.port, tls: smtp.tls.rawValue, username: smtp.username, password: smtp.password,
+            allowPlaintextAuth: smtp.allowPlaintextAuth, from: smtp.from, caFile: smtp.caFile)
     }
 }

@@ -68,13 +68,14 @@ extension BridgeConfig {
     }
 
     private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {
-        try node.requireMapping(allowedKeys: ["host", "port", "tls", "username", "password", "password_env", "from", "ca_file"])
+        try node.requireMapping(allowedKeys: ["host", "port", "tls", "username", "password", "password_env", "allow_plaintext_auth", "from", "ca_file"])
         var smtp = SMTPSettings()
         smtp.host = try node["host"].string(default: smtp.host)
         smtp.port = try node["port"].int(default: 25, in: 1...65535)
         smtp.tls = try node["tls"].oneOf(SMTPTLS.self, default: .none)
         smtp.username = try node["username"].optionalString()
         smtp.password = try node.secret(inline: "password", env: "password_env", environment: environment)
+        smtp.allowPlaintextAuth = try node["allow_plaintext_auth"].bool(default: false)
         smtp.from = try node["from"].string(default: smtp.from)
         smtp.caFile = try node["ca_file"].optionalString()
         if smtp.username != nil, smtp.password == nil { throw node["password_env"].error("required when username is set") }

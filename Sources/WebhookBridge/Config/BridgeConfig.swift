@@ -43,6 +43,8 @@ public struct BridgeConfig: Sendable {
         public var tls: SMTPTLS = .none
         public var username: String?
         public var password: String?
+        /// AUTH over a connection without TLS (`tls: none`); refused unless set (DESIGN.md §10).
+        public var allowPlaintextAuth = false
         public var from = "webhook-bridge@localhost"
         public var caFile: String?
     }
