@@ -90,7 +90,8 @@ public final class AlertMailer: AlertSink, Service {
             count("email", failure == nil ? "sent" : "failed")
             if refused { Counter(label: "webhook_bridge_smtp_auth_refused_total", factory: metrics).increment() }
         }
-        let mobiles = alert.contacts.contactMobiles
+        // In test mode the SMS are redirected like the emails (`test_mobiles`, else none).
+        let mobiles = alert.smsRecipients
         guard !mobiles.isEmpty, !alert.contacts.smsNotificationName.isEmpty else { return }
         guard let url = configuration.smsURL else {
             logger.info("alert SMS skipped: no sms.url configured", metadata: ["webhook": "\(alert.webhookID)", "notification": "\(alert.contacts.smsNotificationName)"])

@@ -74,6 +74,7 @@ struct ConfigTests {
             ("sites: [{id: c404, token: t}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: a, hash_key_env: B}]", "webhooks[0].hash_key: give hash_key or hash_key_env, not both"),
             ("smtp: {username: u}", "smtp.password_env: required when username is set"),
             ("smtp: {allow_plaintext_auth: maybe}", "smtp.allow_plaintext_auth: expected true or false"),
+            ("sites: [{id: c404, token: t, test_mobiles: ['+1 555 0100', 'x']}]", "sites[0].test_mobiles[1]: not a mobile number"),
             ("webhooks: {}", "webhooks: expected a list"),
             ("kafka: [1]", "kafka: expected a mapping"),
             ("kafka: {bootstrap_servers: [a, b]}", "kafka.bootstrap_servers: expected a string"),

@@ -403,6 +403,7 @@ enum OpenAPIDocument {
                 max_in_flight: {type: integer, minimum: 1, maximum: 64}
                 test_mode: {type: boolean}
                 test_emails: {type: array, items: {type: string}}
+                test_mobiles: {type: array, items: {type: string}}
                 on_failure: {$ref: "#/components/schemas/Contacts"}
                 on_deactivation: {$ref: "#/components/schemas/Contacts"}
                 on_failure_recovered: {$ref: "#/components/schemas/Contacts"}

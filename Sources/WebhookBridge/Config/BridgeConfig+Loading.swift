@@ -103,7 +103,7 @@ extension BridgeConfig {
         for item in try node.items() {
             try item.requireMapping(allowedKeys: [
                 "id", "token", "token_env", "ack_statuses", "ack_timeout", "retry_intervals", "retries_until_failure",
-                "message_retention", "max_in_flight", "test_mode", "test_emails", "on_failure", "on_deactivation",
+                "message_retention", "max_in_flight", "test_mode", "test_emails", "test_mobiles", "on_failure", "on_deactivation",
                 "on_failure_recovered", "custom_topics", "notifications",
             ])
             let id = try item["id"].string()
@@ -128,6 +128,7 @@ extension BridgeConfig {
             site.maxInFlight = try item["max_in_flight"].int(default: site.maxInFlight)
             site.testMode = try item["test_mode"].bool(default: false)
             site.testEmails = try item["test_emails"].stringList()
+            site.testMobiles = try item["test_mobiles"].stringList()
             site.onFailure = try readAlert(item["on_failure"], default: site.onFailure)
             site.onDeactivation = try readAlert(item["on_deactivation"], default: site.onDeactivation)
             site.onFailureRecovered = try readAlert(item["on_failure_recovered"], default: site.onFailureRecovered)
