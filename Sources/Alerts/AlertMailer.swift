@@ -8,7 +8,9 @@ import Synchronization
 import WebhookDomain
 
 /// Sends alerts by email (and SMS through an HTTP gateway) from its own service: `send` only
-/// queues, so a slow or dead SMTP server never delays a delivery. Each alert is tried again with
+/// queues, so a slow or dead SMTP server never delays a delivery. The queue is bounded and lets
+/// one alert per webhook and kind through per 5 minutes (`AlertQueue`, DESIGN.md §5); what it
+/// suppresses or drops is logged and counted. A few alerts are sent at once, each tried again with
 /// growing waits for a bounded time; what fails is logged and counted.
 public final class AlertMailer: AlertSink, Service {
     public struct Configuration: Sendable {
@@ -18,12 +20,24 @@ public final class AlertMailer: AlertSink, Service {
         /// How long one alert is tried before it is given up.
         public var giveUpAfter: Duration
         public var firstRetryWait: Duration
+        /// Alerts waiting to be sent; beyond, the newest is dropped.
+        public var queueCapacity: Int
+        /// One alert per webhook and kind per this long; the others are suppressed.
+        public var window: Duration
+        /// Alerts being sent (and retried) at once.
+        public var maxConcurrent: Int
 
-        public init(smtp: SMTPClient.Configuration?, smsURL: String? = nil, giveUpAfter: Duration = .seconds(600), firstRetryWait: Duration = .seconds(1)) {
+        public init(
+            smtp: SMTPClient.Configuration?, smsURL: String? = nil, giveUpAfter: Duration = .seconds(600), firstRetryWait: Duration = .seconds(1),
+            queueCapacity: Int = 1_000, window: Duration = .seconds(300), maxConcurrent: Int = 8
+        ) {
             self.smtp = smtp
             self.smsURL = smsURL
             self.giveUpAfter = giveUpAfter
             self.firstRetryWait = firstRetryWait
+            self.queueCapacity = queueCapacity
+            self.window = window
+            self.maxConcurrent = max(maxConcurrent, 1)
         }
     }
 
@@ -36,39 +50,85 @@ public final class AlertMailer: AlertSink, Service {
         public var smsSkipped = 0
         /// Emails not sent because AUTH would have crossed a connection without TLS.
         public var plaintextAuthRefused = 0
+        /// Alerts not queued: another of their webhook and kind was, less than 5 minutes before.
+        public var suppressed = 0
+        /// Alerts not queued: the queue was full.
+        public var dropped = 0
     }
 
     private let configuration: Configuration
     private let logger: Logger
-    private let queue: AsyncStream<AlertEvent>
-    private let enqueue: AsyncStream<AlertEvent>.Continuation
+    private let queue: Mutex<AlertQueue>
+    /// Tells `run()` that alerts were queued (one pending signal is enough: it empties the queue).
+    private let wake: AsyncStream<Void>
+    private let wakeUp: AsyncStream<Void>.Continuation
     private let counts = Mutex(Counts())
     private let metrics: any MetricsFactory
+    private let queued: Gauge
 
     public init(configuration: Configuration, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
-        (queue, enqueue) = AsyncStream.makeStream(of: AlertEvent.self)
+        queue = Mutex(AlertQueue(capacity: configuration.queueCapacity, window: configuration.window))
+        (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        queued = Gauge(label: "webhook_bridge_alerts_queued", factory: metrics)
     }
 
     public var outcomes: Counts { counts.withLock { $0 } }
 
+    /// Logs the alert and queues it, unless one of its webhook and kind was queued less than
+    /// `window` ago (suppressed) or the queue is full (dropped); both are logged and counted.
+    /// Never waits.
     public func send(_ alert: AlertEvent) {
         LoggingAlertSink(logger: logger).send(alert)
-        enqueue.yield(alert)
+        let (decision, waiting) = queue.withLock { queue in (queue.offer(alert, now: .now), queue.count) }
+        let metadata: Logger.Metadata = ["alert": "\(alert.kind.rawValue)", "webhook": "\(alert.webhookID)", "site": "\(alert.siteID)"]
+        switch decision {
+        case .queued:
+            queued.record(waiting)
+            wakeUp.yield()
+        case .suppressed:
+            counts.withLock { $0.suppressed += 1 }
+            Counter(label: "webhook_bridge_alerts_suppressed_total", dimensions: [("alert", alert.kind.rawValue)], factory: metrics).increment()
+            logger.info("alert suppressed: one per webhook and kind per \(configuration.window)", metadata: metadata)
+        case .dropped:
+            counts.withLock { $0.dropped += 1 }
+            Counter(label: "webhook_bridge_alerts_dropped_total", dimensions: [("alert", alert.kind.rawValue)], factory: metrics).increment()
+            logger.warning("alert dropped: the alert queue is full (\(waiting) waiting); the newest is dropped", metadata: metadata)
+        }
     }
 
-    /// Sends queued alerts, several at once, until graceful shutdown; alerts still being tried
-    /// then are given up (and logged as not sent).
+    /// Sends queued alerts, at most `maxConcurrent` at once, until graceful shutdown. Alerts
+    /// still being tried then are given up, and those never started are logged as not sent.
     public func run() async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                for await alert in self.queue {
-                    group.addTask { await self.deliver(alert, http: http) }
+            await withTaskGroup(of: Void.self) { group in
+                // Tasks started and not yet reaped: some may have finished, and `group.next()`
+                // then returns at once.
+                var running = 0
+                for await _ in self.wake {
+                    while true {
+                        // A slot first, then an alert: while all are busy, alerts wait in the
+                        // bounded queue, not here.
+                        if running >= self.configuration.maxConcurrent {
+                            await group.next()
+                            running -= 1
+                        }
+                        // Shutting down: what is still queued is logged below, not started.
+                        guard !Task.isCancelled, let (alert, waiting) = self.queue.withLock({ queue in queue.next().map { ($0, queue.count) } }) else { break }
+                        self.queued.record(waiting)
+                        group.addTask { await self.deliver(alert, http: http) }
+                        running += 1
+                    }
                 }
             }
+        }
+        let left = queue.withLock { $0.removeAll() }
+        queued.record(0)
+        for alert in left {
+            logger.error("alert not sent: shutting down", metadata: ["alert": "\(alert.kind.rawValue)", "webhook": "\(alert.webhookID)"])
         }
         try? await http.shutdown()
     }
