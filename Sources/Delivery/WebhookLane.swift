@@ -119,7 +119,7 @@ public final class WebhookLane: RequestSlots.Waiter {
 
     /// One HTTP attempt, logged. `messages` is never empty (a request, or a batch, or the probe).
     func send(_ messages: [RoutedMessage], webhook: Webhook, site: Site, attempt: Int) async -> HTTPAttemptResult {
-        guard let first = messages.first else { return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .connection("no message to send"), latency: .zero) }
+        guard let first = messages.first else { return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .connection(.connectionError, detail: "no message to send"), latency: .zero) }
         if let notBefore = messages.compactMap(\.notBeforeMilliseconds).max() {
             // A record's time is external data: a wait of any size must not trap (a day at most
             // at a time).
@@ -147,6 +147,8 @@ public final class WebhookLane: RequestSlots.Waiter {
             logger.info("delivery", metadata: metadata)
         } else {
             metadata["error"] = "\(result.failureDescription)"
+            // The operator's log may name the host and its addresses; nothing a tenant sees does.
+            if result.failureDetail != result.failureDescription { metadata["detail"] = "\(result.failureDetail)" }
             logger.warning("delivery failed", metadata: metadata)
         }
         return result
