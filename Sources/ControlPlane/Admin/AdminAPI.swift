@@ -21,16 +21,11 @@ public struct AdminAPI: Sendable {
         self.logger = logger
     }
 
-    public func router() -> Hummingbird.Router<BasicRequestContext> {
+    /// The tenants' routes, with the operators' ones (`opsRouter()`) too unless they are served
+    /// on a listener of their own (`http.ops_listen`, DESIGN.md §10); then these answer 404 here.
+    public func router(includingOps: Bool = true) -> Hummingbird.Router<BasicRequestContext> {
         let router = Hummingbird.Router()
-        router.get("health") { _, _ in Self.json(["status": "ok"]) }
-        router.get("ready") { _, _ in
-            backend.isReady ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
-        }
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: backend.metricsText())))
-        }
-        router.get("status") { _, _ in status() }
+        if includingOps { addOpsRoutes(to: router) }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
@@ -46,6 +41,25 @@ public struct AdminAPI: Sendable {
         router.get("sites/{site_id}/configuration") { request, context in try await showConfiguration(request, site: context.parameters.require("site_id")) }
         router.put("sites/{site_id}/configuration") { request, context in try await replaceConfiguration(request, site: context.parameters.require("site_id")) }
         return router
+    }
+
+    /// The operators' routes alone: `/health`, `/ready`, `/metrics`, `/status` (for `http.ops_listen`).
+    public func opsRouter() -> Hummingbird.Router<BasicRequestContext> {
+        let router = Hummingbird.Router()
+        addOpsRoutes(to: router)
+        return router
+    }
+
+    /// No token: they show ids, states and counts, never a URL, key, token or host.
+    private func addOpsRoutes(to router: Hummingbird.Router<BasicRequestContext>) {
+        router.get("health") { _, _ in Self.json(["status": "ok"]) }
+        router.get("ready") { _, _ in
+            backend.isReady ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: backend.metricsText())))
+        }
+        router.get("status") { _, _ in status() }
     }
 
     /// What this instance is doing: every webhook's status with its in-flight, queued and lag

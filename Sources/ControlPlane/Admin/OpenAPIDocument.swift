@@ -10,6 +10,8 @@ enum OpenAPIDocument {
             Webhooks, custom topics and site configuration of the OMS webhook guide, kept in the
             control topic. The site token goes in the body's `token` or as `Authorization: Bearer`.
             Errors are `{"error":{"code":…,"message":…}}`; a 400 names the field.
+            /health, /ready, /metrics and /status are the operators': with `http.ops_listen` set they
+            are served on that listener instead (404 here).
         security:
           - bearer: []
         paths:

@@ -56,15 +56,43 @@ extension BridgeConfig {
     }
 
     private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
-        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests"])
-        let listen = try node["admin_listen"].string(default: "127.0.0.1:8080")
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
-            colon > listen.startIndex
-        else { throw node["admin_listen"].error("expected host:port, got \"\(listen)\"") }
-        http.adminHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        http.adminPort = port
+        try node.requireMapping(allowedKeys: ["admin_listen", "ops_listen", "listener_limits", "allow_private_destinations", "max_concurrent_requests"])
+        let admin = try Self.listenAddress(node["admin_listen"], default: "127.0.0.1:8080")
+        http.adminHost = admin.host
+        http.adminPort = admin.port
+        if !node["ops_listen"].isMissing {
+            let ops = try Self.listenAddress(node["ops_listen"], default: nil)
+            // Port 0 picks a free port for each, so only fixed ports can clash.
+            if ops.port != 0, ops.port == admin.port, ops.host == admin.host {
+                throw node["ops_listen"].error("must differ from http.admin_listen")
+            }
+            http.opsListen = ops
+        }
+        http.listenerLimits = try Self.readListenerLimits(node["listener_limits"])
         http.allowPrivateDestinations = try node["allow_private_destinations"].bool(default: false)
         http.maxConcurrentRequests = try node["max_concurrent_requests"].int(default: 256, in: 1...100_000)
+    }
+
+    /// `host:port` (`[::1]:8080` for IPv6; port 0 for any free port).
+    private static func listenAddress(_ node: ConfigNode, default value: String?) throws(ConfigError) -> ListenAddress {
+        let listen = try node.string(default: value)
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
+            colon > listen.startIndex
+        else { throw node.error("expected host:port, got \"\(listen)\"") }
+        return ListenAddress(host: String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+    }
+
+    private static func readListenerLimits(_ node: ConfigNode) throws(ConfigError) -> ListenerLimits {
+        try node.requireMapping(allowedKeys: ["idle_timeout", "read_timeout", "max_connections", "max_header_bytes"])
+        var limits = ListenerLimits()
+        let timeouts = Duration.milliseconds(1)...Duration.seconds(86_400)
+        limits.idleTimeout = try node["idle_timeout"].duration(default: limits.idleTimeout)
+        if !timeouts.contains(limits.idleTimeout) { throw node["idle_timeout"].error("must be from 0.001 to 86400 seconds") }
+        limits.readTimeout = try node["read_timeout"].duration(default: limits.readTimeout)
+        if !timeouts.contains(limits.readTimeout) { throw node["read_timeout"].error("must be from 0.001 to 86400 seconds") }
+        limits.maxConnections = try node["max_connections"].int(default: limits.maxConnections, in: 1...100_000)
+        limits.maxHeaderBytes = try node["max_header_bytes"].int(default: limits.maxHeaderBytes, in: 1_024...1_048_576)
+        return limits
     }
 
     private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {
