@@ -17,6 +17,8 @@ public struct SMTPClient: Sendable {
         public var username: String?
         /// Never logged.
         public var password: String?
+        /// AUTH over a connection without TLS; refused (no credentials sent) when false.
+        public var allowPlaintextAuth: Bool
         public var from: String
         public var caFile: String?
         public var clientName: String
@@ -24,14 +26,16 @@ public struct SMTPClient: Sendable {
         public var replyTimeout: Duration
 
         public init(
-            host: String, port: Int, tls: String = "none", username: String? = nil, password: String? = nil, from: String, caFile: String? = nil,
-            clientName: String = ProcessInfo.processInfo.hostName, connectTimeout: Duration = .seconds(10), replyTimeout: Duration = .seconds(30)
+            host: String, port: Int, tls: String = "none", username: String? = nil, password: String? = nil, allowPlaintextAuth: Bool = false,
+            from: String, caFile: String? = nil, clientName: String = ProcessInfo.processInfo.hostName, connectTimeout: Duration = .seconds(10),
+            replyTimeout: Duration = .seconds(30)
         ) {
             self.host = host
             self.port = port
             self.tls = tls
             self.username = username
             self.password = password
+            self.allowPlaintextAuth = allowPlaintextAuth
             self.from = from
             self.caFile = caFile
             self.clientName = clientName
@@ -91,8 +95,8 @@ public struct SMTPClient: Sendable {
         defer { channel.close(promise: nil) }
 
         var conversation = SMTPConversation(
-            tls: tls, clientName: configuration.clientName, username: configuration.username, password: configuration.password, from: configuration.from,
-            recipients: email.to)
+            tls: tls, clientName: configuration.clientName, username: configuration.username, password: configuration.password,
+            allowPlaintextAuth: configuration.allowPlaintextAuth, from: configuration.from, recipients: email.to)
         var reply = try await connection.await(greeting)
         while true {
             switch conversation.next(after: reply) {

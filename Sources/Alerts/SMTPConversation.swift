@@ -30,6 +30,8 @@ struct SMTPConversation {
     let clientName: String
     let username: String?
     let password: String?
+    /// AUTH over a connection without TLS (`smtp.allow_plaintext_auth`); refused otherwise.
+    let allowPlaintextAuth: Bool
     let from: String
     let recipients: [String]
 
@@ -40,11 +42,14 @@ struct SMTPConversation {
     private var accepted: [String] = []
     private var rejected: [(String, SMTPReply)] = []
 
-    init(tls: TLSMode, clientName: String, username: String?, password: String?, from: String, recipients: [String]) {
+    init(
+        tls: TLSMode, clientName: String, username: String?, password: String?, allowPlaintextAuth: Bool = false, from: String, recipients: [String]
+    ) {
         self.tls = tls
         self.clientName = clientName
         self.username = username
         self.password = password
+        self.allowPlaintextAuth = allowPlaintextAuth
         self.from = from
         // Only mailboxes: no CR, LF, `<` or `>` can reach a command (DESIGN.md §10).
         self.recipients = recipients.filter(Mailbox.isValid)
@@ -138,6 +143,12 @@ struct SMTPConversation {
 
     private mutating func authenticateOrSend() -> Action {
         guard let username else { return mailFrom() }
+        // The credentials never cross a connection without TLS unless the operator allowed it
+        // (DESIGN.md §10): the session ends here, before any AUTH command.
+        guard tlsActive || allowPlaintextAuth else {
+            step = .finished
+            return .fail(.plaintextAuthRefused)
+        }
         if authMechanisms.contains("PLAIN") {
             step = .authPlain
             return .send("AUTH PLAIN " + Data(([0] + Array(username.utf8) + [0] + Array((password ?? "").utf8))).base64EncodedString())

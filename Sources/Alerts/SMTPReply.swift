@@ -19,15 +19,32 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible, Equatable {
         case transient, permanent
     }
 
+    /// What went wrong where the mailer counts it apart (label-safe).
+    public enum Code: String, Sendable {
+        case other
+        /// AUTH was due over a connection without TLS and `smtp.allow_plaintext_auth` is off: no
+        /// credentials were sent (DESIGN.md §10).
+        case plaintextAuthRefused = "plaintext_auth_refused"
+    }
+
     public var kind: Kind
     public var message: String
     public var reply: SMTPReply?
+    public var code: Code
 
-    public init(_ kind: Kind, _ message: String, reply: SMTPReply? = nil) {
+    public init(_ kind: Kind, _ message: String, reply: SMTPReply? = nil, code: Code = .other) {
         self.kind = kind
         self.message = message
         self.reply = reply
+        self.code = code
     }
+
+    /// Credentials are never sent in the clear unless the operator said so.
+    static let plaintextAuthRefused = SMTPError(
+        .permanent,
+        "AUTH refused: the connection to the SMTP server is not encrypted, so the credentials were not sent "
+            + "(set smtp.tls to starttls or implicit, or smtp.allow_plaintext_auth: true)",
+        code: .plaintextAuthRefused)
 
     /// 4xx is transient, 5xx permanent; anything else unexpected is permanent.
     static func unexpected(_ reply: SMTPReply, during step: String) -> SMTPError {

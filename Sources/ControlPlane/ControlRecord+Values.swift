@@ -22,6 +22,14 @@ extension ControlRecord {
     struct StatusValue: Codable {
         var version = ControlRecord.version
         var state: WebhookState
+
+        /// The state with a `last_error` fit to show (DESIGN.md §10): this version writes only
+        /// error kinds and statuses, an older one wrote the HTTP client's words, hosts included.
+        var displayableState: WebhookState {
+            var state = state
+            state.lastError = state.lastError.map(FailureText.displayable)
+            return state
+        }
     }
 
     /// `cursor/<webhook>/<source topic>/<partition>`.

@@ -135,10 +135,10 @@ public enum ControlRecord: Sendable, Equatable {
             if let stored, stored.webhook.id != rest { return nil }
             self = .webhook(id: rest, stored)
         case "status":
-            guard let state = Self.decode(StatusValue.self, data, { $0.state }) else { return nil }
+            guard let state = Self.decode(StatusValue.self, data, { $0.displayableState }) else { return nil }
             self = .status(webhookID: rest, state)
         case "api-status":
-            guard let state = Self.decode(StatusValue.self, data, { $0.state }) else { return nil }
+            guard let state = Self.decode(StatusValue.self, data, { $0.displayableState }) else { return nil }
             self = .requestedStatus(webhookID: rest, state)
         case "cursor":
             guard let (head, partitionText) = Self.lastComponent(of: rest), let partition = Int32(partitionText), partition >= 0,

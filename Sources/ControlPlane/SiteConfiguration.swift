@@ -13,6 +13,7 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
     public var maxInFlight: Int?
     public var testMode: Bool?
     public var testEmails: [String]?
+    public var testMobiles: [String]?
     public var onFailure: Contacts?
     public var onDeactivation: Contacts?
     public var onFailureRecovered: Contacts?
@@ -78,6 +79,7 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
         case maxInFlight = "max_in_flight"
         case testMode = "test_mode"
         case testEmails = "test_emails"
+        case testMobiles = "test_mobiles"
         case onFailure = "on_failure"
         case onDeactivation = "on_deactivation"
         case onFailureRecovered = "on_failure_recovered"
@@ -96,6 +98,7 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
         maxInFlight = site.maxInFlight
         testMode = site.testMode
         testEmails = site.testEmails
+        testMobiles = site.testMobiles
         onFailure = Contacts(site.onFailure)
         onDeactivation = Contacts(site.onDeactivation)
         onFailureRecovered = Contacts(site.onFailureRecovered)
@@ -118,6 +121,7 @@ public struct SiteConfiguration: Codable, Equatable, Sendable {
         if let maxInFlight { site.maxInFlight = maxInFlight }
         if let testMode { site.testMode = testMode }
         if let testEmails { site.testEmails = testEmails }
+        if let testMobiles { site.testMobiles = testMobiles }
         if let onFailure { site.onFailure = onFailure.applied(to: site.onFailure) }
         if let onDeactivation { site.onDeactivation = onDeactivation.applied(to: site.onDeactivation) }
         if let onFailureRecovered { site.onFailureRecovered = onFailureRecovered.applied(to: site.onFailureRecovered) }

@@ -3,15 +3,19 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 import WebhookDomain
 
 /// What one HTTP attempt came to, before the site's ack rules judge it.
 public struct HTTPAttemptResult: Sendable {
+    /// Each failure has its kind, the words everyone may see, and the HTTP client's own `detail`,
+    /// which may name the host and its addresses: for the operator's log line only.
     public enum Failure: Sendable, Equatable {
         case timeout
-        case connection(String)
-        case tls(String)
-        case refusedDestination(String)
+        case connection(FailureText, detail: String)
+        case tls(FailureText, detail: String)
+        case refusedDestination(detail: String)
     }
 
     /// The response status, if a response arrived in time.
@@ -33,13 +37,25 @@ public struct HTTPAttemptResult: Sendable {
         }
     }
 
-    /// The failure in words (never the URL's secrets: URLs hold none, keys are in headers).
+    /// The failure as it is kept and shown (`last_error`, alerts, the attempts topic, the log
+    /// line's `error`): its kind or the HTTP status, never a host, an address or a URL
+    /// (DESIGN.md §10).
     public var failureDescription: String {
-        if let status { return "HTTP \(status)" }
+        if let status { return FailureText.status(status) }
         switch failure {
-        case .timeout: return "no answer within the ack timeout"
-        case .connection(let text), .tls(let text), .refusedDestination(let text): return text
-        case nil: return "unknown"
+        case .timeout: return FailureText.timeout.rawValue
+        case .connection(let kind, _), .tls(let kind, _): return kind.rawValue
+        case .refusedDestination: return FailureText.privateDestination.rawValue
+        case nil: return FailureText.deliveryError.rawValue
+        }
+    }
+
+    /// The failure in the HTTP client's own words, for the operator's log line only: it may name
+    /// the host and the addresses it resolved to.
+    public var failureDetail: String {
+        switch failure {
+        case .connection(_, let detail), .tls(_, let detail), .refusedDestination(let detail): return detail
+        case .timeout, nil: return failureDescription
         }
     }
 }
@@ -72,7 +88,7 @@ public final class WebhookHTTPClient: Sendable {
     public func send(_ request: WebhookRequest, timeout: Duration) async -> HTTPAttemptResult {
         let start = ContinuousClock.now
         if let problem = await destinationCheck?.problem(with: request.url) {
-            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(problem), latency: ContinuousClock.now - start)
+            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(detail: problem), latency: ContinuousClock.now - start)
         }
         // TimeAmount(_:) and NIODeadline's + clamp, so no timeout from a site record can trap here.
         let deadline = NIODeadline.now() + TimeAmount(timeout)
@@ -99,20 +115,50 @@ public final class WebhookHTTPClient: Sendable {
         try? await client.shutdown()
     }
 
+    /// The failure an error from the HTTP client stands for: its kind from the error's type and
+    /// errno where the client gives them, else from its words; its words as the detail.
     static func classify(_ error: any Error) -> HTTPAttemptResult.Failure {
+        let text = String(describing: error)
+        let detail = text.count > 300 ? String(text.prefix(300)) : text
+        let kind = kind(of: error)
+        switch kind {
+        case .timeout: return .timeout
+        case .tlsHandshakeFailed, .tlsCertificateRejected: return .tls(kind, detail: detail)
+        default: return .connection(kind, detail: detail)
+        }
+    }
+
+    static func kind(of error: any Error) -> FailureText {
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout: return .timeout
-            case .connectTimeout: return .connection("connect timeout")
-            case .remoteConnectionClosed: return .connection("connection closed by the receiver")
+            case .connectTimeout: return .connectTimeout
+            case .remoteConnectionClosed: return .connectionClosed
             default: break
             }
         }
-        let text = String(describing: error)
-        if text.contains("SSL") || text.contains("TLS") || text.contains("certificate") || text.contains("handshake") {
-            return .tls(text.count > 200 ? String(text.prefix(200)) : text)
+        if let error = error as? NIOConnectionError {
+            if error.dnsAError != nil || error.dnsAAAAError != nil, error.connectionErrors.isEmpty { return .hostNotFound }
+            // Every address failed: the first one's reason stands for them.
+            if let first = error.connectionErrors.first { return kind(of: first.error) }
         }
-        return .connection(text.count > 200 ? String(text.prefix(200)) : text)
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return .connectionRefused
+            case ECONNRESET, EPIPE: return .connectionReset
+            case ETIMEDOUT: return .connectTimeout
+            case EHOSTUNREACH, ENETUNREACH: return .hostUnreachable
+            default: return .connectionError
+            }
+        }
+        let words = String(describing: error).lowercased()
+        if error is NIOSSLError || error is BoringSSLError || ["ssl", "tls", "certificate", "handshake"].contains(where: words.contains) {
+            return words.contains("certificate") ? .tlsCertificateRejected : .tlsHandshakeFailed
+        }
+        if words.contains("connection refused") { return .connectionRefused }
+        if words.contains("connection reset") || words.contains("broken pipe") { return .connectionReset }
+        if words.contains("dns") || words.contains("nodename nor servname") || words.contains("name or service not known") { return .hostNotFound }
+        return .connectionError
     }
 
     /// `Retry-After` as seconds or an HTTP date.

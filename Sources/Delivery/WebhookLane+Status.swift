@@ -169,7 +169,8 @@ extension WebhookLane {
             case .onFailureRecovered: site.onFailureRecovered
             }
         return AlertEvent(
-            kind: kind, siteID: site.id, contacts: contacts, testMode: site.testMode, testEmails: site.testEmails, webhookID: webhook.id,
+            kind: kind, siteID: site.id, contacts: contacts, testMode: site.testMode, testEmails: site.testEmails,
+            testMobiles: site.testMobiles, webhookID: webhook.id,
             url: webhook.url, status: status.status, topic: probe?.webhookTopic, probeMessageID: probe?.messageID,
             attempts: attempts ?? (kind == .onFailureRecovered ? status.retries : status.retries.clampedAdding(1)), lastError: status.lastError, at: Date())
     }

@@ -137,7 +137,7 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// Nil when it was cut short (`partitions`, the messages' source partitions, were revoked or
     /// the lane stopped): no attempt is counted, and the messages are delivered again.
     func send(_ messages: [RoutedMessage], webhook: Webhook, site: Site, attempt: Int, partitions: Set<SourcePartition>) async -> HTTPAttemptResult? {
-        guard let first = messages.first else { return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .connection("no message to send"), latency: .zero) }
+        guard let first = messages.first else { return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .connection(.connectionError, detail: "no message to send"), latency: .zero) }
         let timestamp = context.now() / 1000
         let request =
             webhook.options.batching
@@ -176,6 +176,8 @@ public final class WebhookLane: RequestSlots.Waiter {
             logger.info("delivery", metadata: metadata)
         } else {
             metadata["error"] = "\(result.failureDescription)"
+            // The operator's log may name the host and its addresses; nothing a tenant sees does.
+            if result.failureDetail != result.failureDescription { metadata["detail"] = "\(result.failureDetail)" }
             logger.warning("delivery failed", metadata: metadata)
         }
         return result

@@ -44,6 +44,38 @@ struct HostileInputTests {
         #expect(Self.problemPath(site) == "test_emails[0]")
     }
 
+    @Test("mobile numbers: digits, a leading +, spaces, -, ., ( and ); 3 to 32 characters; at most 50 per list, clamping drops the others")
+    func mobiles() {
+        for number in ["+33 6 12 34 56 78", "(555) 010-0199", "0612345678", "112"] { #expect(MobileNumber.isValid(number), "\(number)") }
+        for number in ["", "12", "+", "++33612345678", "33+612", "+33 6\r\n12", "call me", "+33 6 12 34 56 78 90 12 34 56 78 90", "٠٦١٢٣٤٥٦٧٨"] {
+            #expect(!MobileNumber.isValid(number), "\(number.debugDescription)")
+        }
+        var site = Site(id: "c404", token: "t")
+        site.testMobiles = ["+33 6 12 34 56 78", "call me"]
+        #expect(Self.problemPath(site) == "test_mobiles[1]")
+        #expect(site.clamped().testMobiles == ["+33 6 12 34 56 78"])
+        site.testMobiles = []
+        site.onFailureRecovered.contactMobiles = Array(repeating: "0612345678", count: 51)
+        #expect(Self.problemPath(site) == "on_failure_recovered.contact_mobiles")
+        #expect(site.clamped().onFailureRecovered.contactMobiles.count == 50)
+        #expect(Self.problemPath(site.clamped()) == nil)
+    }
+
+    @Test("test mode redirects SMS like email: to test_mobiles and to nobody else")
+    func testModeRedirectsSMS() {
+        let contacts = AlertContacts(contactEmails: ["ops@example.com"], contactMobiles: ["+33 6 00 00 00 00"], emailNotificationName: "n", smsNotificationName: "s")
+        var alert = AlertEvent(
+            kind: .onFailure, siteID: "c404", contacts: contacts, testMode: false, testEmails: ["qa@example.com"], testMobiles: ["+1 555 0100"],
+            webhookID: "w", url: "https://a.example", status: .paused, topic: nil, probeMessageID: nil, attempts: 4, lastError: nil, at: Date())
+        #expect(alert.recipients == ["ops@example.com"])
+        #expect(alert.smsRecipients == ["+33 6 00 00 00 00"])
+        alert.testMode = true
+        #expect(alert.recipients == ["qa@example.com"])
+        #expect(alert.smsRecipients == ["+1 555 0100"])
+        alert.testMobiles = []
+        #expect(alert.smsRecipients.isEmpty)
+    }
+
     @Test("an email's headers: a CR LF in the subject is encoded, hostile recipients are left out")
     func emailHeaders() {
         let email = Email(

@@ -40,6 +40,20 @@ struct SMTPConversationTests {
         #expect(error.kind == .permanent)
     }
 
+    @Test("AUTH without TLS: refused before any AUTH command unless allowed; after STARTTLS or with implicit TLS it goes on")
+    func plaintextAuth() {
+        var refused = SMTPConversation(tls: .none, clientName: "bridge", username: "u", password: "p", from: "a@x", recipients: ["b@y"])
+        _ = refused.next(after: Self.reply(220, "hi"))
+        #expect(refused.next(after: Self.reply(250, "hello", "AUTH PLAIN LOGIN")) == .fail(.plaintextAuthRefused))
+        var allowed = SMTPConversation(tls: .none, clientName: "bridge", username: "u", password: "p", allowPlaintextAuth: true, from: "a@x", recipients: ["b@y"])
+        _ = allowed.next(after: Self.reply(220, "hi"))
+        #expect(allowed.next(after: Self.reply(250, "hello", "AUTH PLAIN LOGIN")) == .send("AUTH PLAIN AHUAcA=="))
+        // No username: nothing to protect, the session goes on in the clear.
+        var anonymous = SMTPConversation(tls: .none, clientName: "bridge", username: nil, password: nil, from: "a@x", recipients: ["b@y"])
+        _ = anonymous.next(after: Self.reply(220, "hi"))
+        #expect(anonymous.next(after: Self.reply(250, "hello", "AUTH PLAIN")) == .send("MAIL FROM:<a@x>"))
+    }
+
     @Test("AUTH LOGIN when PLAIN is not offered")
     func authLogin() {
         var machine = SMTPConversation(tls: .implicit, clientName: "bridge", username: "u", password: "p", from: "a@x", recipients: ["b@y"])

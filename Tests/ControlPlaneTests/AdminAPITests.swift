@@ -254,10 +254,11 @@ struct AdminAPITests {
             let shown = try await Self.send(client, .get, "/sites/MySiteID/configuration", token: Self.token)
             #expect((try Self.json(shown)["configuration"] as? [String: Any])?["retry_intervals"] as? [Double] == [30, 60, 120, 240, 480, 840])
             let changed = try await Self.send(client, .put, "/sites/MySiteID/configuration", token: Self.token,
-                #"{"retry_intervals":[1,2,3],"retries_until_failure":2,"on_failure":{"contact_emails":["ops@example.com"]},"notifications":{"email_sent_to_client":{"media":{"webhook_topic":["email_sent_to_client_topic"]},"time_type":"duration","time_value":"0s"}}}"#)
+                #"{"retry_intervals":[1,2,3],"retries_until_failure":2,"test_mobiles":["+33 6 12 34 56 78"],"on_failure":{"contact_emails":["ops@example.com"]},"notifications":{"email_sent_to_client":{"media":{"webhook_topic":["email_sent_to_client_topic"]},"time_type":"duration","time_value":"0s"}}}"#)
             #expect(changed.status == .ok)
             #expect(catalog.site("MySiteID")?.retryIntervals == [1, 2, 3].map { .seconds($0) })
             #expect(catalog.site("MySiteID")?.onFailure.contactEmails == ["ops@example.com"])
+            #expect(catalog.site("MySiteID")?.testMobiles == ["+33 6 12 34 56 78"])
             #expect(catalog.site("MySiteID")?.onFailure.emailNotificationName == "webhook_failure")
             #expect(catalog.site("MySiteID")?.notifications["email_sent_to_client"]?.webhookTopics == ["email_sent_to_client_topic"])
             #expect(catalog.site("MySiteID")?.token == Self.token)
@@ -312,6 +313,8 @@ struct AdminAPITests {
             (#"{"notifications":{"n":{"media":{"webhook_topic":["t"]},"time_value":"soon"}}}"#, "notifications.n.time_value: expected a duration"),
             (#"{"on_failure":{"contact_emails":["ops@example.com\r\nRCPT TO:<spy@evil.example>"]}}"#, "on_failure.contact_emails[0]: not an email address"),
             (#"{"test_emails":["a@b>"]}"#, "test_emails[0]: not an email address"),
+            (#"{"test_mobiles":["+33 6 12","call me"]}"#, "test_mobiles[1]: not a mobile number"),
+            (#"{"on_deactivation":{"contact_mobiles":["+1\n555"]}}"#, "on_deactivation.contact_mobiles[0]: not a mobile number"),
         ])
     func configurationLimits(body: String, message: String) async throws {
         try await Self.withAPI { client, catalog in

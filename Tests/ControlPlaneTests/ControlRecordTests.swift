@@ -131,4 +131,24 @@ struct ControlRecordTests {
         let value = try #require(try ControlRecord.site(id: "c404", Self.configuration).value())
         #expect(!String(decoding: value, as: UTF8.self).contains("never-written-token"))
     }
+
+    @Test("a status record's last_error from an older version, naming a host and an address, reads back as 'delivery error'")
+    func lastErrorWithoutHosts() throws {
+        var state = WebhookState(status: .paused)
+        state.lastError = "destination erp.internal.example resolves to 10.1.2.3, a loopback, private, link-local or metadata address"
+        for record in [ControlRecord.status(webhookID: "erp", state), ControlRecord.requestedStatus(webhookID: "erp", state)] {
+            let read = try #require(ControlRecord(key: record.key, value: try record.value()))
+            switch read {
+            case .status(_, let readState?), .requestedStatus(_, let readState?): #expect(readState.lastError == "delivery error")
+            default: Issue.record("\(read)")
+            }
+        }
+        state.lastError = "HTTP 500"
+        let kept = try #require(ControlRecord(key: "status/erp", value: try ControlRecord.status(webhookID: "erp", state).value()))
+        guard case .status(_, let keptState?) = kept else {
+            Issue.record("\(kept)")
+            return
+        }
+        #expect(keptState.lastError == "HTTP 500")
+    }
 }

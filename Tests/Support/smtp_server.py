@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A real SMTP server for the tests (aiosmtpd): prints `PORT <n>` first, then one JSON line per
-message it accepts. Options: STARTTLS or implicit TLS with a given certificate, AUTH with one
+message it accepts, and `AUTH <mechanism> <login>` for every AUTH a client sends. Options: STARTTLS or implicit TLS with a given certificate, AUTH with one
 user, recipients to refuse. Runs until SIGTERM."""
 import argparse, json, signal, socket, ssl, sys, threading
 
@@ -51,6 +51,8 @@ def main():
         context.load_cert_chain(args.cert, args.key)
 
     def authenticator(server, session, envelope, mechanism, auth_data):
+        # The tests check that no AUTH crossed a connection without TLS unless allowed.
+        print(f"AUTH {mechanism} {auth_data.login.decode()}", flush=True)
         ok = auth_data.login.decode() == args.user and auth_data.password.decode() == args.password
         # handled=False: let aiosmtpd answer 535 itself on failure.
         return AuthResult(success=ok, handled=False)

@@ -124,6 +124,36 @@ struct AlertEmailTests {
         await smtp.stop()
     }
 
+    @Test("in test mode SMS alerts go to test_mobiles only, as emails go to test_emails")
+    func smsTestMode() async throws {
+        let topic = BridgeTestCluster.unique("smstest")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 1)
+        try await withReceiver(secret: nil, respond: { request in .init(status: request.uri.hasPrefix("/never") ? 500 : 202) }) { receiver, port in
+            var config = try BridgeConfig.parse(yaml: """
+                \(testKafkaAndHTTP(group: try BridgeTestCluster.group()))
+                sms: {url: "http://127.0.0.1:\(port)/sms"}
+                sites:
+                  - id: c404
+                    token: c404-test-token-0001
+                    retry_intervals: [0.1]
+                    retries_until_failure: 1
+                    test_mode: true
+                    test_mobiles: ["+1 555 0100", "+1 555 0101"]
+                    on_deactivation: {contact_mobiles: ["+33600000000"], sms_notification_name: webhook_sms_deactivation}
+                routes: [{source: \(topic), site: c404, topic: order_state_changed}]
+                webhooks:
+                  - {id: never, site: c404, url: "http://127.0.0.1:\(port)/never", topics: [order_state_changed], hash_key: k}
+                """)
+            config.http.adminPort = 0
+            try await withBridge(config) { bridge in
+                try await produce([KafkaOutgoingRecord(topic: topic, key: "DV1", value: #"{"order_id":"DV1"}"#)])
+                #expect(await waitFor { bridge.mailer?.outcomes.smsSent == 2 })
+            }
+            let numbers = receiver.requests.filter { $0.uri.hasPrefix("/sms") }.compactMap { $0.json?["to"] as? String }
+            #expect(numbers.sorted() == ["+1 555 0100", "+1 555 0101"])
+        }
+    }
+
     @Test("SMS alerts go to the gateway as {to, notification, text}; without a gateway they are skipped and counted")
     func sms() async throws {
         let topic = BridgeTestCluster.unique("sms")

@@ -27,6 +27,32 @@ struct ConfigTests {
         #expect(webhook.hashKeys == [HashKey("erp-key-0123456789")])
         #expect(webhook.options.batchLinger == .milliseconds(20))
         #expect(config.smtp?.tls == BridgeConfig.SMTPTLS.none)
+        #expect(config.smtp?.allowPlaintextAuth == false)
+        #expect(config.http.opsListen == nil)
+        #expect(config.http.listenerLimits == BridgeConfig.ListenerLimits())
+    }
+
+    @Test("http.ops_listen and http.listener_limits: the operators' listener and the limits of both")
+    func listeners() throws {
+        let defaults = try BridgeConfig.parse(yaml: "http: {admin_listen: '127.0.0.1:8080'}")
+        #expect(defaults.http.opsListen == nil)
+        #expect(defaults.http.listenerLimits.idleTimeout == .seconds(60))
+        #expect(defaults.http.listenerLimits.readTimeout == .seconds(10))
+        #expect(defaults.http.listenerLimits.maxConnections == 256)
+        #expect(defaults.http.listenerLimits.maxHeaderBytes == 16_384)
+        let set = try BridgeConfig.parse(yaml: """
+            http:
+              admin_listen: 127.0.0.1:8080
+              ops_listen: "[::]:9091"
+              listener_limits: {idle_timeout: 30s, read_timeout: 500ms, max_connections: 1000, max_header_bytes: 8192}
+            """)
+        #expect(set.http.opsListen == .init(host: "::", port: 9091))
+        #expect(set.http.listenerLimits.idleTimeout == .seconds(30))
+        #expect(set.http.listenerLimits.readTimeout == .milliseconds(500))
+        #expect(set.http.listenerLimits.maxConnections == 1_000)
+        #expect(set.http.listenerLimits.maxHeaderBytes == 8_192)
+        // Port 0 on both: each gets a free port, so they cannot clash.
+        #expect(try BridgeConfig.parse(yaml: "http: {admin_listen: '127.0.0.1:0', ops_listen: '127.0.0.1:0'}").http.opsListen?.port == 0)
     }
 
     @Test("the demo config loads")
@@ -42,6 +68,13 @@ struct ConfigTests {
             ("kafka: {group_idd: x}", "kafka.group_idd: unknown key"),
             ("kafka: {start_from: middle}", "kafka.start_from: expected one of earliest, latest, got \"middle\""),
             ("http: {admin_listen: nowhere}", "http.admin_listen: expected host:port"),
+            ("http: {ops_listen: 9091}", "http.ops_listen: expected host:port"),
+            ("http: {admin_listen: '0.0.0.0:8080', ops_listen: '0.0.0.0:8080'}", "http.ops_listen: must differ from http.admin_listen"),
+            ("http: {listener_limits: {read_timeout: 0}}", "http.listener_limits.read_timeout: must be from 0.001 to 86400 seconds"),
+            ("http: {listener_limits: {idle_timeout: soon}}", "http.listener_limits.idle_timeout: expected a duration"),
+            ("http: {listener_limits: {max_connections: 0}}", "http.listener_limits.max_connections: must be between 1 and 100000, got 0"),
+            ("http: {listener_limits: {max_header_bytes: 100}}", "http.listener_limits.max_header_bytes: must be between 1024 and 1048576, got 100"),
+            ("http: {listener_limits: {idle: 5s}}", "http.listener_limits.idle: unknown key"),
             ("sites: [{id: c404}]", "sites[0].token: required (or token_env)"),
             ("sites: [{id: c404, token_env: NOT_SET_ANYWHERE}]", "sites[0].token_env: environment variable NOT_SET_ANYWHERE is not set"),
             ("sites: [{id: c404, token: c404-test-token-0001, ack_timeout: soon}]", "sites[0].ack_timeout: expected a duration"),
@@ -95,6 +128,8 @@ struct ConfigTests {
             ("quotas: {webhooks_per_site: 1}\nsites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: a, site: c404, url: 'https://a.example', topics: [order_state_changed]}, {id: b, site: c404, url: 'https://b.example', topics: [order_state_changed]}]", "webhooks[1]: site c404 is at its quota of webhooks (quotas.webhooks_per_site: 1)"),
             ("quotas: {custom_topics_per_site: 1}\nsites: [{id: c404, token: c404-test-token-0001, custom_topics: [{topic: a}, {topic: b}]}]", "sites[0].custom_topics[1]: site c404 is at its quota of custom topics (quotas.custom_topics_per_site: 1)"),
             ("http: {auth_failures_per_minute: 0}", "http.auth_failures_per_minute: must be between 1 and 1000000, got 0"),
+            ("smtp: {allow_plaintext_auth: maybe}", "smtp.allow_plaintext_auth: expected true or false"),
+            ("sites: [{id: c404, token: c404-test-token-0001, test_mobiles: ['+1 555 0100', 'x']}]", "sites[0].test_mobiles[1]: not a mobile number"),
             ("webhooks: {}", "webhooks: expected a list"),
             ("kafka: [1]", "kafka: expected a mapping"),
             ("kafka: {bootstrap_servers: [a, b]}", "kafka.bootstrap_servers: expected a string"),

@@ -24,7 +24,7 @@ extension ReliabilitySuite {
                 let config = try Reliability.writeConfig("""
                     kafka: {bootstrap_servers: embedded, group_id: secrets, start_from: earliest}
                     http: {admin_listen: "127.0.0.1:\(adminPort)", allow_private_destinations: true}
-                    smtp: {host: 127.0.0.1, port: \(smtp.port), tls: none, username: alerts, password_env: SMTP_PASSWORD, from: bridge@example.com}
+                    smtp: {host: 127.0.0.1, port: \(smtp.port), tls: none, username: alerts, password_env: SMTP_PASSWORD, allow_plaintext_auth: true, from: bridge@example.com}
                     sites:
                       - {id: c404, token_env: SITE_TOKEN, max_in_flight: 2, retry_intervals: [0.2, 0.2], retries_until_failure: 1, on_failure: {contact_emails: [ops@example.com]}, on_deactivation: {contact_emails: [ops@example.com]}}
                     routes: [{source: oms.orders, site: c404, topic: order_state_changed}]

@@ -77,6 +77,28 @@ struct SMTPClientTests {
         await server.stop()
     }
 
+    @Test("AUTH over a connection without TLS is refused (no AUTH sent, a permanent error saying why) unless allow_plaintext_auth")
+    func plaintextAuth() async throws {
+        // The server offers AUTH without TLS and requires it before MAIL.
+        let server = try await SMTPServer(["--user", "alerts", "--password", "s3cret"])
+        let email = Email(from: "bridge@example.com", to: ["ops@example.com"], subject: "s", body: "b")
+        let refused = SMTPClient(configuration: .init(host: "127.0.0.1", port: server.port, username: "alerts", password: "s3cret", from: "bridge@example.com"))
+        let error = await #expect(throws: SMTPError.self) { try await refused.send(email) }
+        #expect(error?.code == .plaintextAuthRefused)
+        #expect(error?.kind == .permanent)
+        #expect(error?.message.contains("smtp.allow_plaintext_auth") == true)
+        #expect(server.authAttempts.isEmpty, "\(server.authAttempts)")
+        #expect(server.messages.isEmpty)
+
+        let allowed = SMTPClient(configuration: .init(
+            host: "127.0.0.1", port: server.port, username: "alerts", password: "s3cret", allowPlaintextAuth: true, from: "bridge@example.com"))
+        #expect(try await allowed.send(email).accepted == ["ops@example.com"])
+        let message = try #require(await server.waitForMessages(1).first)
+        #expect(message.authenticated && !message.tls)
+        #expect(server.authAttempts == ["AUTH PLAIN alerts"])
+        await server.stop()
+    }
+
     @Test("an unreachable server is a transient error, within the connect timeout")
     func unreachable() async throws {
         let client = SMTPClient(configuration: .init(host: "127.0.0.1", port: 1, from: "bridge@example.com", connectTimeout: .seconds(2)))

@@ -36,6 +36,9 @@ final class SMTPServer: Sendable {
         }
     }
 
+    /// The AUTH commands clients sent (`AUTH <mechanism> <login>`), credentials received or not.
+    var authAttempts: [String] { process.lines.filter { $0.hasPrefix("AUTH ") } }
+
     /// Waits until `count` messages have arrived.
     func waitForMessages(_ count: Int, timeout: Duration = .seconds(30)) async -> [Message] {
         _ = await process.waitUntil(timeout: timeout) { lines in lines.filter { $0.hasPrefix("{") }.count >= count }

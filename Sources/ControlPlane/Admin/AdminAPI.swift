@@ -26,16 +26,11 @@ public struct AdminAPI: Sendable {
         guards = AdminGuards(authFailures: AuthFailureLimit(maxFailures: authFailuresPerMinute, window: .seconds(60)))
     }
 
-    public func router() -> Hummingbird.Router<AdminRequestContext> {
+    /// The tenants' routes, with the operators' ones (`opsRouter()`) too unless they are served
+    /// on a listener of their own (`http.ops_listen`, DESIGN.md §10); then these answer 404 here.
+    public func router(includingOps: Bool = true) -> Hummingbird.Router<AdminRequestContext> {
         let router = Hummingbird.Router(context: AdminRequestContext.self)
-        router.get("health") { _, _ in Self.json(["status": "ok"]) }
-        router.get("ready") { _, _ in
-            backend.isReady ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
-        }
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: backend.metricsText())))
-        }
-        router.get("status") { _, _ in status() }
+        if includingOps { addOpsRoutes(to: router) }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
@@ -55,6 +50,25 @@ public struct AdminAPI: Sendable {
             try await replaceConfiguration(request, context, site: context.parameters.require("site_id"))
         }
         return router
+    }
+
+    /// The operators' routes alone: `/health`, `/ready`, `/metrics`, `/status` (for `http.ops_listen`).
+    public func opsRouter() -> Hummingbird.Router<AdminRequestContext> {
+        let router = Hummingbird.Router(context: AdminRequestContext.self)
+        addOpsRoutes(to: router)
+        return router
+    }
+
+    /// No token: they show ids, states and counts, never a URL, key, token or host.
+    private func addOpsRoutes(to router: Hummingbird.Router<AdminRequestContext>) {
+        router.get("health") { _, _ in Self.json(["status": "ok"]) }
+        router.get("ready") { _, _ in
+            backend.isReady ? Self.json(["ready": true]) : Self.json(["ready": false], status: .serviceUnavailable)
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: backend.metricsText())))
+        }
+        router.get("status") { _, _ in status() }
     }
 
     /// What this instance is doing: every webhook's status with its in-flight, queued and lag

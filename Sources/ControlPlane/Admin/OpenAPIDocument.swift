@@ -14,6 +14,8 @@ enum OpenAPIDocument {
             within a minute, a client address gets 429 (`Retry-After`) until the minute has
             passed. A site's quotas (webhooks, custom topics) answer 409 `quota_exceeded`; a replay
             while the webhook's last one is in flight, 429 `replay_in_flight`.
+            /health, /ready, /metrics and /status are the operators': with `http.ops_listen` set they
+            are served on that listener instead (404 here).
         security:
           - bearer: []
         paths:
@@ -423,6 +425,7 @@ enum OpenAPIDocument {
                 max_in_flight: {type: integer, minimum: 1, maximum: 64}
                 test_mode: {type: boolean}
                 test_emails: {type: array, items: {type: string}}
+                test_mobiles: {type: array, items: {type: string}}
                 on_failure: {$ref: "#/components/schemas/Contacts"}
                 on_deactivation: {$ref: "#/components/schemas/Contacts"}
                 on_failure_recovered: {$ref: "#/components/schemas/Contacts"}

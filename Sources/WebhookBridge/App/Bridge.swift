@@ -31,10 +31,13 @@ public final class Bridge: Sendable {
     /// stored in the control topic from an earlier start wins): shown once to the user.
     public let generatedKeysInUse: [(webhookID: String, key: HashKey)]
     private let boundAdminPort = Mutex<Int?>(nil)
+    private let boundOpsPort = Mutex<Int?>(nil)
     let metrics = BridgeMetrics()
 
     /// The admin API's port once it listens (useful with port 0).
     public var adminPort: Int? { boundAdminPort.withLock { $0 } }
+    /// The operators' listener's port once it listens (`http.ops_listen`; nil without it).
+    public var opsPort: Int? { boundOpsPort.withLock { $0 } }
     let logger: Logger
     /// Declared last so it is released after the clients that talk to it.
     private let embedded: EmbeddedKafkaCluster?
@@ -77,6 +80,12 @@ public final class Bridge: Sendable {
         let states = try await store.states()
         let webhooks = catalog.webhooks
         generatedKeysInUse = config.generatedKeys.filter { generated in webhooks.first { $0.id == generated.webhookID }?.hashKeys.first == generated.key }
+        if let smtp = config.smtp, smtp.username != nil, smtp.tls == .none, !smtp.allowPlaintextAuth {
+            // Not a config error: deliveries matter more than alerts, so the bridge starts; each
+            // email then fails with the reason (logged and counted), and this says it at once.
+            logger.warning(
+                "smtp.username is set with smtp.tls none: AUTH will be refused and alert emails will fail (set smtp.tls to starttls or implicit, or smtp.allow_plaintext_auth: true)")
+        }
         if config.smtp != nil || config.smsURL != nil {
             mailer = AlertMailer(
                 configuration: .init(smtp: config.smtp.map(Self.smtpClientConfiguration), smsURL: config.smsURL), metrics: metrics.factory, logger: logger)
@@ -103,20 +112,27 @@ public final class Bridge: Sendable {
     /// with port 0).
     public func serviceGroup(signals: [UnixSignal] = [.sigterm, .sigint], onAdminRunning: @escaping @Sendable (Int) -> Void = { _ in }) -> ServiceGroup {
         let api = AdminAPI(backend: adminBackend, logger: logger, authFailuresPerMinute: config.http.authFailuresPerMinute)
-        let admin = Application(
-            router: api.router(),
-            configuration: .init(address: .hostname(config.http.adminHost, port: config.http.adminPort), serverName: "webhook-bridge"),
-            onServerRunning: { [self] channel in
-                let port = channel.localAddress?.port ?? 0
+        let http = config.http
+        // With `ops_listen`, the operators' endpoints leave the tenants' listener (DESIGN.md §10).
+        var listeners: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: HTTPListener.application(
+                name: "admin", router: api.router(includingOps: http.opsListen == nil),
+                address: .init(host: http.adminHost, port: http.adminPort), limits: http.listenerLimits, metrics: metrics.factory, logger: logger
+            ) { [self] port in
                 boundAdminPort.withLock { $0 = port }
                 onAdminRunning(port)
-            },
-            logger: logger)
+            })
+        ]
+        if let ops = http.opsListen {
+            listeners.append(.init(service: HTTPListener.application(
+                name: "ops", router: api.opsRouter(), address: ops, limits: http.listenerLimits, metrics: metrics.factory, logger: logger
+            ) { [self] port in boundOpsPort.withLock { $0 = port } }))
+        }
         let delivery = DeliveryService(engine: engine, producer: producer, client: client)
         // Shutdown runs in reverse: delivery (which may still write cursors) stops before the
         // control-topic follower that applies those writes.
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: admin)] + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
+            services: listeners + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
                 .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))), .init(service: delivery),
             ],
             gracefulShutdownSignals: signals,
@@ -179,6 +195,7 @@ public final class Bridge: Sendable {
 
     static func smtpClientConfiguration(_ smtp: BridgeConfig.SMTPSettings) -> SMTPClient.Configuration {
         SMTPClient.Configuration(
-            host: smtp.host, port: smtp.port, tls: smtp.tls.rawValue, username: smtp.username, password: smtp.password, from: smtp.from, caFile: smtp.caFile)
+            host: smtp.host, port: smtp.port, tls: smtp.tls.rawValue, username: smtp.username, password: smtp.password,
+            allowPlaintextAuth: smtp.allowPlaintextAuth, from: smtp.from, caFile: smtp.caFile)
     }
 }

@@ -101,26 +101,55 @@ extension BridgeConfig {
     }
 
     private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
-        try node.requireMapping(allowedKeys: ["admin_listen", "allow_private_destinations", "max_concurrent_requests", "auth_failures_per_minute"])
-        let listen = try node["admin_listen"].string(default: "127.0.0.1:8080")
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
-            colon > listen.startIndex
-        else { throw node["admin_listen"].error("expected host:port, got \"\(listen)\"") }
-        http.adminHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        http.adminPort = port
+        try node.requireMapping(allowedKeys: ["admin_listen", "ops_listen", "listener_limits", "allow_private_destinations", "max_concurrent_requests", "auth_failures_per_minute"])
+        let admin = try Self.listenAddress(node["admin_listen"], default: "127.0.0.1:8080")
+        http.adminHost = admin.host
+        http.adminPort = admin.port
+        if !node["ops_listen"].isMissing {
+            let ops = try Self.listenAddress(node["ops_listen"], default: nil)
+            // Port 0 picks a free port for each, so only fixed ports can clash.
+            if ops.port != 0, ops.port == admin.port, ops.host == admin.host {
+                throw node["ops_listen"].error("must differ from http.admin_listen")
+            }
+            http.opsListen = ops
+        }
+        http.listenerLimits = try Self.readListenerLimits(node["listener_limits"])
         http.allowPrivateDestinations = try node["allow_private_destinations"].bool(default: false)
         http.maxConcurrentRequests = try node["max_concurrent_requests"].int(default: 256, in: 1...100_000)
         http.authFailuresPerMinute = try node["auth_failures_per_minute"].int(default: http.authFailuresPerMinute, in: 1...1_000_000)
     }
 
+    /// `host:port` (`[::1]:8080` for IPv6; port 0 for any free port).
+    private static func listenAddress(_ node: ConfigNode, default value: String?) throws(ConfigError) -> ListenAddress {
+        let listen = try node.string(default: value)
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
+            colon > listen.startIndex
+        else { throw node.error("expected host:port, got \"\(listen)\"") }
+        return ListenAddress(host: String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+    }
+
+    private static func readListenerLimits(_ node: ConfigNode) throws(ConfigError) -> ListenerLimits {
+        try node.requireMapping(allowedKeys: ["idle_timeout", "read_timeout", "max_connections", "max_header_bytes"])
+        var limits = ListenerLimits()
+        let timeouts = Duration.milliseconds(1)...Duration.seconds(86_400)
+        limits.idleTimeout = try node["idle_timeout"].duration(default: limits.idleTimeout)
+        if !timeouts.contains(limits.idleTimeout) { throw node["idle_timeout"].error("must be from 0.001 to 86400 seconds") }
+        limits.readTimeout = try node["read_timeout"].duration(default: limits.readTimeout)
+        if !timeouts.contains(limits.readTimeout) { throw node["read_timeout"].error("must be from 0.001 to 86400 seconds") }
+        limits.maxConnections = try node["max_connections"].int(default: limits.maxConnections, in: 1...100_000)
+        limits.maxHeaderBytes = try node["max_header_bytes"].int(default: limits.maxHeaderBytes, in: 1_024...1_048_576)
+        return limits
+    }
+
     private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {
-        try node.requireMapping(allowedKeys: ["host", "port", "tls", "username", "password", "password_env", "from", "ca_file"])
+        try node.requireMapping(allowedKeys: ["host", "port", "tls", "username", "password", "password_env", "allow_plaintext_auth", "from", "ca_file"])
         var smtp = SMTPSettings()
         smtp.host = try node["host"].string(default: smtp.host)
         smtp.port = try node["port"].int(default: 25, in: 1...65535)
         smtp.tls = try node["tls"].oneOf(SMTPTLS.self, default: .none)
         smtp.username = try node["username"].optionalString()
         smtp.password = try node.secret(inline: "password", env: "password_env", environment: environment)
+        smtp.allowPlaintextAuth = try node["allow_plaintext_auth"].bool(default: false)
         smtp.from = try node["from"].string(default: smtp.from)
         smtp.caFile = try node["ca_file"].optionalString()
         if smtp.username != nil, smtp.password == nil { throw node["password_env"].error("required when username is set") }
@@ -148,7 +177,7 @@ extension BridgeConfig {
         for item in try node.items() {
             try item.requireMapping(allowedKeys: [
                 "id", "token", "token_env", "ack_statuses", "ack_timeout", "retry_intervals", "retries_until_failure",
-                "message_retention", "max_in_flight", "test_mode", "test_emails", "on_failure", "on_deactivation",
+                "message_retention", "max_in_flight", "test_mode", "test_emails", "test_mobiles", "on_failure", "on_deactivation",
                 "on_failure_recovered", "custom_topics", "notifications",
             ])
             let id = try item["id"].string()
@@ -173,6 +202,7 @@ extension BridgeConfig {
             site.maxInFlight = try item["max_in_flight"].int(default: site.maxInFlight)
             site.testMode = try item["test_mode"].bool(default: false)
             site.testEmails = try item["test_emails"].stringList()
+            site.testMobiles = try item["test_mobiles"].stringList()
             site.onFailure = try readAlert(item["on_failure"], default: site.onFailure)
             site.onDeactivation = try readAlert(item["on_deactivation"], default: site.onDeactivation)
             site.onFailureRecovered = try readAlert(item["on_failure_recovered"], default: site.onFailureRecovered)

@@ -26,9 +26,38 @@ public struct BridgeConfig: Sendable {
         public var isEmbedded: Bool { bootstrapServers == "embedded" }
     }
 
+    public struct ListenAddress: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// What each HTTP listener (admin and ops) takes from its clients (DESIGN.md §10), so that
+    /// slow or many connections cannot exhaust the process (`http.listener_limits`).
+    public struct ListenerLimits: Sendable, Equatable {
+        /// A connection with no request in progress is closed after this long.
+        public var idleTimeout: Duration = .seconds(60)
+        /// A request must arrive whole (head and body) within this long of its first byte.
+        public var readTimeout: Duration = .seconds(10)
+        /// Open connections per listener; more wait in the kernel's accept queue.
+        public var maxConnections = 256
+        /// A request's headers, each one and all together, at most this many bytes (400 beyond).
+        public var maxHeaderBytes = 16 * 1024
+
+        public init() {}
+    }
+
     public struct HTTPSettings: Sendable {
         public var adminHost = "127.0.0.1"
         public var adminPort = 8080
+        /// `/health`, `/ready`, `/metrics` and `/status` on a listener of their own, apart from the
+        /// tenants' API; nil: on the admin listener.
+        public var opsListen: ListenAddress?
+        public var listenerLimits = ListenerLimits()
         public var allowPrivateDestinations = false
         /// Requests in flight over all webhooks of this instance (each webhook also has its
         /// site's `max_in_flight`).
@@ -48,6 +77,8 @@ public struct BridgeConfig: Sendable {
         public var tls: SMTPTLS = .none
         public var username: String?
         public var password: String?
+        /// AUTH over a connection without TLS (`tls: none`); refused unless set (DESIGN.md §10).
+        public var allowPlaintextAuth = false
         public var from = "webhook-bridge@localhost"
         public var caFile: String?
     }

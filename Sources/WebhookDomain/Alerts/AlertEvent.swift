@@ -8,6 +8,7 @@ public struct AlertEvent: Sendable {
     public var contacts: AlertContacts
     public var testMode: Bool
     public var testEmails: [String]
+    public var testMobiles: [String]
     public var webhookID: String
     public var url: String
     public var status: WebhookStatus
@@ -19,7 +20,8 @@ public struct AlertEvent: Sendable {
     public var at: Date
 
     public init(
-        kind: AlertKind, siteID: String, contacts: AlertContacts, testMode: Bool, testEmails: [String], webhookID: String, url: String,
+        kind: AlertKind, siteID: String, contacts: AlertContacts, testMode: Bool, testEmails: [String], testMobiles: [String] = [], webhookID: String,
+        url: String,
         status: WebhookStatus, topic: String?, probeMessageID: String?, attempts: Int, lastError: String?, at: Date
     ) {
         self.kind = kind
@@ -27,6 +29,7 @@ public struct AlertEvent: Sendable {
         self.contacts = contacts
         self.testMode = testMode
         self.testEmails = testEmails
+        self.testMobiles = testMobiles
         self.webhookID = webhookID
         self.url = url
         self.status = status
@@ -37,8 +40,12 @@ public struct AlertEvent: Sendable {
         self.at = at
     }
 
-    /// Who gets it: the contacts, or the site's test addresses in test mode.
+    /// Who gets the email: the contacts, or the site's test addresses in test mode.
     public var recipients: [String] { testMode ? testEmails : contacts.contactEmails }
+
+    /// Who gets the SMS, redirected like the email: the contacts' mobiles, or in test mode the
+    /// site's `test_mobiles` (and nobody else).
+    public var smsRecipients: [String] { testMode ? testMobiles : contacts.contactMobiles }
 }
 
 /// Receives alerts. Implementations must not block: alerts never delay delivery.

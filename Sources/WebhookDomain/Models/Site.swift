@@ -12,6 +12,8 @@ public struct Site: Sendable, Equatable {
     public var maxInFlight: Int = 8
     public var testMode = false
     public var testEmails: [String] = []
+    /// In test mode, alert SMS go to these numbers instead of the contacts' (none: no SMS).
+    public var testMobiles: [String] = []
     public var onFailure = AlertContacts(emailNotificationName: "webhook_failure")
     public var onDeactivation = AlertContacts(emailNotificationName: "webhook_deactivation")
     public var onFailureRecovered = AlertContacts(emailNotificationName: "webhook_failure_recovered")

@@ -49,8 +49,10 @@ extension Site {
             throw SettingsError(path: "max_in_flight", problem: "must be between 1 and 64, not \(maxInFlight)")
         }
         try Mailbox.validate(testEmails, path: "test_emails")
+        try MobileNumber.validate(testMobiles, path: "test_mobiles")
         for (key, contacts) in [("on_failure", onFailure), ("on_deactivation", onDeactivation), ("on_failure_recovered", onFailureRecovered)] {
             try Mailbox.validate(contacts.contactEmails, path: "\(key).contact_emails")
+            try MobileNumber.validate(contacts.contactMobiles, path: "\(key).contact_mobiles")
         }
         for name in notifications.keys.sorted() {
             let notification = notifications[name]!
@@ -81,6 +83,10 @@ extension Site {
         site.onFailure.contactEmails = Array(onFailure.contactEmails.filter(Mailbox.isValid).prefix(Mailbox.maxPerList))
         site.onDeactivation.contactEmails = Array(onDeactivation.contactEmails.filter(Mailbox.isValid).prefix(Mailbox.maxPerList))
         site.onFailureRecovered.contactEmails = Array(onFailureRecovered.contactEmails.filter(Mailbox.isValid).prefix(Mailbox.maxPerList))
+        site.testMobiles = MobileNumber.clamped(testMobiles)
+        site.onFailure.contactMobiles = MobileNumber.clamped(onFailure.contactMobiles)
+        site.onDeactivation.contactMobiles = MobileNumber.clamped(onDeactivation.contactMobiles)
+        site.onFailureRecovered.contactMobiles = MobileNumber.clamped(onFailureRecovered.contactMobiles)
         site.notifications = notifications.filter { !$0.value.webhookTopics.isEmpty }.mapValues { notification in
             var notification = notification
             notification.delay = notification.delay.clamped(to: Limits.delay)
