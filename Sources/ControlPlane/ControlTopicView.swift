@@ -127,14 +127,15 @@ public final class ControlTopicView: Sendable {
         await waitUntilApplied(last)
     }
 
-    /// Reads the topic from where this view is up to the topic's current end. Done once at
-    /// start-up, before source topics are consumed.
+    /// Reads the topic from where this view is up to the topic's current end (or until the task
+    /// is cancelled). Done once at start-up, before source topics are consumed.
     public func load() async throws(KafkaError) {
         let reader = try KafkaPartitionReader(kafka: kafka, logger: logger)
         let partition = TopicPartition(topic, 0)
         let end = try await reader.watermarks(partition).high
         try reader.assign([TopicPartitionOffset(partition, offset: state.withLock { $0.position })])
-        while state.withLock({ $0.position < end }) {
+        // A cancelled start-up (SIGTERM while starting) stops reading; the caller checks.
+        while state.withLock({ $0.position < end }), !Task.isCancelled {
             apply(await reader.read(maxRecords: 1_000, timeoutMilliseconds: 100))
         }
         await reader.close()

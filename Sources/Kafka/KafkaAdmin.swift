@@ -31,7 +31,7 @@ public final class KafkaAdmin: Sendable {
     /// Creates topics; a topic that already exists is not an error.
     public func createTopics(_ topics: [NewTopic], timeoutMilliseconds: Int32 = 15_000) async throws(KafkaError) {
         let client = self.client
-        try await BlockingCalls.run { () throws(KafkaError) in
+        try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in
             var errorText = [CChar](repeating: 0, count: 512)
             var newTopics: [OpaquePointer?] = []
             defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
@@ -74,7 +74,7 @@ public final class KafkaAdmin: Sendable {
     /// on first use.
     public func isMockCluster(timeoutMilliseconds: Int32 = 10_000) async -> Bool {
         let client = self.client
-        return (try? await BlockingCalls.run { () throws(KafkaError) in client.isMockCluster(timeoutMilliseconds: timeoutMilliseconds) }) ?? false
+        return (try? await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in client.isMockCluster(timeoutMilliseconds: timeoutMilliseconds) }) ?? false
     }
 
     /// A topic's configuration as the broker reports it (DescribeConfigs): every entry with a
@@ -84,7 +84,7 @@ public final class KafkaAdmin: Sendable {
     /// Throws when the broker answers with an error or not in time.
     public func topicConfigs(_ topic: String, timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [String: String]? {
         let client = self.client
-        return try await BlockingCalls.run { () throws(KafkaError) -> [String: String]? in
+        return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) -> [String: String]? in
             if client.isMockCluster(timeoutMilliseconds: timeoutMilliseconds) { return nil }
             var errorText = [CChar](repeating: 0, count: 512)
             // Ours: rd_kafka_DescribeConfigs copies the resources it is given, so this one is
@@ -124,26 +124,26 @@ public final class KafkaAdmin: Sendable {
     /// Low (log start) and high (next offset) watermark of a partition.
     public func watermarks(_ partition: TopicPartition) async throws(KafkaError) -> (low: Int64, high: Int64) {
         let client = self.client
-        return try await BlockingCalls.run { () throws(KafkaError) in try client.queryWatermarks(partition) }
+        return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in try client.queryWatermarks(partition) }
     }
 
     /// Whether the cluster has this topic (asking does not create it).
     public func topicExists(_ topic: String) async throws(KafkaError) -> Bool {
         let client = self.client
-        return try await BlockingCalls.run { () throws(KafkaError) in try client.topicNames().contains(topic) }
+        return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in try client.topicNames().contains(topic) }
     }
 
     /// The number of partitions of a topic (0 if the broker does not know it).
     public func partitionCount(of topic: String) async throws(KafkaError) -> Int32 {
         let client = self.client
-        return try await BlockingCalls.run { () throws(KafkaError) in try client.partitionCount(of: topic) }
+        return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in try client.partitionCount(of: topic) }
     }
 
     /// For each partition, the earliest offset whose timestamp is at or after the given time
     /// (milliseconds since the epoch); -1 where there is none or the broker gives no answer.
     public func offsetsForTimes(_ times: [TopicPartition: Int64], timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [TopicPartition: Int64] {
         let client = self.client
-        return try await BlockingCalls.run { () throws(KafkaError) in
+        return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in
             let list = PartitionList.make(times.map { TopicPartitionOffset($0.key, offset: $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             try KafkaError.check(rd_kafka_offsets_for_times(client.handle, list, timeoutMilliseconds), "offsets for times")

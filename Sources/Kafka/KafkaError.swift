@@ -12,6 +12,8 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         case closed
         /// A blocking call ran past its timeout.
         case timedOut
+        /// The waiting task was cancelled (the call itself may still finish on its thread).
+        case cancelled
     }
 
     public let code: Code
@@ -50,6 +52,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         case .configuration: "configuration"
         case .closed: "closed"
         case .timedOut: "timed_out"
+        case .cancelled: "cancelled"
         }
     }
 

@@ -48,7 +48,7 @@ public final class KafkaPartitionReader: Sendable {
     /// Low and high watermark of a partition.
     public func watermarks(_ partition: TopicPartition) async throws(KafkaError) -> (low: Int64, high: Int64) {
         let client = self.client
-        return try await BlockingCalls.run { () throws(KafkaError) in try client.queryWatermarks(partition) }
+        return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in try client.queryWatermarks(partition) }
     }
 
     /// Stops reading. The handle is destroyed when the reader is released.

@@ -19,12 +19,14 @@ struct RunCommand: AsyncParsableCommand {
         }
         LogSetup.bootstrap(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: "webhook-bridge")
-        let bridge = try await Bridge(config: settings, logger: logger)
-        for generated in bridge.generatedKeysInUse {
-            // Shown once, like a key the API generates: the receiver needs it to verify signatures.
-            FileHandle.standardError.write(Data("webhook-bridge: webhook \(generated.webhookID) has no hash key; generated \(generated.key.whsec) (kept in the control topic)\n".utf8))
-        }
-        logger.notice("webhook-bridge starting", metadata: ["bootstrap_servers": "\(bridge.bootstrapServers)", "group_id": "\(settings.kafka.groupID)"])
-        try await bridge.serviceGroup().run()
+        logger.notice("webhook-bridge starting", metadata: ["group_id": "\(settings.kafka.groupID)"])
+        try await BridgeService(config: settings, logger: logger) { bridge in
+            for generated in bridge.generatedKeysInUse {
+                // Shown once, like a key the API generates: the receiver needs it to verify signatures.
+                FileHandle.standardError.write(
+                    Data("webhook-bridge: webhook \(generated.webhookID) has no hash key; generated \(generated.key.whsec) (kept in the control topic)\n".utf8))
+            }
+            logger.notice("webhook-bridge started", metadata: ["bootstrap_servers": "\(bridge.bootstrapServers)"])
+        }.run()
     }
 }

@@ -50,7 +50,7 @@ struct HostileInputTests {
         for number in ["", "12", "+", "++33612345678", "33+612", "+33 6\r\n12", "call me", "+33 6 12 34 56 78 90 12 34 56 78 90", "٠٦١٢٣٤٥٦٧٨"] {
             #expect(!MobileNumber.isValid(number), "\(number.debugDescription)")
         }
-        var site = Site(id: "c404", token: "t")
+        var site = Site(id: "c404", token: "c404-test-token-0001")
         site.testMobiles = ["+33 6 12 34 56 78", "call me"]
         #expect(Self.problemPath(site) == "test_mobiles[1]")
         #expect(site.clamped().testMobiles == ["+33 6 12 34 56 78"])

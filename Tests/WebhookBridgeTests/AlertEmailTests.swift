@@ -142,7 +142,7 @@ struct AlertEmailTests {
                     on_deactivation: {contact_mobiles: ["+33600000000"], sms_notification_name: webhook_sms_deactivation}
                 routes: [{source: \(topic), site: c404, topic: order_state_changed}]
                 webhooks:
-                  - {id: never, site: c404, url: "http://127.0.0.1:\(port)/never", topics: [order_state_changed], hash_key: k}
+                  - {id: never, site: c404, url: "http://127.0.0.1:\(port)/never", topics: [order_state_changed], hash_key: alert-test-hash-key-01}
                 """)
             config.http.adminPort = 0
             try await withBridge(config) { bridge in

@@ -132,6 +132,8 @@ struct ExecutableTests {
                 #expect(await waitFor { bridge.engine.lane("hook")?.status.status == .enabled })
                 let (shown, shownLines) = try await run(["show", "hook"])
                 #expect(shown == 0 && shownLines.contains { $0.contains("\"status\" : \"enabled\"") }, "\(shownLines)")
+                // The enable's catch-up (from the pause's cursor) counts as a replay in flight until it ends.
+                #expect(await waitFor { !bridge.adminBackend.replayInFlight(webhookID: "hook") })
                 let (replayed, replayLines) = try await run(["replay", "hook", "--since", "0"])
                 #expect(replayed == 0 && replayLines.contains("\(topic)/0\tfrom offset 0"), "\(replayLines)")
                 let (refused, refusedLines) = try await run(["list"], token: "wrong-token-0123456789")

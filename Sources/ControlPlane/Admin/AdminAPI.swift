@@ -31,6 +31,7 @@ public struct AdminAPI: Sendable {
     public func router(includingOps: Bool = true) -> Hummingbird.Router<AdminRequestContext> {
         let router = Hummingbird.Router(context: AdminRequestContext.self)
         if includingOps { addOpsRoutes(to: router) }
+        router.add(middleware: WhileStarting(backend: backend))
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
@@ -57,6 +58,19 @@ public struct AdminAPI: Sendable {
         let router = Hummingbird.Router(context: AdminRequestContext.self)
         addOpsRoutes(to: router)
         return router
+    }
+
+    /// Until the instance has started, the tenants' routes answer 503 `starting` (the operators'
+    /// routes, added before it, answer as they can: `/ready` says 503).
+    struct WhileStarting: RouterMiddleware {
+        let backend: any AdminBackend
+
+        func handle(
+            _ request: Request, context: AdminRequestContext, next: (Request, AdminRequestContext) async throws -> Response
+        ) async throws -> Response {
+            guard backend.isStarting else { return try await next(request, context) }
+            throw AdminError.starting
+        }
     }
 
     /// No token: they show ids, states and counts, never a URL, key, token or host.

@@ -47,8 +47,15 @@ public protocol AdminBackend: Sendable {
     // MARK: This instance
 
     var isReady: Bool { get }
+    /// True while the instance is still starting (the control topic loading): the tenants' routes
+    /// answer 503 `starting` meanwhile, `/health` 200 and `/ready` 503.
+    var isStarting: Bool { get }
     /// The Prometheus text of `/metrics`.
     func metricsText() -> String
     /// Every webhook's runtime here and the lag of the partitions this instance holds (`/status`).
     func runtime() -> (webhooks: [WebhookRuntime], partitions: [PartitionLag])
+}
+
+extension AdminBackend {
+    public var isStarting: Bool { false }
 }

@@ -41,6 +41,7 @@ public struct AdminError: HTTPResponseError, Sendable {
     static let replayInFlight = AdminError(
         .tooManyRequests, "replay_in_flight",
         "a replay of this webhook is still in flight (its catch-up has not handed every partition back to the live path); try again once it has")
+    static let starting = AdminError(.serviceUnavailable, "starting", "the bridge is starting (reading the control topic); try again shortly")
     static func notFound(_ what: String) -> AdminError { AdminError(.notFound, "not_found", "\(what) not found") }
     static func conflict(_ message: String) -> AdminError { AdminError(.conflict, "conflict", message) }
     static let gone = AdminError(.gone, "gone", "the webhook is dead (paused or disabled longer than message_retention); create a new one")

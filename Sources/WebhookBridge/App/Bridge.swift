@@ -32,7 +32,7 @@ public final class Bridge: Sendable {
     public let generatedKeysInUse: [(webhookID: String, key: HashKey)]
     private let boundAdminPort = Mutex<Int?>(nil)
     private let boundOpsPort = Mutex<Int?>(nil)
-    let metrics = BridgeMetrics()
+    let metrics: BridgeMetrics
 
     /// The admin API's port once it listens (useful with port 0).
     public var adminPort: Int? { boundAdminPort.withLock { $0 } }
@@ -44,8 +44,14 @@ public final class Bridge: Sendable {
 
     /// `store` keeps webhook states and cursors (the control topic unless given); `alerts`
     /// receives alert events (logged unless given).
-    public init(config: BridgeConfig, logger: Logger, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil) async throws {
+    public convenience init(config: BridgeConfig, logger: Logger, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil) async throws {
+        try await self.init(config: config, logger: logger, store: store, alerts: alerts, metrics: BridgeMetrics())
+    }
+
+    /// With the metrics registry of listeners that started before the bridge (`BridgeService`).
+    init(config: BridgeConfig, logger: Logger, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil, metrics: BridgeMetrics) async throws {
         self.config = config
+        self.metrics = metrics
         self.logger = logger
         if config.kafka.isEmbedded {
             let cluster = try EmbeddedKafkaCluster(brokers: config.kafka.embeddedBrokers, logger: logger)
@@ -65,12 +71,16 @@ public final class Bridge: Sendable {
         kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: tuning.merging(config.kafka.properties) { _, user in user })
         if embedded == nil {
             await Self.createTopics(config.kafka, kafka: kafka, logger: logger)
+            try Task.checkCancellation()
             try await Self.checkControlTopic(config.kafka.controlTopic, kafka: kafka, logger: logger)
+            try Task.checkCancellation()
         }
         // The whole control topic is read before any source record (DESIGN.md §8); then the
         // config file's sites, topics and webhooks are upserted into it.
         control = try ControlTopicView(topic: config.kafka.controlTopic, kafka: kafka, logger: logger)
         try await control.load()
+        // A start-up cancelled (SIGTERM) while reading stops here, before writing anything.
+        try Task.checkCancellation()
         let catalog = ControlCatalog(view: control, configSites: config.sites, routes: config.routes, extraTopics: config.topics)
         try await control.whileFollowing {
             try await catalog.upsert(sites: config.sites, webhooks: config.webhooks, generatedKeys: Set(config.generatedKeys.map(\.webhookID)))
@@ -112,32 +122,54 @@ public final class Bridge: Sendable {
     /// with port 0).
     public func serviceGroup(signals: [UnixSignal] = [.sigterm, .sigint], onAdminRunning: @escaping @Sendable (Int) -> Void = { _ in }) -> ServiceGroup {
         let api = AdminAPI(backend: adminBackend, logger: logger, authFailuresPerMinute: config.http.authFailuresPerMinute)
-        let http = config.http
-        // With `ops_listen`, the operators' endpoints leave the tenants' listener (DESIGN.md §10).
-        var listeners: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: HTTPListener.application(
-                name: "admin", router: api.router(includingOps: http.opsListen == nil),
-                address: .init(host: http.adminHost, port: http.adminPort), limits: http.listenerLimits, metrics: metrics.factory, logger: logger
-            ) { [self] port in
+        let listeners = Self.listeners(
+            config.http, api: api, metrics: metrics, logger: logger,
+            onAdminRunning: { [self] port in
                 boundAdminPort.withLock { $0 = port }
                 onAdminRunning(port)
-            })
+            },
+            onOpsRunning: { [self] port in boundOpsPort.withLock { $0 = port } })
+        return Self.serviceGroup(listeners + coreServices(), signals: signals, config: config, logger: logger)
+    }
+
+    /// The admin listener, and the operators' one with `ops_listen` (DESIGN.md §10): the
+    /// operators' endpoints then leave the tenants' listener.
+    static func listeners(
+        _ http: BridgeConfig.HTTPSettings, api: AdminAPI, metrics: BridgeMetrics, logger: Logger,
+        onAdminRunning: @escaping @Sendable (Int) -> Void, onOpsRunning: @escaping @Sendable (Int) -> Void
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        var listeners: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(
+                service: HTTPListener.application(
+                    name: "admin", router: api.router(includingOps: http.opsListen == nil),
+                    address: .init(host: http.adminHost, port: http.adminPort), limits: http.listenerLimits, metrics: metrics.factory, logger: logger,
+                    onRunning: onAdminRunning))
         ]
         if let ops = http.opsListen {
-            listeners.append(.init(service: HTTPListener.application(
-                name: "ops", router: api.opsRouter(), address: ops, limits: http.listenerLimits, metrics: metrics.factory, logger: logger
-            ) { [self] port in boundOpsPort.withLock { $0 = port } }))
+            listeners.append(
+                .init(
+                    service: HTTPListener.application(
+                        name: "ops", router: api.opsRouter(), address: ops, limits: http.listenerLimits, metrics: metrics.factory, logger: logger,
+                        onRunning: onOpsRunning)))
         }
-        let delivery = DeliveryService(engine: engine, producer: producer, client: client)
-        // Shutdown runs in reverse: delivery (which may still write cursors) stops before the
-        // control-topic follower that applies those writes.
-        var configuration = ServiceGroupConfiguration(
-            services: listeners + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
-                .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))), .init(service: delivery),
-            ],
-            gracefulShutdownSignals: signals,
-            logger: logger)
-        // What is still running after shutdown_timeout is cancelled.
+        return listeners
+    }
+
+    /// Everything but the listeners: alerts, the control-topic follower and delivery. Shutdown
+    /// runs in reverse: delivery (which may still write cursors) stops before the follower that
+    /// applies those writes.
+    func coreServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
+            .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))),
+            .init(service: DeliveryService(engine: engine, producer: producer, client: client)),
+        ]
+    }
+
+    /// A service group that cancels what is still running after `shutdown_timeout`.
+    static func serviceGroup(
+        _ services: [ServiceGroupConfiguration.ServiceConfiguration], signals: [UnixSignal], config: BridgeConfig, logger: Logger
+    ) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = config.shutdownTimeout
         return ServiceGroup(configuration: configuration)
     }
@@ -160,7 +192,7 @@ public final class Bridge: Sendable {
             logger.warning("topics not created (no admin client)", metadata: ["error": "\(error)"])
             return
         }
-        if await admin.isMockCluster(timeoutMilliseconds: 5_000) { return }
+        if await admin.isMockCluster(timeoutMilliseconds: 5_000) || Task.isCancelled { return }
         var missing: [KafkaAdmin.NewTopic] = []
         for topic in topics where (try? await admin.topicExists(topic.name)) != true { missing.append(topic) }
         guard !missing.isEmpty else { return }

@@ -1,0 +1,60 @@
+import ControlPlane
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import WebhookDomain
+
+/// One bridge instance as `webhook-bridge run` runs it. The HTTP listeners come up first:
+/// `/health` answers at once, `/ready` (503) and the tenants' routes (503 `starting`) once the
+/// bridge has started. The start-up I/O (an embedded broker, the bridge's topics, reading the
+/// control topic, the config file's upsert) then runs inside the service lifecycle, so a SIGTERM
+/// during a slow start ends it cleanly.
+public struct BridgeService: Sendable {
+    let config: BridgeConfig
+    let logger: Logger
+    /// Called once the bridge has started, before it delivers.
+    let onStarted: @Sendable (Bridge) -> Void
+
+    public init(config: BridgeConfig, logger: Logger, onStarted: @escaping @Sendable (Bridge) -> Void = { _ in }) {
+        self.config = config
+        self.logger = logger
+        self.onStarted = onStarted
+    }
+
+    /// Runs until SIGTERM or SIGINT (or `signals`), then shuts down gracefully.
+    public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let metrics = BridgeMetrics()
+        let backend = StartingAdminBackend(destinationPolicy: DestinationPolicy(allowPrivateDestinations: config.http.allowPrivateDestinations), quotas: config.quotas)
+        let api = AdminAPI(backend: backend, logger: logger, authFailuresPerMinute: config.http.authFailuresPerMinute)
+        let listeners = Bridge.listeners(config.http, api: api, metrics: metrics, logger: logger, onAdminRunning: { _ in }, onOpsRunning: { _ in })
+        let startup = Startup(config: config, logger: logger, metrics: metrics, backend: backend, onStarted: onStarted)
+        try await Bridge.serviceGroup(listeners + [.init(service: startup)], signals: signals, config: config, logger: logger).run()
+    }
+
+    /// Starts the bridge, then runs its services; the listeners run beside it, and stop after it.
+    struct Startup: Service {
+        let config: BridgeConfig
+        let logger: Logger
+        let metrics: BridgeMetrics
+        let backend: StartingAdminBackend
+        let onStarted: @Sendable (Bridge) -> Void
+
+        func run() async throws {
+            let bridge: Bridge
+            do {
+                bridge = try await cancelWhenGracefulShutdown { try await Bridge(config: config, logger: logger, metrics: metrics) }
+            } catch where Task.isShuttingDownGracefully {
+                logger.notice("stopped while starting")
+                return
+            }
+            backend.started(bridge.adminBackend)
+            onStarted(bridge)
+            let services = ServiceGroup(configuration: .init(services: bridge.coreServices(), logger: logger))
+            try await withGracefulShutdownHandler {
+                try await services.run()
+            } onGracefulShutdown: {
+                Task { await services.triggerGracefulShutdown() }
+            }
+        }
+    }
+}
