@@ -121,43 +121,46 @@ struct ObservabilityTests {
     }
 }
 
-@Suite("The demo", .serialized)
-struct DemoTests {
-    @Test("the demo's summary matches what its receiver saw: every message acknowledged once per webhook, signed, in order; erp paused and recovered")
-    func summaryMatchesReceiver() async throws {
-        let (summary, requests) = try await Demo.run(
-            Demo.Options(orders: 12, parcels: 9, outage: .milliseconds(2500)), logger: BridgeTestCluster.logger, progress: { _ in })
-        #expect(summary.succeeded, "\(summary)")
-        // Counted here from the raw requests, independently of the demo's own bookkeeping.
-        let expected = ["erp": 12 * 4 + 9 * 3, "warehouse": 9 * 3, "crm": 12 * 4 + 12]
-        for row in summary.webhooks {
-            let sent = requests.filter { $0.uri.hasPrefix("/\(row.id)") }
-            let acked = sent.filter { $0.answeredStatus == 202 }
-            let ids: [String] =
-                row.id == "warehouse"
-                ? acked.flatMap { ($0.json?["messages"] as? [[String: Any]] ?? []).compactMap { ($0["headers"] as? [String: String])?["message_id"] } }
-                : acked.compactMap { $0.header("message_id") }
-            #expect(row.expected == expected[row.id] && row.delivered == expected[row.id], "\(row.id)")
-            #expect(Set(ids).count == row.delivered && ids.count == row.delivered + row.redeliveries, "\(row.id)")
-            #expect(row.requests == sent.count && row.failedRequests == sent.count - acked.count, "\(row.id)")
-            #expect(row.verified == ids.count, "\(row.id)")
+extension ReliabilitySuite {
+    /// The demo scripts an outage against its retry schedule, so it runs in the serialized phase.
+    @Suite("Reliability: the demo", .serialized)
+    struct DemoTests {
+        @Test("the demo's summary matches what its receiver saw: every message acknowledged once per webhook, signed, in order; erp paused and recovered")
+        func summaryMatchesReceiver() async throws {
+            let (summary, requests) = try await Demo.run(
+                Demo.Options(orders: 12, parcels: 9, outage: .milliseconds(2500)), logger: BridgeTestCluster.logger, progress: { _ in })
+            #expect(summary.succeeded, "\(summary)")
+            // Counted here from the raw requests, independently of the demo's own bookkeeping.
+            let expected = ["erp": 12 * 4 + 9 * 3, "warehouse": 9 * 3, "crm": 12 * 4 + 12]
+            for row in summary.webhooks {
+                let sent = requests.filter { $0.uri.hasPrefix("/\(row.id)") }
+                let acked = sent.filter { $0.answeredStatus == 202 }
+                let ids: [String] =
+                    row.id == "warehouse"
+                    ? acked.flatMap { ($0.json?["messages"] as? [[String: Any]] ?? []).compactMap { ($0["headers"] as? [String: String])?["message_id"] } }
+                    : acked.compactMap { $0.header("message_id") }
+                #expect(row.expected == expected[row.id] && row.delivered == expected[row.id], "\(row.id)")
+                #expect(Set(ids).count == row.delivered && ids.count == row.delivered + row.redeliveries, "\(row.id)")
+                #expect(row.requests == sent.count && row.failedRequests == sent.count - acked.count, "\(row.id)")
+                #expect(row.verified == ids.count, "\(row.id)")
+            }
+            let erp = try #require(summary.webhooks.first { $0.id == "erp" })
+            // Retries after 1 s and 2 s fail (the second raises on_failure); the one 4 s in is acknowledged.
+            #expect(erp.failedRequests >= 3, "the first failure and two failed retries")
+            #expect(requests.filter { $0.uri.hasPrefix("/warehouse") }.allSatisfy { $0.header("batch_id") != nil })
+            #expect(requests.filter { $0.uri.hasPrefix("/crm") }.allSatisfy { $0.standardVerdict == .valid(keyIndex: 0) && $0.header("x-webhook-signature") == nil })
+            #expect(summary.alerts.map { $0.prefix { $0 != " " } } == ["on_failure", "on_failure_recovered"])
+            #expect(summary.seconds < 60)
         }
-        let erp = try #require(summary.webhooks.first { $0.id == "erp" })
-        // Retries after 1 s and 2 s fail (the second raises on_failure); the one 4 s in is acknowledged.
-        #expect(erp.failedRequests >= 3, "the first failure and two failed retries")
-        #expect(requests.filter { $0.uri.hasPrefix("/warehouse") }.allSatisfy { $0.header("batch_id") != nil })
-        #expect(requests.filter { $0.uri.hasPrefix("/crm") }.allSatisfy { $0.standardVerdict == .valid(keyIndex: 0) && $0.header("x-webhook-signature") == nil })
-        #expect(summary.alerts.map { $0.prefix { $0 != " " } } == ["on_failure", "on_failure_recovered"])
-        #expect(summary.seconds < 60)
-    }
 
-    @Test("`webhook-bridge demo` exits 0 and prints the summary table")
-    func executableExitsZero() async throws {
-        let demo = try ChildProcess(ChildProcess.executable, ["demo", "--orders", "6", "--parcels", "6", "--outage", "2.5"])
-        #expect(await demo.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("demo: ") } != nil, "\(demo.lines)")
-        #expect(await demo.stop(signal: 0) == 0, "\(demo.lines)")
-        #expect(demo.lines.contains { $0.hasPrefix("│ erp ") && $0.contains("hmac, outage") }, "\(demo.lines)")
-        #expect(demo.lines.contains { $0.hasPrefix("alert: on_failure_recovered") }, "\(demo.lines)")
-        #expect(demo.lines.last?.hasPrefix("demo: every event delivered") == true, "\(demo.lines)")
+        @Test("`webhook-bridge demo` exits 0 and prints the summary table")
+        func executableExitsZero() async throws {
+            let demo = try ChildProcess(ChildProcess.executable, ["demo", "--orders", "6", "--parcels", "6", "--outage", "2.5"])
+            #expect(await demo.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("demo: ") } != nil, "\(demo.lines)")
+            #expect(await demo.stop(signal: 0) == 0, "\(demo.lines)")
+            #expect(demo.lines.contains { $0.hasPrefix("│ erp ") && $0.contains("hmac, outage") }, "\(demo.lines)")
+            #expect(demo.lines.contains { $0.hasPrefix("alert: on_failure_recovered") }, "\(demo.lines)")
+            #expect(demo.lines.last?.hasPrefix("demo: every event delivered") == true, "\(demo.lines)")
+        }
     }
 }
