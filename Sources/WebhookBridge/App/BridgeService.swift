@@ -32,12 +32,16 @@ public struct BridgeService: Sendable {
     }
 
     /// Starts the bridge, then runs its services; the listeners run beside it, and stop after it.
-    struct Startup: Service {
+    /// Its description is its name: ServiceLifecycle logs services, and the configuration holds
+    /// secrets.
+    struct Startup: Service, CustomStringConvertible {
         let config: BridgeConfig
         let logger: Logger
         let metrics: BridgeMetrics
         let backend: StartingAdminBackend
         let onStarted: @Sendable (Bridge) -> Void
+
+        var description: String { "Startup" }
 
         func run() async throws {
             let bridge: Bridge
