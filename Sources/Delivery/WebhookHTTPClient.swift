@@ -60,16 +60,19 @@ public struct HTTPAttemptResult: Sendable {
     }
 }
 
-/// The one HTTP client of the process (AsyncHTTPClient): redirects are not followed (a 3xx is a
+/// The HTTP client of the deliveries (AsyncHTTPClient): redirects are not followed (a 3xx is a
 /// failed delivery), every request has a deadline for its whole response, response bodies are
-/// read and discarded. `shutdown()` must be called.
+/// read and discarded. Where private destinations are refused, each request goes to an address
+/// its host was checked to resolve to (`ResolvedDestinationCheck`, `PinnedClients`).
+/// `shutdown()` must be called.
 public final class WebhookHTTPClient: Sendable {
     private let client: HTTPClient
     /// Nil when private destinations are allowed.
     private let destinationCheck: ResolvedDestinationCheck?
+    private let pinnedClients: PinnedClients
 
-    /// With `allowPrivateDestinations` false, a request whose host resolves to a private address
-    /// is not sent (a `refusedDestination` failure).
+    /// With `allowPrivateDestinations` false, a request whose host is or resolves to a private
+    /// address is not sent (a `refusedDestination` failure).
     public convenience init(maxConnectionsPerHost: Int = 64, allowPrivateDestinations: Bool = true) {
         self.init(maxConnectionsPerHost: maxConnectionsPerHost, destinationCheck: allowPrivateDestinations ? nil : ResolvedDestinationCheck())
     }
@@ -82,16 +85,32 @@ public final class WebhookHTTPClient: Sendable {
             decompression: .disabled)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        pinnedClients = PinnedClients(configuration: configuration)
     }
 
     /// Sends a request and waits at most `timeout` for the status line and body.
     public func send(_ request: WebhookRequest, timeout: Duration) async -> HTTPAttemptResult {
         let start = ContinuousClock.now
-        if let problem = await destinationCheck?.problem(with: request.url) {
-            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(detail: problem), latency: ContinuousClock.now - start)
-        }
         // TimeAmount(_:) and NIODeadline's + clamp, so no timeout from a site record can trap here.
         let deadline = NIODeadline.now() + TimeAmount(timeout)
+        // Without a host the HTTP client reports the URL as invalid.
+        guard let destinationCheck, let host = URLComponents(string: request.url)?.host, !host.isEmpty else {
+            return await send(request, with: client, deadline: deadline, start: start)
+        }
+        switch await destinationCheck.verdict(on: host) {
+        case .approved(address: nil):
+            return await send(request, with: client, deadline: deadline, start: start)
+        case .approved(let address?):
+            return await pinnedClients.withClient(host: host, address: address) { await send(request, with: $0, deadline: deadline, start: start) }
+        case .refused(let problem):
+            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(detail: problem), latency: ContinuousClock.now - start)
+        case .unresolved:
+            return HTTPAttemptResult(
+                status: nil, retryAfter: nil, failure: .connection(.hostNotFound, detail: "\(host) has no address"), latency: ContinuousClock.now - start)
+        }
+    }
+
+    private func send(_ request: WebhookRequest, with client: HTTPClient, deadline: NIODeadline, start: ContinuousClock.Instant) async -> HTTPAttemptResult {
         do {
             var headers = HTTPHeaders()
             for header in request.headers { headers.add(name: header.name, value: header.value) }
@@ -112,6 +131,7 @@ public final class WebhookHTTPClient: Sendable {
     }
 
     public func shutdown() async {
+        await pinnedClients.shutdown()
         try? await client.shutdown()
     }
 

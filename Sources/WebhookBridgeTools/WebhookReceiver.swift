@@ -90,6 +90,8 @@ public final class WebhookReceiver: Sendable {
         let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // HTTP/1's Host header arrives as the request's authority.
+        if let authority = request.head.authority { headers["host"] = authority }
         var entry = Received(
             method: request.method.rawValue, uri: request.uri.description, headers: headers, body: Array(buffer: body), receivedAt: Date(),
             hmacVerdict: .missing, standardVerdict: .missing)

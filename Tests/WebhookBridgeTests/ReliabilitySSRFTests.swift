@@ -27,8 +27,14 @@ extension ReliabilitySuite {
             "http://[::1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::]/", "http://[fc00::1]/", "http://[fd12:3456::1]/", "http://[fe80::1]/",
             "http://[FE80::abcd]/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://[::ffff:a9fe:a9fe]/", "http://[0::ffff:10.0.0.1]/",
             "https://[::ffff:192.168.0.1]:8443/",
+            // Ranges that carry an IPv4 address (NAT64, 6to4), local-use NAT64, reserved and benchmarking ranges.
+            "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::10.0.0.1]/", "http://[64:ff9b:1::1]/", "http://[2002:a9fe:a9fe::1]/",
+            "http://198.18.0.1/", "http://198.19.255.1/", "http://240.0.0.1/", "http://255.255.255.255/",
         ]
-        static let publicURLs = ["https://hooks.example.com/x", "http://93.184.216.34/", "http://[2606:2800:220:1::1]/", "http://172.32.0.1/", "http://11.0.0.1/"]
+        static let publicURLs = [
+            "https://hooks.example.com/x", "http://93.184.216.34/", "http://[2606:2800:220:1::1]/", "http://172.32.0.1/", "http://11.0.0.1/",
+            "http://[64:ff9b::5db8:d822]/", "http://[2002:5db8:d822::1]/", "http://198.20.0.1/",
+        ]
 
         @Test("the destination policy refuses every private spelling unless allow_private_destinations; public ones pass")
         func policy() {
@@ -169,46 +175,91 @@ extension ReliabilitySuite {
         }
 
         /// The check itself, with a resolver the test controls: any private address among a
-        /// name's answers refuses it; verdicts are cached for their lifetime; literal addresses
-        /// (checked as written at configuration) are not looked up.
-        @Test("resolved addresses: one private answer refuses the name, verdicts are cached, literals are not looked up")
+        /// name's answers refuses it; a name without answers is unresolved; otherwise the first
+        /// answer is the address to connect to; verdicts are cached per host for their
+        /// lifetime; literal addresses are checked without a look-up.
+        @Test("resolved addresses: one private answer refuses the name, no answer fails it, the first answer is approved; cached; literals not looked up")
         func resolvedAddressCheck() async throws {
             let answers: [String: [String]] = [
                 "public.example": ["93.184.216.34", "2606:2800:220:1::1"], "mixed.example": ["93.184.216.34", "10.1.2.3"],
                 "six.example": ["::1"], "metadata.example": ["169.254.169.254"], "mapped.example": ["::ffff:127.0.0.1"],
+                "nat64.example": ["64:ff9b::a00:1"], "sixtofour.example": ["2002:7f00:1::1"], "bench.example": ["198.18.0.1"],
             ]
             let lookups = Mutex<[String]>([])
-            let check = ResolvedDestinationCheck(lifetime: .seconds(60)) { host in
+            let check = ResolvedDestinationCheck(lifetime: .seconds(60), resolve: { host in
                 lookups.withLock { $0.append(host) }
                 return answers[host] ?? []
+            })
+            #expect(await check.verdict(on: "public.example") == .approved(address: "93.184.216.34"))
+            #expect(await check.verdict(on: "public.example") == .approved(address: "93.184.216.34"))
+            #expect(await check.verdict(on: "nowhere.example") == .unresolved)
+            for host in ["mixed.example", "six.example", "metadata.example", "mapped.example", "nat64.example", "sixtofour.example", "bench.example"] {
+                let verdict = await check.verdict(on: host)
+                guard case .refused(let problem) = verdict else {
+                    Issue.record("\(host): \(verdict)")
+                    continue
+                }
+                #expect(problem.contains("destination \(host) resolves to \(answers[host]!.last!)"), "\(problem)")
             }
-            #expect(await check.problem(with: "https://public.example/hooks") == nil)
-            #expect(await check.problem(with: "https://public.example/hooks") == nil)
-            #expect(await check.problem(with: "https://nowhere.example/hooks") == nil)
-            for host in ["mixed.example", "six.example", "metadata.example", "mapped.example"] {
-                let problem = await check.problem(with: "http://\(host):8080/x")
-                #expect(problem?.contains("destination \(host) resolves to") == true, "\(host): \(String(describing: problem))")
-            }
-            #expect(await check.problem(with: "http://93.184.216.34/x") == nil)
-            #expect(await check.problem(with: "http://[2606:2800:220:1::1]/x") == nil)
-            #expect(lookups.withLock { $0 } == ["public.example", "nowhere.example", "mixed.example", "six.example", "metadata.example", "mapped.example"])
+            #expect(await check.verdict(on: "93.184.216.34") == .approved(address: nil))
+            #expect(await check.verdict(on: "[2606:2800:220:1::1]") == .approved(address: nil))
+            #expect(await check.verdict(on: "127.0.0.1") != ResolvedDestinationCheck.Verdict.approved(address: nil))
+            #expect(await check.verdict(on: "[64:ff9b::7f00:1]") != ResolvedDestinationCheck.Verdict.approved(address: nil))
+            #expect(lookups.withLock { $0 } == [
+                "public.example", "nowhere.example", "mixed.example", "six.example", "metadata.example", "mapped.example", "nat64.example",
+                "sixtofour.example", "bench.example",
+            ])
+        }
+
+        static func message(to url: String) -> WebhookRequest {
+            let webhook = Webhook(id: "w", siteID: "s", url: url, topics: ["t"], hashKeys: [HashKey("hash-key-for-tests")])
+            let message = RoutedMessage(
+                siteID: "s", topic: WebhookTopic(name: "t", ordered: true), messageID: "m", sequence: "0-1", entity: [],
+                payload: Array("{}".utf8), sourcePartition: 0, sourceOffset: 1)
+            return WebhookRequest.single(message, to: webhook, timestamp: 1_700_000_000)
         }
 
         /// The HTTP client refuses before connecting: the receiver sees nothing.
-        @Test("the HTTP client sends nothing to a name that resolves to a private address")
+        @Test("the HTTP client sends nothing to a name that resolves to a private address, nor to a private literal")
         func clientRefusesResolvedName() async throws {
             try await withReceiver(secret: nil) { receiver, port in
-                let client = WebhookHTTPClient(destinationCheck: ResolvedDestinationCheck { _ in ["127.0.0.1"] })
-                let webhook = Webhook(id: "w", siteID: "s", url: "http://receiver.example:\(port)/hooks", topics: ["t"], hashKeys: [HashKey("hash-key-for-tests")])
-                let message = RoutedMessage(
-                    siteID: "s", topic: WebhookTopic(name: "t", ordered: true), messageID: "m", sequence: "0-1", entity: [],
-                    payload: Array("{}".utf8), sourcePartition: 0, sourceOffset: 1)
-                let result = await client.send(WebhookRequest.single(message, to: webhook, timestamp: 1_700_000_000), timeout: .seconds(2))
+                let client = WebhookHTTPClient(destinationCheck: ResolvedDestinationCheck(resolve: { _ in ["127.0.0.1"] }))
+                let result = await client.send(Self.message(to: "http://receiver.example:\(port)/hooks"), timeout: .seconds(2))
+                let literal = await client.send(Self.message(to: "http://127.0.0.1:\(port)/hooks"), timeout: .seconds(2))
                 await client.shutdown()
                 #expect(result.outcomeLabel == "refused_destination")
                 #expect(result.failureDescription == "private destination refused")
                 #expect(result.failureDetail.contains("receiver.example resolves to 127.0.0.1"))
+                #expect(literal.outcomeLabel == "refused_destination")
                 #expect(receiver.requests.isEmpty)
+            }
+        }
+
+        /// No rebinding window: the connection goes to the address the check approved, not to a
+        /// second look-up. The name here resolves nowhere but in the check's resolver (which
+        /// approves the receiver's loopback address for the test), so a request that arrives
+        /// was sent to the checked address; it keeps the name in its Host header. A name with
+        /// no address fails the delivery as `host name not resolved`.
+        @Test("the connection goes to the checked address, with the name in the Host header; an unresolved name fails")
+        func connectsToCheckedAddress() async throws {
+            try await withReceiver(secret: nil) { receiver, port in
+                let resolved = Mutex(0)
+                let check = ResolvedDestinationCheck(
+                    isRefused: { _ in false },
+                    resolve: { host in
+                        resolved.withLock { $0 += 1 }
+                        return host == "pinned.invalid" ? ["127.0.0.1"] : []
+                    })
+                let client = WebhookHTTPClient(destinationCheck: check)
+                let first = await client.send(Self.message(to: "http://pinned.invalid:\(port)/hooks"), timeout: .seconds(5))
+                let second = await client.send(Self.message(to: "http://pinned.invalid:\(port)/hooks"), timeout: .seconds(5))
+                let unresolved = await client.send(Self.message(to: "http://unresolved.invalid:\(port)/hooks"), timeout: .seconds(5))
+                await client.shutdown()
+                #expect(first.status == 202 && second.status == 202, "\(first.failureDetail) \(second.failureDetail)")
+                #expect(receiver.requests.count == 2)
+                #expect(receiver.requests.allSatisfy { $0.header("host") == "pinned.invalid:\(port)" }, "\(receiver.requests.map(\.headers))")
+                #expect(resolved.withLock { $0 } == 2, "one look-up per host within the verdict's lifetime")
+                #expect(unresolved.failureDescription == "host name not resolved", "\(unresolved.failureDetail)")
             }
         }
 

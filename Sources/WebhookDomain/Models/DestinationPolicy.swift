@@ -22,7 +22,8 @@ public struct DestinationPolicy: Sendable {
         return nil
     }
 
-    /// True for names and literal addresses that reach this machine or a private network.
+    /// True for names and literal addresses that reach this machine or a private network, or that
+    /// no public receiver has (multicast, reserved, documentation ranges).
     ///
     /// Literal addresses are read the way the resolver will read them, not only in dotted-quad
     /// form: `inet_aton` takes `2130706433`, `0x7f.1` and `0177.0.0.1` for 127.0.0.1, and
@@ -41,10 +42,16 @@ public struct DestinationPolicy: Sendable {
             if bytes[0] & 0xFE == 0xFC { return true }  // fc00::/7, unique local
             if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return true }  // fe80::/10, link-local
             if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0xC0 { return true }  // fec0::/10, site-local (deprecated)
-            // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d): the IPv4 address decides.
+            if bytes[0] == 0xFF { return true }  // ff00::/8, multicast
+            if bytes[0..<4] == [0x20, 0x01, 0x00, 0x00] || bytes[0..<4] == [0x20, 0x01, 0x0D, 0xB8] { return true }  // Teredo, documentation
+            if bytes[0..<6] == [0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01] { return true }  // 64:ff9b:1::/48, local-use NAT64
+            // Addresses that carry an IPv4 address, which decides: IPv4-mapped (::ffff:a.b.c.d),
+            // IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::).
             if bytes[0..<10].allSatisfy({ $0 == 0 }) && ((bytes[10] == 0xFF && bytes[11] == 0xFF) || (bytes[10] == 0 && bytes[11] == 0)) {
                 return isPrivate(ipv4: Array(bytes[12..<16]))
             }
+            if bytes[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return isPrivate(ipv4: Array(bytes[12..<16])) }
+            if bytes[0] == 0x20 && bytes[1] == 0x02 { return isPrivate(ipv4: Array(bytes[2..<6])) }
             return false
         }
         // Only a name made of digits, dots and hex digits can be an address; inet_aton also
@@ -54,11 +61,13 @@ public struct DestinationPolicy: Sendable {
         return isPrivate(ipv4: withUnsafeBytes(of: address.s_addr) { Array($0) })
     }
 
-    /// Loopback, this-network, private, link-local (metadata) and shared (CGNAT) IPv4 ranges.
+    /// Loopback, this-network, private, link-local (metadata), shared (CGNAT), benchmarking,
+    /// documentation, protocol-assignment, multicast and reserved IPv4 ranges.
     static func isPrivate(ipv4 octets: [UInt8]) -> Bool {
-        switch (octets[0], octets[1]) {
-        case (127, _), (10, _), (0, _): true
-        case (172, 16...31), (192, 168), (169, 254), (100, 64...127): true
+        switch (octets[0], octets[1], octets[2]) {
+        case (127, _, _), (10, _, _), (0, _, _), (224..., _, _): true
+        case (172, 16...31, _), (192, 168, _), (169, 254, _), (100, 64...127, _), (198, 18...19, _): true
+        case (192, 0, 0), (192, 0, 2), (198, 51, 100), (203, 0, 113): true
         default: false
         }
     }
