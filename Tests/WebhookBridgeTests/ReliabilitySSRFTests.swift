@@ -220,13 +220,16 @@ extension ReliabilitySuite {
         }
 
         /// The HTTP client refuses before connecting: the receiver sees nothing.
-        @Test("the HTTP client sends nothing to a name that resolves to a private address, nor to a private literal")
+        @Test("the HTTP client sends nothing to a name with a private answer (even after a public one), nor to a private literal")
         func clientRefusesResolvedName() async throws {
             try await withReceiver(secret: nil) { receiver, port in
-                let client = WebhookHTTPClient(destinationCheck: ResolvedDestinationCheck(resolve: { _ in ["127.0.0.1"] }))
+                let answers = ["receiver.example": ["127.0.0.1"], "public-first.example": ["93.184.216.34", "127.0.0.1"]]
+                let client = WebhookHTTPClient(destinationCheck: ResolvedDestinationCheck(resolve: { answers[$0] ?? [] }))
                 let result = await client.send(Self.message(to: "http://receiver.example:\(port)/hooks"), timeout: .seconds(2))
+                let publicFirst = await client.send(Self.message(to: "http://public-first.example:\(port)/hooks"), timeout: .seconds(2))
                 let literal = await client.send(Self.message(to: "http://127.0.0.1:\(port)/hooks"), timeout: .seconds(2))
                 await client.shutdown()
+                #expect(publicFirst.outcomeLabel == "refused_destination", "a public answer first does not hide the loopback one")
                 #expect(result.outcomeLabel == "refused_destination")
                 #expect(result.failureDescription == "private destination refused")
                 #expect(result.failureDetail.contains("receiver.example resolves to 127.0.0.1"))

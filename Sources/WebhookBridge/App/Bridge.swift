@@ -89,6 +89,11 @@ public final class Bridge: Sendable {
         let store = store ?? catalog.store
         let states = try await store.states()
         let webhooks = catalog.webhooks
+        // Stored before the policy was tightened: each delivery is refused, and this says so at once.
+        let policy = DestinationPolicy(allowPrivateDestinations: config.http.allowPrivateDestinations)
+        for webhook in webhooks where policy.problem(with: webhook.url) != nil {
+            logger.warning("webhook's destination is refused by the current policy: its deliveries will fail (refused_destination)", metadata: ["webhook": "\(webhook.id)"])
+        }
         generatedKeysInUse = config.generatedKeys.filter { generated in webhooks.first { $0.id == generated.webhookID }?.hashKeys.first == generated.key }
         if let smtp = config.smtp, smtp.username != nil, smtp.tls == .none, !smtp.allowPlaintextAuth {
             // Not a config error: deliveries matter more than alerts, so the bridge starts; each
