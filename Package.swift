@@ -136,10 +136,12 @@ let package = Package(
             dependencies: [
                 "WebhookBridge",
                 "WebhookBridgeTools",
+                "ControlPlane",
                 "Kafka",
                 "WebhookDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The benchmark (nginx, wrk and a Python forwarder around a bridge): not in the product.

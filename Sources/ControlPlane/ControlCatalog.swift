@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Kafka
+import Synchronization
 import WebhookDomain
 
 /// Sites, custom topics and webhooks as the control topic holds them (DESIGN.md §8), on top of
@@ -10,19 +11,43 @@ import WebhookDomain
 public struct ControlCatalog: Sendable {
     public let view: ControlTopicView
     public let store: ControlTopicStore
-    /// The config file's sites: their ids and tokens, and the settings used until a site record
-    /// says otherwise.
-    private let configSites: [String: Site]
-    private let routes: [Route]
-    private let extraTopics: [WebhookTopic]
+    /// What the config file brings that the control topic does not hold: the sites' ids and
+    /// tokens (and the settings used until a site record says otherwise), the routes and extra
+    /// topics. Shared by every copy of the catalog, and replaced by a reload (`adopt(_:)`).
+    private let file: Shared
+
+    private final class Shared: Sendable {
+        struct Definitions {
+            var sites: [String: Site]
+            var routes: [Route]
+            var extraTopics: [WebhookTopic]
+        }
+
+        let definitions: Mutex<Definitions>
+
+        init(_ definitions: Definitions) { self.definitions = Mutex(definitions) }
+    }
 
     public init(view: ControlTopicView, configSites: [Site], routes: [Route], extraTopics: [WebhookTopic]) {
         self.view = view
         store = ControlTopicStore(view: view)
-        self.configSites = Dictionary(configSites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        self.routes = routes
-        self.extraTopics = extraTopics
+        file = Shared(.init(sites: Self.byID(configSites), routes: routes, extraTopics: extraTopics))
     }
+
+    public init(view: ControlTopicView, file definitions: FileDefinitions) {
+        self.init(view: view, configSites: definitions.sites, routes: definitions.routes, extraTopics: definitions.extraTopics)
+    }
+
+    /// A reloaded file's sites (tokens included), routes and extra topics take effect here.
+    public func adopt(_ definitions: FileDefinitions) {
+        file.definitions.withLock { $0 = .init(sites: Self.byID(definitions.sites), routes: definitions.routes, extraTopics: definitions.extraTopics) }
+    }
+
+    private static func byID(_ sites: [Site]) -> [String: Site] {
+        Dictionary(sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private var configSites: [String: Site] { file.definitions.withLock { $0.sites } }
 
     // MARK: - Reading
 
@@ -39,16 +64,34 @@ public struct ControlCatalog: Sendable {
     }
 
     func storedConfiguration(site id: String) -> SiteConfiguration? {
-        guard case .site(_, let configuration)? = view.record(.site(id: id, nil)) else { return nil }
-        return configuration
+        storedSite(id)?.configuration
+    }
+
+    func storedSite(_ id: String) -> ControlRecord.StoredSite? {
+        guard case .site(_, let stored)? = view.record(.site(id: id, nil)) else { return nil }
+        return stored
     }
 
     public func customTopics(site: String) -> [WebhookTopic] {
+        storedTopics(site: site).map(\.topic)
+    }
+
+    func storedTopics(site: String) -> [ControlRecord.StoredTopic] {
         view.records(prefix: ControlRecord.Prefix.topics(site: site)).compactMap { record in
             // The prefix also holds the topics of sites whose id extends this one with a `/`.
-            guard case .topic(site, _, let topic?) = record else { return nil }
-            return topic
-        }.sorted { $0.name < $1.name }
+            guard case .topic(site, _, let stored?) = record else { return nil }
+            return stored
+        }.sorted { $0.topic.name < $1.topic.name }
+    }
+
+    /// Whether the config file manages an object (DESIGN.md §8): the API then answers 409
+    /// `managed_by_config` to a change of it.
+    public func isManagedByFile(_ object: ManagedObject) -> Bool {
+        switch object {
+        case .siteConfiguration(let id): storedSite(id)?.origin == .config
+        case .topic(let site, let name): storedTopics(site: site).first { $0.topic.name == name }?.origin == .config
+        case .webhook(let id): storedWebhook(id)?.origin == .config
+        }
     }
 
     /// Every stored webhook, its options clamped to their limits.
@@ -80,7 +123,10 @@ public struct ControlCatalog: Sendable {
         store.state(webhookID) ?? WebhookState()
     }
 
-    public var router: Router { Router(routes: routes, sites: sites, extraTopics: extraTopics) }
+    public var router: Router {
+        let (routes, extraTopics) = file.definitions.withLock { ($0.routes, $0.extraTopics) }
+        return Router(routes: routes, sites: sites, extraTopics: extraTopics)
+    }
 
     /// Whether a catch-up of the webhook has not yet handed every partition back to the live
     /// path: it is enabled and a cursor of it is still stored. A replay's cursors are written by
@@ -100,19 +146,17 @@ public struct ControlCatalog: Sendable {
 
     /// Deletes a webhook with its status and cursors.
     public func delete(webhookID: String) async throws {
-        let cursors = store.cursors(webhookID: webhookID)
-        try await store.save(cursors: cursors.mapValues { _ in nil }, webhookID: webhookID)
-        try await view.write(.status(webhookID: webhookID, nil))
-        try await view.write(.requestedStatus(webhookID: webhookID, nil))
-        try await view.write(.webhook(id: webhookID, nil))
+        try await view.write(deletion(ofWebhook: webhookID))
     }
 
+    /// Saves a custom topic made through the API.
     public func save(topic: WebhookTopic, site: String) async throws {
-        try await view.write(.topic(site: site, name: topic.name, topic))
+        try await view.write(.topic(site: site, name: topic.name, .init(topic, origin: .api)))
     }
 
+    /// Saves a site configuration set through the API.
     public func save(configuration: SiteConfiguration, site: String) async throws {
-        try await view.write(.site(id: site, configuration))
+        try await view.write(.site(id: site, .init(configuration, origin: .api)))
     }
 
     /// Writes a status change requested through the API, with the revision after the stored one.
@@ -121,33 +165,13 @@ public struct ControlCatalog: Sendable {
         state.revision = self.state(webhookID).revision.clampedAdding(1)
         try await store.saveRequested(state: state, webhookID: webhookID)
     }
+}
 
-    /// Start-up: the config file's sites, custom topics and webhooks are upserted. A webhook's
-    /// configured `status` is its initial status: it is written only when none is stored yet, so
-    /// changes made through the API survive restarts. A config webhook whose key was generated
-    /// (`generatedKeys`: none in the file) keeps the keys stored for it, if any.
-    public func upsert(sites: [Site], webhooks: [Webhook], generatedKeys: Set<String>) async throws {
-        for site in sites {
-            let configuration = SiteConfiguration(site)
-            if storedConfiguration(site: site.id) != configuration {
-                try await save(configuration: configuration, site: site.id)
-            }
-            for topic in site.customTopics where !customTopics(site: site.id).contains(topic) { try await save(topic: topic, site: site.id) }
-        }
-        // Thousands of webhooks are written together, not each waiting for its read-back.
-        var writes: [ControlRecord] = []
-        for var webhook in webhooks {
-            let existing = storedWebhook(webhook.id)?.webhook
-            if let existing, generatedKeys.contains(webhook.id) { webhook.hashKeys = existing.hashKeys }
-            if existing != webhook.withStatus(existing?.status ?? webhook.status) {
-                writes.append(.webhook(id: webhook.id, .init(webhook, origin: .config)))
-            }
-            if store.state(webhook.id) == nil {
-                writes.append(.status(webhookID: webhook.id, WebhookState(status: webhook.status)))
-            }
-        }
-        try await view.write(writes)
-    }
+/// An object the config file or the API may manage.
+public enum ManagedObject: Sendable {
+    case siteConfiguration(String)
+    case topic(site: String, name: String)
+    case webhook(String)
 }
 
 extension Webhook {

@@ -40,10 +40,10 @@ public struct ControlDispatcher: Sendable {
                 }
             case .status(let id, _), .requestedStatus(let id, _):
                 if let state = reader.storedState(id) { delivery.adopt(state, webhookID: id) }
-            case .site(let id, let configuration):
+            case .site(let id, let stored):
                 // Judged on the config file's site, whose token (never in a record) passed there.
-                if let configuration, let site = reader.sites.first(where: { $0.id == id }) {
-                    warnIfOutOfRange(record) { () throws(SettingsError) in try configuration.applied(to: site).validate() }
+                if let stored, let site = reader.sites.first(where: { $0.id == id }) {
+                    warnIfOutOfRange(record) { () throws(SettingsError) in try stored.configuration.applied(to: site).validate() }
                 }
                 routingChanged = true
             case .topic:

@@ -5,17 +5,35 @@ import WebhookDomain
 // codec. Each has a `version`, required when read.
 
 extension ControlRecord {
-    /// `site/<id>`.
+    /// `site/<id>`. Records written before ownership have no `origin`: their configuration is
+    /// the API's until the file sets one (DESIGN.md §8).
     struct SiteValue: Codable {
         var version = ControlRecord.version
         var configuration: SiteConfiguration
+        var origin: Origin?
+
+        init(_ stored: StoredSite) {
+            configuration = stored.configuration
+            origin = stored.origin
+        }
+
+        var stored: StoredSite { StoredSite(configuration, origin: origin ?? .api) }
     }
 
-    /// `topic/<site>/<name>`.
+    /// `topic/<site>/<name>`. Without `origin` (written before ownership): the API's.
     struct TopicValue: Codable {
         var version = ControlRecord.version
         var topic: String
         var ordered: Bool
+        var origin: Origin?
+
+        init(_ stored: StoredTopic) {
+            topic = stored.topic.name
+            ordered = stored.topic.ordered
+            origin = stored.origin
+        }
+
+        var stored: StoredTopic { StoredTopic(WebhookTopic(name: topic, ordered: ordered), origin: origin ?? .api) }
     }
 
     /// `status/<webhook>` and `api-status/<webhook>`.

@@ -12,9 +12,9 @@ import WebhookDomain
 /// Values are JSON objects with a `version` (`ControlRecord.version`).
 public enum ControlRecord: Sendable, Equatable {
     /// A site's configuration (never its token, which stays in the config file).
-    case site(id: String, SiteConfiguration?)
+    case site(id: String, StoredSite?)
     /// A custom topic of a site.
-    case topic(site: String, name: String, WebhookTopic?)
+    case topic(site: String, name: String, StoredTopic?)
     /// A webhook's definition, keys included (every instance signs with them, so the control
     /// topic must be protected like any secret store).
     case webhook(id: String, StoredWebhook?)
@@ -42,9 +42,33 @@ public enum ControlRecord: Sendable, Equatable {
         }
     }
 
-    /// Who manages a webhook: the config file (upserted at every start) or the API.
+    /// Who manages a site's configuration, a custom topic or a webhook (DESIGN.md §8): the
+    /// config file (upserted at start-up and on reload, pruned when gone from it, 409
+    /// `managed_by_config` to the API) or the API (never touched by the file).
     public enum Origin: String, Sendable, Codable {
         case config, api
+    }
+
+    /// A site record's value: its configuration and who manages it.
+    public struct StoredSite: Sendable, Equatable {
+        public var configuration: SiteConfiguration
+        public var origin: Origin
+
+        public init(_ configuration: SiteConfiguration, origin: Origin) {
+            self.configuration = configuration
+            self.origin = origin
+        }
+    }
+
+    /// A custom-topic record's value: the topic and who manages it.
+    public struct StoredTopic: Sendable, Equatable {
+        public var topic: WebhookTopic
+        public var origin: Origin
+
+        public init(_ topic: WebhookTopic, origin: Origin) {
+            self.topic = topic
+            self.origin = origin
+        }
     }
 
     public struct Cursor: Sendable, Equatable {
@@ -61,6 +85,7 @@ public enum ControlRecord: Sendable, Equatable {
 
     /// The key prefixes of the kinds that are read as a whole (the view indexes keys by prefix).
     enum Prefix {
+        static let sites = "site/"
         static let webhooks = "webhook/"
         static let statuses = "status/"
         static let requestedStatuses = "api-status/"
@@ -116,15 +141,16 @@ public enum ControlRecord: Sendable, Equatable {
         let data = value.map { Data($0) }
         switch kind {
         case "site":
-            guard let configuration = Self.decode(SiteValue.self, data, { $0.configuration }) else { return nil }
-            self = .site(id: rest, configuration)
+            guard let stored = Self.decode(SiteValue.self, data, { $0.stored }) else { return nil }
+            self = .site(id: rest, stored)
         case "topic":
-            guard let topic = Self.decode(TopicValue.self, data, { WebhookTopic(name: $0.topic, ordered: $0.ordered) }) else { return nil }
+            guard let stored = Self.decode(TopicValue.self, data, { $0.stored }) else { return nil }
             // The value names the topic, which splits the key even where a name holds a `/` (the
             // config file allows it); a tombstone is split at its last `/`.
-            if let topic {
-                guard rest.hasSuffix("/" + topic.name), rest.count > topic.name.count + 1 else { return nil }
-                self = .topic(site: String(rest.dropLast(topic.name.count + 1)), name: topic.name, topic)
+            if let stored {
+                let name = stored.topic.name
+                guard rest.hasSuffix("/" + name), rest.count > name.count + 1 else { return nil }
+                self = .topic(site: String(rest.dropLast(name.count + 1)), name: name, stored)
             } else {
                 guard let (site, name) = Self.lastComponent(of: rest) else { return nil }
                 self = .topic(site: site, name: name, nil)
@@ -178,8 +204,8 @@ public enum ControlRecord: Sendable, Equatable {
     /// The record's value as written to the topic, nil for a tombstone.
     public func value() throws -> [UInt8]? {
         switch self {
-        case .site(_, let configuration): try configuration.map { try Self.encode(SiteValue(configuration: $0)) }
-        case .topic(_, _, let topic): try topic.map { try Self.encode(TopicValue(topic: $0.name, ordered: $0.ordered)) }
+        case .site(_, let stored): try stored.map { try Self.encode(SiteValue($0)) }
+        case .topic(_, _, let stored): try stored.map { try Self.encode(TopicValue($0)) }
         case .webhook(_, let stored): try stored.map { try Self.encode(WebhookValue($0)) }
         case .status(_, let state), .requestedStatus(_, let state): try state.map { try Self.encode(StatusValue(state: $0)) }
         case .cursor(_, _, let cursor): try cursor.map { try Self.encode(CursorValue(offset: $0.offset, replay: $0.replay ? true : nil)) }

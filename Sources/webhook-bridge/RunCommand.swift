@@ -12,15 +12,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         MallocArenas.limit()
-        let settings: BridgeConfig
-        do { settings = try BridgeConfig.load(path: config) } catch {
-            FileHandle.standardError.write(Data("webhook-bridge: invalid configuration: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let (settings, text) = try ConfigCommand.load(config)
         LogSetup.bootstrap(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: "webhook-bridge")
-        logger.notice("webhook-bridge starting", metadata: ["group_id": "\(settings.kafka.groupID)"])
-        try await BridgeService(config: settings, logger: logger) { bridge in
+        logger.notice("webhook-bridge starting", metadata: ["group_id": "\(settings.kafka.groupID)", "pid": "\(ProcessInfo.processInfo.processIdentifier)"])
+        try await BridgeService(config: settings, file: (config, text), logger: logger) { bridge in
             for generated in bridge.generatedKeysInUse {
                 // Shown once, like a key the API generates: the receiver needs it to verify signatures.
                 FileHandle.standardError.write(

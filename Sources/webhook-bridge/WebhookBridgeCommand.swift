@@ -8,5 +8,8 @@ struct WebhookBridgeCommand: AsyncParsableCommand {
         commandName: "webhook-bridge",
         abstract: "Turns Kafka streams of order-management events into signed, acknowledged, retried webhooks.",
         version: WebhookBridgeVersion.current,
-        subcommands: [RunCommand.self, DemoCommand.self, DevBrokerCommand.self, WebhooksCommand.self, CheckCommand.self, SinkCommand.self, StatusCommand.self])
+        subcommands: [
+            RunCommand.self, ConfigCommand.self, DemoCommand.self, DevBrokerCommand.self, WebhooksCommand.self, CheckCommand.self, SinkCommand.self,
+            StatusCommand.self,
+        ])
 }

@@ -118,8 +118,8 @@ struct ControlDispatcherTests {
     @Test("site and topic records rebuild the routing once per batch")
     func routing() {
         let calls = Self.dispatch([[
-            .site(id: "c404", SiteConfiguration(Site(id: "c404", token: "c404-token-0123456789"))),
-            .topic(site: "c404", name: "custom", WebhookTopic(name: "custom", ordered: true)),
+            .site(id: "c404", .init(SiteConfiguration(Site(id: "c404", token: "c404-token-0123456789")), origin: .api)),
+            .topic(site: "c404", name: "custom", .init(WebhookTopic(name: "custom", ordered: true), origin: .api)),
             .topic(site: "c404", name: "gone", nil),
         ]])
         #expect(calls == [.update(["c404"])])

@@ -34,8 +34,8 @@ struct ControlRecordTests {
 
     /// One record of every kind, with a value.
     static let records: [ControlRecord] = [
-        .site(id: "c404", configuration),
-        .topic(site: "c404", name: "email_sent", WebhookTopic(name: "email_sent", ordered: false)),
+        .site(id: "c404", .init(configuration, origin: .config)),
+        .topic(site: "c404", name: "email_sent", .init(WebhookTopic(name: "email_sent", ordered: false), origin: .api)),
         .webhook(id: "erp/one", .init(webhook, origin: .config)),
         .webhook(id: "wh_1", .init(Webhook(id: "wh_1", siteID: "c404", url: "https://a.example", topics: ["t"], hashKeys: [HashKey("k")]), origin: .api)),
         .status(webhookID: "erp/one", state),
@@ -82,7 +82,7 @@ struct ControlRecordTests {
     func valueForAnotherKey() throws {
         let webhook = try #require(try ControlRecord.webhook(id: "wh_1", .init(Self.webhook, origin: .api)).value())
         #expect(ControlRecord(key: "webhook/wh_1", value: webhook) == nil)
-        let topic = try #require(try ControlRecord.topic(site: "c404", name: "a", WebhookTopic(name: "a", ordered: true)).value())
+        let topic = try #require(try ControlRecord.topic(site: "c404", name: "a", .init(WebhookTopic(name: "a", ordered: true), origin: .api)).value())
         #expect(ControlRecord(key: "topic/c404/b", value: topic) == nil)
     }
 
@@ -100,7 +100,7 @@ struct ControlRecordTests {
     func slashes() throws {
         let cursor = ControlRecord.cursor(webhookID: "a/b/c", SourcePartition("t", 1), .init(offset: 1))
         #expect(ControlRecord(key: cursor.key, value: try cursor.value()) == cursor)
-        let topic = ControlRecord.topic(site: "c404", name: "x/y", WebhookTopic(name: "x/y", ordered: true))
+        let topic = ControlRecord.topic(site: "c404", name: "x/y", .init(WebhookTopic(name: "x/y", ordered: true), origin: .api))
         #expect(ControlRecord(key: "topic/c404/x/y", value: try topic.value()) == topic)
         #expect(ControlRecord(key: "topic/c404/x/y", value: nil) == .topic(site: "c404/x", name: "y", nil))
     }
@@ -128,7 +128,7 @@ struct ControlRecordTests {
 
     @Test("a site record never carries the token")
     func noToken() throws {
-        let value = try #require(try ControlRecord.site(id: "c404", Self.configuration).value())
+        let value = try #require(try ControlRecord.site(id: "c404", .init(Self.configuration, origin: .config)).value())
         #expect(!String(decoding: value, as: UTF8.self).contains("never-written-token"))
     }
 

@@ -145,7 +145,7 @@ struct ControlTopicTests {
     func typedChanges() async throws {
         let topic = try Self.topic()
         let records = try await Self.withView(topic) { view in
-            try await view.write(.topic(site: "c404", name: "custom", WebhookTopic(name: "custom", ordered: true)))
+            try await view.write(.topic(site: "c404", name: "custom", .init(WebhookTopic(name: "custom", ordered: true), origin: .api)))
             try await view.write("marker", [])
             try await view.write("cursor/w/oms.orders/1", Array("{".utf8))
             try await view.write(.cursor(webhookID: "w", SourcePartition("oms.orders", 1), .init(offset: 5, replay: true)))
@@ -157,7 +157,7 @@ struct ControlTopicTests {
             return records
         }
         #expect(records == [
-            .topic(site: "c404", name: "custom", WebhookTopic(name: "custom", ordered: true)),
+            .topic(site: "c404", name: "custom", .init(WebhookTopic(name: "custom", ordered: true), origin: .api)),
             .cursor(webhookID: "w", SourcePartition("oms.orders", 1), nil),
             .cursor(webhookID: "w", SourcePartition("oms.orders", 1), .init(offset: 5, replay: true)),
         ])

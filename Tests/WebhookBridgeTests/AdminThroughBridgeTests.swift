@@ -28,18 +28,26 @@ struct AdminThroughBridgeTests {
             }
             return .init()
         }) { receiver, port in
-            let config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
+            // The webhook is the API's: a file webhook rotates its keys in the file (409 here).
+            var config = try testConfig(sources: [(topic, "order_state_changed")], receiverPort: port, group: try BridgeTestCluster.group())
+            config.webhooks = []
             try await withBridge(config) { bridge in
                 let api = AdminAPI(backend: bridge.adminBackend, logger: BridgeTestCluster.logger)
                 try await Application(router: api.router()).test(.router) { client in
+                    let created = try await client.execute(
+                        uri: "/webhooks", method: .post, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"site_id":"c404","webhook":{"url":"http://127.0.0.1:\#(port)/hooks","http_method":"POST","topics":["order_state_changed"],"hash_key":"test-key-0123456789"}}"#))
+                    #expect(created.status == .created, "\(String(buffer: created.body))")
+                    let id = try #require(bridge.catalog.webhooks.first?.id)
+                    #expect(await waitFor { bridge.engine.lane(id) != nil })
                     try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1))
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 3 })
 
                     let patched = try await client.execute(
-                        uri: "/webhooks/hook", method: .patch, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
+                        uri: "/webhooks/\(id)", method: .patch, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
                         body: ByteBuffer(string: #"{"hash_key":"new-key-0123456789"}"#))
                     #expect(patched.status == .ok)
-                    #expect(await waitFor { bridge.engine.lane("hook")?.webhook.hashKeys.first == HashKey("new-key-0123456789") })
+                    #expect(await waitFor { bridge.engine.lane(id)?.webhook.hashKeys.first == HashKey("new-key-0123456789") })
                     try await produce(StatusTests.events(topic: topic, entities: 3, perEntity: 1, from: 1))
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 6 })
                     for request in receiver.requests.suffix(3) {
@@ -50,7 +58,7 @@ struct AdminThroughBridgeTests {
 
                     func replay() async throws -> TestResponse {
                         try await client.execute(
-                            uri: "/webhooks/hook/replay", method: .post, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
+                            uri: "/webhooks/\(id)/replay", method: .post, headers: [.authorization: "Bearer c404-test-token-0001", .contentType: "application/json"],
                             body: ByteBuffer(string: #"{"since":0}"#))
                     }
                     #expect(try await replay().status == .accepted)
@@ -60,7 +68,7 @@ struct AdminThroughBridgeTests {
                     replayHeld.open()
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 12 })
                     // Once every partition's catch-up has joined and its cursor is gone, the next one is taken.
-                    #expect(await waitFor { !bridge.adminBackend.replayInFlight(webhookID: "hook") })
+                    #expect(await waitFor { !bridge.adminBackend.replayInFlight(webhookID: id) })
                     #expect(try await replay().status == .accepted)
                     #expect(await receiver.wait(timeout: .seconds(30)) { $0.count >= 18 })
                 }

@@ -89,27 +89,27 @@ struct ConfigTests {
             ("sites: [{id: c404, token: c404-test-token-0001, message_retention: 0s}]", "sites[0].message_retention: must be from 0.001"),
             ("sites: [{id: c404, token: c404-test-token-0001, max_in_flight: 65}]", "sites[0].max_in_flight: must be between 1 and 64, not 65"),
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c405, token: c405-test-token-0002, notifications: {n: {media: {webhook_topic: []}}}}]", "sites[1].notifications.n.media.webhook_topic: must name at least one topic"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {batch_linger: 2m}}]", "webhooks[0].options.batch_linger: must be from 0 to 60 seconds"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_pending: 0}}]", "webhooks[0].options.max_pending: must be between 1 and 10000, not 0"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {batch_linger: 2m}}]", "webhooks[0].options.batch_linger: must be from 0 to 60 seconds"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_pending: 0}}]", "webhooks[0].options.max_pending: must be between 1 and 10000, not 0"),
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c404, token: c405-test-token-0002}]", "sites[1].id: duplicate site id c404"),
             ("sites: [{id: c404, token: c404-test-token-0001, notifications: {n: {media: {webhook_topic: [nope]}}}}]", "sites[0].notifications.n.media.webhook_topic: unknown topic nope"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c405, topic: order_state_changed}]", "routes[0].site: unknown site c405"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404}]", "routes[0].topic: required: give topic, topic_field or notification_field"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404, topic: a, topic_field: b}]", "routes[0].topic: give only one of"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404, topic: unknown_topic}]", "routes[0].topic: unknown webhook topic unknown_topic"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: x, topics: [order_state_changed]}]", "webhooks[0].url: not an absolute http(s) URL"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'http://127.0.0.1/', topics: [order_state_changed]}]", "webhooks[0].url: destination 127.0.0.1 is loopback"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [nope]}]", "webhooks[0].topics[0]: unknown webhook topic nope"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], http_method: FETCH}]", "webhooks[0].http_method: expected one of GET, XGET, POST, PATCH, PUT, DELETE"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_batch_size: 31}}]", "webhooks[0].options.max_batch_size: must be between 1 and 30, not 31"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], options: {signature: rsa}}]", "webhooks[0].options.signature: expected one of hmac, standard, both"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: a, hash_key_env: B}]", "webhooks[0].hash_key: give hash_key or hash_key_env, not both"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: x, topics: [order_state_changed]}]", "webhooks[0].url: not an absolute http(s) URL"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'http://127.0.0.1/', topics: [order_state_changed]}]", "webhooks[0].url: destination 127.0.0.1 is loopback"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [nope]}]", "webhooks[0].topics[0]: unknown webhook topic nope"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], http_method: FETCH}]", "webhooks[0].http_method: expected one of GET, XGET, POST, PATCH, PUT, DELETE"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_batch_size: 31}}]", "webhooks[0].options.max_batch_size: must be between 1 and 30, not 31"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {signature: rsa}}]", "webhooks[0].options.signature: expected one of hmac, standard, both"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: a, hash_key_env: B}]", "webhooks[0].hash_key: give hash_key or hash_key_env, not both"),
             ("smtp: {username: u}", "smtp.password_env: required when username is set"),
             // Keys and tokens (DESIGN.md §10): `Site.validate()` and `HashKey.validate()`, under the file's key path.
             ("sites: [{id: c404, token: fifteen-chars..}]", "sites[0].token: must be at least 16 characters"),
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c405, token: c404-test-token-0001}]", "sites[1].token: the same token as sites[0] (c404): tokens must be unique"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: fifteen-chars..}]", "webhooks[0].hash_key: must be at least 16 characters"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: whsec_c2hvcnQ=}]", "webhooks[0].hash_key: a whsec_ key must decode to at least 24 bytes"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: fifteen-chars..}]", "webhooks[0].hash_key: must be at least 16 characters"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key: whsec_c2hvcnQ=}]", "webhooks[0].hash_key: a whsec_ key must decode to at least 24 bytes"),
             // Kafka properties the guarantees rest on (DESIGN.md §7, §9).
             ("kafka: {properties: {enable.auto.offset.store: 'true'}}", "kafka.properties.enable.auto.offset.store: set by the bridge"),
             ("kafka: {properties: {enable.auto.commit: 'false'}}", "kafka.properties.enable.auto.commit: set by the bridge"),
@@ -144,15 +144,13 @@ struct ConfigTests {
         }
     }
 
-    @Test("webhooks without an id get a stable derived one; without a key, a generated one")
+    @Test("a file webhook needs an id; without a key it gets a generated one")
     func derivedValues() throws {
-        let yaml = "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example/h', topics: [order_state_changed]}]"
-        let first = try BridgeConfig.parse(yaml: yaml)
-        let second = try BridgeConfig.parse(yaml: yaml)
-        #expect(first.webhooks[0].id == second.webhooks[0].id)
-        #expect(first.webhooks[0].id.hasPrefix("wh-"))
-        #expect(first.generatedKeys.map(\.webhookID) == [first.webhooks[0].id])
-        #expect(first.webhooks[0].hashKeys[0].bytes.count == 32)
+        let site = "sites: [{id: c404, token: c404-test-token-0001}]\n"
+        #expect(throws: ConfigError.self) { try BridgeConfig.parse(yaml: site + "webhooks: [{site: c404, url: 'https://a.example/h', topics: [order_state_changed]}]") }
+        let config = try BridgeConfig.parse(yaml: site + "webhooks: [{id: erp, site: c404, url: 'https://a.example/h', topics: [order_state_changed]}]")
+        #expect(config.generatedKeys.map(\.webhookID) == ["erp"])
+        #expect(config.webhooks[0].hashKeys[0].bytes.count == 32)
     }
 
     @Test("retries_until_failure not given: 3, or every retry when retry_intervals has fewer")
@@ -168,7 +166,7 @@ struct ConfigTests {
         for (yaml, expected) in [
             ("sites: [{id: c404, token_env: SHORT}]", "sites[0].token_env: must be at least 16 characters"),
             ("sites: [{id: c404, token_env: TOKEN}, {id: c405, token_env: TOKEN}]", "sites[1].token_env: the same token as sites[0] (c404): tokens must be unique"),
-            ("sites: [{id: c404, token_env: TOKEN}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key_env: SHORT}]", "webhooks[0].hash_key_env: must be at least 16 characters"),
+            ("sites: [{id: c404, token_env: TOKEN}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], hash_key_env: SHORT}]", "webhooks[0].hash_key_env: must be at least 16 characters"),
             ("kafka: {properties_env: {acks: TOKEN}}", "kafka.properties_env.acks: set by the bridge's producer"),
         ] {
             do {
@@ -214,7 +212,7 @@ struct ConfigTests {
         let config = try BridgeConfig.parse(yaml: """
             http: {allow_private_destinations: true}
             sites: [{id: c404, token: c404-test-token-0001}]
-            webhooks: [{site: c404, url: 'http://127.0.0.1:9/h', topics: [order_state_changed], hash_key: hash-key-for-tests}]
+            webhooks: [{id: w, site: c404, url: 'http://127.0.0.1:9/h', topics: [order_state_changed], hash_key: hash-key-for-tests}]
             """)
         #expect(config.webhooks.count == 1)
     }

@@ -116,6 +116,13 @@ public struct AdminAPI: Sendable {
         return webhook
     }
 
+    /// A file webhook's definition changes in the file (its status and replays through the API).
+    func refuseIfManagedByFile(webhookID id: String) throws {
+        if backend.isManagedByFile(.webhook(id)) {
+            throw AdminError.managedByConfig("webhook \(id)", instead: "its entry under webhooks (id: \(id)), keys through hash_keys,")
+        }
+    }
+
     static func siteQuery(_ request: Request) -> String? { request.uri.queryParameters.get("site_id") }
 
     // MARK: - Webhooks
@@ -166,6 +173,7 @@ public struct AdminAPI: Sendable {
         try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key"])
         let site = try authorize(request, context: context, body: envelope, claimed: try envelope.string("site_id"))
         var webhook = try ownedWebhook(id, site: site)
+        try refuseIfManagedByFile(webhookID: id)
         // The guide's example sends the fields bare; `webhook: {…}` is accepted too.
         let fields = try envelope.object("webhook") ?? envelope
         if fields.path == "webhook" { try fields.allow(["url", "topics", "http_method", "options", "hash_key"]) }
@@ -215,6 +223,7 @@ public struct AdminAPI: Sendable {
         try body.allow(["site_id", "token"])
         let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id") ?? Self.siteQuery(request))
         _ = try ownedWebhook(id, site: site)
+        try refuseIfManagedByFile(webhookID: id)
         try await backend.delete(webhookID: id)
         return Response(status: .noContent)
     }
@@ -288,6 +297,9 @@ public struct AdminAPI: Sendable {
         }
         if WebhookTopic.standard.contains(where: { $0.name == name }) { throw AdminError.conflict("\(name) is a standard topic") }
         let topic = WebhookTopic(name: name, ordered: try fields.bool("ordered") ?? true)
+        if backend.isManagedByFile(.topic(site: site.id, name: name)) {
+            throw AdminError.managedByConfig("topic \(name)", instead: "custom_topics of site \(site.id)")
+        }
         // Posting an existing topic again changes it; only a new one counts against the quota.
         let existing = backend.customTopics(site: site.id)
         if !existing.contains(where: { $0.name == name }),
@@ -314,6 +326,9 @@ public struct AdminAPI: Sendable {
     func replaceConfiguration(_ request: Request, _ context: AdminRequestContext, site id: String) async throws -> Response {
         let body = try await JSONBody.read(request)
         let site = try authorize(request, context: context, body: body, claimed: id)
+        if backend.isManagedByFile(.siteConfiguration(site.id)) {
+            throw AdminError.managedByConfig("the configuration of site \(site.id)", instead: "its entry under sites (id: \(site.id))")
+        }
         var fields = body.fields
         fields["site_id"] = nil
         fields["token"] = nil

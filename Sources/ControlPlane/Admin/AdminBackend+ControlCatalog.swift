@@ -26,6 +26,7 @@ extension ControlCatalogAdminBackend {
     /// (`ControlCatalog.catchUpInFlight(webhookID:)`): this instance's own delivery engine holds
     /// only some of the partitions.
     public func replayInFlight(webhookID: String) -> Bool { catalog.catchUpInFlight(webhookID: webhookID) }
+    public func isManagedByFile(_ object: ManagedObject) -> Bool { catalog.isManagedByFile(object) }
 
     public func create(_ webhook: Webhook, status: WebhookStatus) async throws {
         try await catalog.store.save(state: WebhookState(status: status), webhookID: webhook.id)

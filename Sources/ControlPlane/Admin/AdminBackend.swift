@@ -28,6 +28,9 @@ public protocol AdminBackend: Sendable {
     /// Whether a replay of the webhook is still in flight: its catch-up has not yet handed every
     /// partition back to the live path (DESIGN.md §10 allows one at a time).
     func replayInFlight(webhookID: String) -> Bool
+    /// Whether the config file manages an object: its definition then changes only in the file
+    /// (409 `managed_by_config`).
+    func isManagedByFile(_ object: ManagedObject) -> Bool
 
     // MARK: Changes
 

@@ -42,6 +42,10 @@ public struct AdminError: HTTPResponseError, Sendable {
         .tooManyRequests, "replay_in_flight",
         "a replay of this webhook is still in flight (its catch-up has not handed every partition back to the live path); try again once it has")
     static let starting = AdminError(.serviceUnavailable, "starting", "the bridge is starting (reading the control topic); try again shortly")
+    /// A change to an object the config file manages (DESIGN.md §8): `instead` says where.
+    static func managedByConfig(_ what: String, instead: String) -> AdminError {
+        AdminError(.conflict, "managed_by_config", "\(what) is managed by the config file: change \(instead) there and reload (SIGHUP) or restart")
+    }
     static func notFound(_ what: String) -> AdminError { AdminError(.notFound, "not_found", "\(what) not found") }
     static func conflict(_ message: String) -> AdminError { AdminError(.conflict, "conflict", message) }
     static let gone = AdminError(.gone, "gone", "the webhook is dead (paused or disabled longer than message_retention); create a new one")

@@ -13,7 +13,9 @@ enum OpenAPIDocument {
             matches no site is a 401, another site's a 403; after 10 tokens that match no site
             within a minute, a client address gets 429 (`Retry-After`) until the minute has
             passed. A site's quotas (webhooks, custom topics) answer 409 `quota_exceeded`; a replay
-            while the webhook's last one is in flight, 429 `replay_in_flight`.
+            while the webhook's last one is in flight, 429 `replay_in_flight`. A change to a webhook,
+            custom topic or site configuration that the config file manages answers 409
+            `managed_by_config`, naming what to edit in the file (statuses and replays stay the API's).
             /health, /ready, /metrics and /status are the operators': with `http.ops_listen` set they
             are served on that listener instead (404 here).
         security:
@@ -189,6 +191,7 @@ enum OpenAPIDocument {
                 "403": {$ref: "#/components/responses/Error"}
                 "429": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
           /webhooks/{id}/status:
             parameters:
               - {name: id, in: path, required: true, schema: {type: string}}
@@ -322,6 +325,7 @@ enum OpenAPIDocument {
                 "403": {$ref: "#/components/responses/Error"}
                 "429": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
         components:
           securitySchemes:
             bearer: {type: http, scheme: bearer}

@@ -81,9 +81,9 @@ public final class Bridge: Sendable {
         try await control.load()
         // A start-up cancelled (SIGTERM) while reading stops here, before writing anything.
         try Task.checkCancellation()
-        let catalog = ControlCatalog(view: control, configSites: config.sites, routes: config.routes, extraTopics: config.topics)
+        let catalog = ControlCatalog(view: control, file: config.fileDefinitions)
         try await control.whileFollowing {
-            try await catalog.upsert(sites: config.sites, webhooks: config.webhooks, generatedKeys: Set(config.generatedKeys.map(\.webhookID)))
+            try await Self.apply(catalog.plan(config.fileDefinitions), to: catalog, metrics: metrics, logger: logger)
         }
         self.catalog = catalog
         let store = store ?? catalog.store
@@ -168,6 +168,21 @@ public final class Bridge: Sendable {
             .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))),
             .init(service: DeliveryService(engine: engine, producer: producer, client: client)),
         ]
+    }
+
+    /// Brings the control topic in line with the config file (start-up and reload): the file's
+    /// objects are created, changed or deleted; each change is logged, each deletion counted.
+    static func apply(_ plan: ConfigPlan, to catalog: ControlCatalog, metrics: BridgeMetrics, logger: Logger) async throws {
+        try await catalog.apply(plan)
+        for change in plan.changes {
+            logger.notice("config: \(change)")
+            if change.action == .delete { metrics.configDeletions(kind: change.kind.rawValue).increment() }
+        }
+    }
+
+    /// Reloads the file at `path` on SIGHUP; `appliedText` is the text this bridge started from.
+    func configReloader(path: String, appliedText: String) -> ConfigReloader {
+        ConfigReloader(path: path, appliedText: appliedText, catalog: catalog, delivery: engine, metrics: metrics, logger: logger)
     }
 
     /// A service group that cancels what is still running after `shutdown_timeout`.

@@ -45,6 +45,21 @@ final class BridgeMetrics: Sendable {
         self.factory = factory
     }
 
+    /// Objects deleted from the control topic because the config file no longer has them.
+    func configDeletions(kind: String) -> Counter {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "webhook_bridge_config_deletions_total", unitName: "", helpText: "Objects the config file no longer has, deleted at start-up or reload."),
+            labels: [("kind", kind.split(separator: " ").joined(separator: "_"))])
+    }
+
+    /// Reloads (SIGHUP) by outcome; a failed one keeps the running configuration.
+    func configReloads(failed: Bool) -> Counter {
+        let name = failed ? "webhook_bridge_config_reload_failures_total" : "webhook_bridge_config_reloads_total"
+        let help = failed ? "Reloads refused (an invalid file or a conflict): the running configuration stays." : "Reloads applied."
+        return registry.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: [])
+    }
+
     /// Samples the gauges and renders every metric in the Prometheus text format.
     func render(engine: DeliveryEngine, controlKeys: Int) -> String {
         var values: [(GaugeSpec, [(String, String)], Double)] = []

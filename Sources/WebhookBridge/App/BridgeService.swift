@@ -11,12 +11,17 @@ import WebhookDomain
 /// during a slow start ends it cleanly.
 public struct BridgeService: Sendable {
     let config: BridgeConfig
+    /// The file the configuration was read from, and its text: reloaded on SIGHUP.
+    let file: (path: String, text: String)?
     let logger: Logger
     /// Called once the bridge has started, before it delivers.
     let onStarted: @Sendable (Bridge) -> Void
 
-    public init(config: BridgeConfig, logger: Logger, onStarted: @escaping @Sendable (Bridge) -> Void = { _ in }) {
+    public init(
+        config: BridgeConfig, file: (path: String, text: String)? = nil, logger: Logger, onStarted: @escaping @Sendable (Bridge) -> Void = { _ in }
+    ) {
         self.config = config
+        self.file = file
         self.logger = logger
         self.onStarted = onStarted
     }
@@ -27,7 +32,7 @@ public struct BridgeService: Sendable {
         let backend = StartingAdminBackend(destinationPolicy: DestinationPolicy(allowPrivateDestinations: config.http.allowPrivateDestinations), quotas: config.quotas)
         let api = AdminAPI(backend: backend, logger: logger, authFailuresPerMinute: config.http.authFailuresPerMinute)
         let listeners = Bridge.listeners(config.http, api: api, metrics: metrics, logger: logger, onAdminRunning: { _ in }, onOpsRunning: { _ in })
-        let startup = Startup(config: config, logger: logger, metrics: metrics, backend: backend, onStarted: onStarted)
+        let startup = Startup(config: config, file: file, logger: logger, metrics: metrics, backend: backend, onStarted: onStarted)
         try await Bridge.serviceGroup(listeners + [.init(service: startup)], signals: signals, config: config, logger: logger).run()
     }
 
@@ -36,6 +41,7 @@ public struct BridgeService: Sendable {
     /// secrets.
     struct Startup: Service, CustomStringConvertible {
         let config: BridgeConfig
+        let file: (path: String, text: String)?
         let logger: Logger
         let metrics: BridgeMetrics
         let backend: StartingAdminBackend
@@ -53,11 +59,15 @@ public struct BridgeService: Sendable {
             }
             backend.started(bridge.adminBackend)
             onStarted(bridge)
-            let services = ServiceGroup(configuration: .init(services: bridge.coreServices(), logger: logger))
+            var services = bridge.coreServices()
+            if let file {
+                services.append(.init(service: ConfigReloader.Service(reloader: bridge.configReloader(path: file.path, appliedText: file.text))))
+            }
+            let group = ServiceGroup(configuration: .init(services: services, logger: logger))
             try await withGracefulShutdownHandler {
-                try await services.run()
+                try await group.run()
             } onGracefulShutdown: {
-                Task { await services.triggerGracefulShutdown() }
+                Task { await group.triggerGracefulShutdown() }
             }
         }
     }

@@ -40,6 +40,7 @@ final class StartingAdminBackend: AdminBackend {
     var router: Router { backend?.router ?? Router(routes: [], sites: []) }
     func customTopics(site: String) -> [WebhookTopic] { backend?.customTopics(site: site) ?? [] }
     func replayInFlight(webhookID: String) -> Bool { backend?.replayInFlight(webhookID: webhookID) ?? false }
+    func isManagedByFile(_ object: ManagedObject) -> Bool { backend?.isManagedByFile(object) ?? false }
 
     func create(_ webhook: Webhook, status: WebhookStatus) async throws { try await runningBackend().create(webhook, status: status) }
     func save(_ webhook: Webhook) async throws { try await runningBackend().save(webhook) }

@@ -38,6 +38,9 @@ extension BridgeConfig {
         config.topics = try top["topics"].items().map { node throws(ConfigError) in try readTopic(node) }
         config.quotas = try readQuotas(top["quotas"])
         config.sites = try readSites(top["sites"], quotas: config.quotas, environment: environment)
+        config.sitesWithConfiguration = try Set(top["sites"].items().filter { item in
+            Set(item.node?.mapping?.keys.compactMap(\.string) ?? []).subtracting(Self.siteKeysBesidesConfiguration).isEmpty == false
+        }.map { node throws(ConfigError) in try node["id"].string() })
         config.routes = try top["routes"].items().map { node throws(ConfigError) in try config.readRoute(node) }
         try config.readWebhooks(top["webhooks"], environment: environment)
         return config
@@ -172,6 +175,9 @@ extension BridgeConfig {
         return WebhookTopic(name: try node["topic"].string(), ordered: try node["ordered"].bool(default: true))
     }
 
+    /// A site entry's keys that are not its configuration.
+    static let siteKeysBesidesConfiguration: Set<String> = ["id", "token", "token_env", "token_file", "custom_topics"]
+
     private static func readSites(_ node: ConfigNode, quotas: Quotas, environment: [String: String]) throws(ConfigError) -> [Site] {
         var sites: [Site] = []
         for item in try node.items() {
@@ -298,7 +304,10 @@ extension BridgeConfig {
             for (index, topic) in topics.enumerated() where router.topic(named: topic, site: siteID) == nil {
                 throw item["topics"].error("unknown webhook topic \(topic) for site \(siteID)").at(index: index)
             }
-            let id = try item["id"].optionalString() ?? Self.derivedWebhookID(site: siteID, url: url, method: method)
+            // Required: an id derived from the definition would change with it, and make a second webhook.
+            guard let id = try item["id"].optionalString() else {
+                throw item["id"].error("required: the id that names this webhook in the control topic and the API (e.g. erp-orders)")
+            }
             if webhooks.contains(where: { $0.id == id }) { throw item["id"].error("duplicate webhook id \(id)") }
             if let refusal = quotas.refusal(adding: .webhooks, to: perSite[siteID, default: 0], site: siteID) { throw item.error(refusal) }
             perSite[siteID, default: 0] += 1
@@ -331,13 +340,6 @@ extension BridgeConfig {
         options.batchLinger = try node["batch_linger"].duration(default: options.batchLinger)
         options.maxPending = try node["max_pending"].int(default: options.maxPending)
         return options
-    }
-
-    /// A config-file webhook without an id gets one derived from what it is, so it keeps its id
-    /// across restarts.
-    static func derivedWebhookID(site: String, url: String, method: HTTPMethod) -> String {
-        let digest = SHA256.hash(data: Array("\(site)\n\(method.rawValue)\n\(url)".utf8))
-        return "wh-" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -1,3 +1,4 @@
+import ControlPlane
 import Kafka
 import WebhookDomain
 
@@ -97,6 +98,9 @@ public struct BridgeConfig: Sendable {
     /// Webhooks and custom topics per site (`quotas`).
     public var quotas = Quotas()
     public var sites: [Site] = []
+    /// Sites whose entry sets their configuration (anything besides id, token and custom topics):
+    /// the file manages it; the others' configuration is the API's (DESIGN.md §8).
+    public var sitesWithConfiguration: Set<String> = []
     /// Topics added to the standard catalog for every site.
     public var topics: [WebhookTopic] = []
     public var routes: [Route] = []
@@ -114,4 +118,11 @@ public struct BridgeConfig: Sendable {
     public init() {}
 
     public var router: Router { Router(routes: routes, sites: sites, extraTopics: topics) }
+
+    /// What the file defines for the control topic (`ControlCatalog.plan(_:)`).
+    public var fileDefinitions: FileDefinitions {
+        FileDefinitions(
+            sites: sites, sitesWithConfiguration: sitesWithConfiguration, webhooks: webhooks, generatedKeys: Set(generatedKeys.map(\.webhookID)),
+            routes: routes, extraTopics: topics)
+    }
 }
