@@ -53,6 +53,11 @@ final class ChildProcess: Sendable {
         await output.wait(until: { condition($0.lines) }, timeout: timeout)
     }
 
+    /// Sends a signal (SIGHUP: reload) and returns at once.
+    func signal(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     /// Sends a signal and waits for the exit status.
     func stop(signal: Int32 = SIGTERM) async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }

@@ -113,6 +113,28 @@ struct OwnershipTests {
         }
     }
 
+    @Test("instances started together with the same file converge on one result")
+    func startTogether() async throws {
+        let group = try BridgeTestCluster.group()
+        let topic = BridgeTestCluster.unique("together")
+        try BridgeTestCluster.shared.createTopic(topic, partitions: 2)
+        let old = #"{id: old, site: c405, url: "http://127.0.0.1:9/old", topics: [order_state_changed], hash_key: file-key-0123456789}"#
+        try await withBridge(Self.config(Self.yaml(group: group, topic: topic, webhooks: [Self.fileHook, old]))) { _ in }
+        let edited = Self.fileHook.replacingOccurrences(of: "9/a", with: "9/b")
+        let config = try Self.config(Self.yaml(group: group, topic: topic, sites: "  - {id: c404, token: c404-test-token-0001}", webhooks: [edited]))
+        async let first = Bridge(config: config, logger: BridgeTestCluster.logger)
+        async let second = Bridge(config: config, logger: BridgeTestCluster.logger)
+        let bridges = try await [first, second]
+        for bridge in bridges {
+            try await whileRunning(bridge.serviceGroup(signals: []), ready: { try await waitUntilReady(bridge) }) {
+                #expect(await waitFor { bridge.catalog.webhooks.map(\.id) == ["filehook"] })
+                #expect(bridge.catalog.webhook("filehook")?.url == "http://127.0.0.1:9/b")
+                #expect(bridge.catalog.customTopics(site: "c405").isEmpty)
+            }
+        }
+        #expect(try await Bridge.plan(config, logger: BridgeTestCluster.logger).changes.isEmpty, "nothing left to change")
+    }
+
     @Test("config plan lists what a start would create, change and delete, and writes nothing")
     func plan() async throws {
         let group = try BridgeTestCluster.group()
