@@ -54,6 +54,44 @@ struct ExecutableTests {
         #expect(bridge.lines.contains { $0.contains("webhooks[0].url: not an absolute http(s) URL") }, "\(bridge.lines)")
     }
 
+    @Test("config check validates offline (exit 2 naming the key); config plan shows what a start would do, and a start then leaves nothing to plan")
+    func configCheckAndPlan() async throws {
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
+        try "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed]}]\n"
+            .write(to: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let check = try ChildProcess(ChildProcess.executable, ["config", "check", "--config", bad.path])
+        #expect(await check.stop(signal: 0) == 2)
+        #expect(check.lines.contains { $0.contains("webhooks[0].id: required") }, "\(check.lines)")
+
+        let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "1", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
+        let bootstrap = try #require(await broker.waitForLine { $0.contains(":") })
+        let good = FileManager.default.temporaryDirectory.appendingPathComponent("good-\(UUID().uuidString).yaml")
+        try """
+            kafka: {bootstrap_servers: "\(bootstrap)"}
+            http: {admin_listen: "127.0.0.1:0"}
+            sites: [{id: c404, token: c404-test-token-0001}]
+            routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
+            webhooks: [{id: erp, site: c404, url: 'https://erp.example/hooks', topics: [order_state_changed], hash_key: erp-key-0123456789}]
+            """.write(to: good, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: good) }
+        let valid = try ChildProcess(ChildProcess.executable, ["config", "check", "--config", good.path])
+        #expect(await valid.stop(signal: 0) == 0)
+        #expect(valid.lines.contains { $0.contains("valid: 1 site(s), 1 webhook(s), 1 route(s)") }, "\(valid.lines)")
+        let plan = try ChildProcess(ChildProcess.executable, ["config", "plan", "--config", good.path])
+        #expect(await plan.stop(signal: 0) == 0, "\(plan.lines)")
+        #expect(plan.lines.contains("create webhook erp: POST to site c404's order_state_changed"), "\(plan.lines)")
+        #expect(plan.lines.contains("2 to create, 0 to change, 0 to delete"), "\(plan.lines)")
+
+        let run = try ChildProcess(ChildProcess.executable, ["run", "--config", good.path])
+        #expect(await run.waitForLine { $0.contains("ready") } != nil, "\(run.lines.suffix(10))")
+        #expect(await run.stop() == 0)
+        let after = try ChildProcess(ChildProcess.executable, ["config", "plan", "--config", good.path])
+        #expect(await after.stop(signal: 0) == 0)
+        #expect(after.lines.contains { $0.hasPrefix("no changes") }, "\(after.lines)")
+        #expect(await broker.stop() == 0)
+    }
+
     @Test("kill -9 in mid-stream loses nothing; redeliveries keep their message_id")
     func crashLosesNothing() async throws {
         let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "3", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
