@@ -153,6 +153,24 @@ struct ConfigTests {
         #expect(config.webhooks[0].hashKeys[0].bytes.count == 32)
     }
 
+    @Test("hash_keys rotates in the file: newest first, inline or from the environment, at most 3, not with hash_key")
+    func hashKeys() throws {
+        let head = "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], "
+        let config = try BridgeConfig.parse(yaml: head + "hash_keys: [new-key-0123456789, {hash_key_env: OLD}]}]", environment: ["OLD": "old-key-0123456789"])
+        #expect(config.webhooks[0].hashKeys == [HashKey("new-key-0123456789"), HashKey("old-key-0123456789")])
+        #expect(config.generatedKeys.isEmpty)
+        for (yaml, expected) in [
+            ("hash_key: new-key-0123456789, hash_keys: [old-key-0123456789]}]", "webhooks[0].hash_keys: give hash_key or hash_keys, not both"),
+            ("hash_keys: [a-key-0123456789, b-key-0123456789, c-key-0123456789, d-key-0123456789]}]", "webhooks[0].hash_keys: at most 3 keys"),
+            ("hash_keys: [new-key-0123456789, short]}]", "webhooks[0].hash_keys[1]: must be at least 16 characters"),
+            ("hash_keys: [{hash_key_env: MISSING}]}]", "webhooks[0].hash_keys[0].hash_key_env: environment variable MISSING is not set"),
+            ("hash_keys: [new-key-0123456789, new-key-0123456789]}]", "webhooks[0].hash_keys: the same key twice"),
+        ] {
+            #expect(throws: ConfigError.self, "\(yaml)") { try BridgeConfig.parse(yaml: head + yaml) }
+            do { _ = try BridgeConfig.parse(yaml: head + yaml) } catch { #expect(error.description.hasPrefix(expected), "\(error)") }
+        }
+    }
+
     @Test("retries_until_failure not given: 3, or every retry when retry_intervals has fewer")
     func retriesDefault() throws {
         #expect(try BridgeConfig.parse(yaml: "sites: [{id: c404, token: c404-test-token-0001}]").sites[0].retriesUntilFailure == 3)

@@ -177,18 +177,25 @@ struct OwnershipTests {
                 #expect(bridge.adminBackend.metricsText().contains("webhook_bridge_config_reload_failures_total 1"))
 
                 // Edited: the webhook moves, a site's token changes, a new webhook comes.
+                // The key rotates in the file: the new key first, the old one still signing as h1.
                 let moved = hook.replacingOccurrences(of: "/first", with: "/second")
+                    .replacingOccurrences(of: "hash_key: file-key-0123456789", with: "hash_keys: [rotated-key-0123456789, {hash_key_env: OLD_KEY}]")
                 let added = #"{id: added, site: c404, url: "http://127.0.0.1:\#(port)/added", topics: [order_state_changed], hash_key: file-key-0123456789}"#
                 let edited = Self.yaml(group: group, topic: topic, webhooks: [moved, added]) + "\nshutdown_timeout: 30s"
                 try edited.write(to: file, atomically: true, encoding: .utf8)
                 #expect(ConfigReloader.changedKeys(from: text, to: edited) == ["shutdown_timeout"], "reported as needing a restart")
-                #expect(await reloader.reload())
+                #expect(await reloader.reload(environment: ["OLD_KEY": "file-key-0123456789"]))
                 #expect(bridge.catalog.webhook("hook")?.url.hasSuffix("/second") == true)
                 #expect(await waitFor { bridge.engine.lane("added") != nil && bridge.engine.lane("hook")?.webhook.url.hasSuffix("/second") == true })
                 try await produce([KafkaOutgoingRecord(topic: topic, key: "E2", value: #"{"entity":"E2"}"#)])
                 #expect(await receiver.wait(timeout: .seconds(30)) { requests in
                     requests.contains { $0.uri == "/second" } && requests.contains { $0.uri == "/added" }
                 })
+                for request in receiver.requests where request.uri == "/second" {
+                    let header = request.header("x-webhook-signature")
+                    #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("rotated-key-0123456789"), body: request.body) == .valid(keyIndex: 0))
+                    #expect(WebhookSignature.verifyHMAC(header: header, secret: HashKey("file-key-0123456789"), body: request.body) == .valid(keyIndex: 1))
+                }
                 #expect(bridge.adminBackend.metricsText().contains("webhook_bridge_config_reloads_total 1"))
             }
         }

@@ -293,7 +293,7 @@ extension BridgeConfig {
         let router = self.router
         var perSite: [String: Int] = [:]
         for item in try node.items() {
-            try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "status", "options"])
+            try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "hash_keys", "status", "options"])
             let siteID = try item["site"].string()
             guard sites.contains(where: { $0.id == siteID }) else { throw item["site"].error("unknown site \(siteID)") }
             let url = try item["url"].string()
@@ -311,23 +311,51 @@ extension BridgeConfig {
             if webhooks.contains(where: { $0.id == id }) { throw item["id"].error("duplicate webhook id \(id)") }
             if let refusal = quotas.refusal(adding: .webhooks, to: perSite[siteID, default: 0], site: siteID) { throw item.error(refusal) }
             perSite[siteID, default: 0] += 1
-            let key: HashKey
-            if let text = try item.secret(inline: "hash_key", env: "hash_key_env", environment: environment) {
-                key = HashKey(text)
-                do throws(SettingsError) { try key.validate() } catch {
-                    throw item[item.secretKey(inline: "hash_key", env: "hash_key_env")].error(error.problem)
-                }
-            } else {
-                key = HashKey.generate()
-                generatedKeys.append((id, key))
+            var keys = try Self.readHashKeys(item, environment: environment)
+            if keys.isEmpty {
+                keys = [HashKey.generate()]
+                generatedKeys.append((id, keys[0]))
             }
             let status = try item["status"].oneOf(WebhookStatus.self, default: .enabled)
             if status == .dead { throw item["status"].error("a webhook cannot start dead") }
             let options = try Self.readOptions(item["options"])
             do throws(SettingsError) { try options.validate() } catch { throw error.prefixed(by: item.path) }
             webhooks.append(
-                Webhook(id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: [key], status: status, options: options))
+                Webhook(
+                    id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: keys,
+                    status: status, options: options))
         }
+    }
+
+    /// A webhook's keys, newest first (h0, h1, h2): `hash_key` (or its `_env` form) for one, or
+    /// `hash_keys` for a rotation done in the file, each item a key or a mapping with `hash_key`
+    /// or `hash_key_env`. Empty when neither is given (a key is generated).
+    static func readHashKeys(_ item: ConfigNode, environment: [String: String]) throws(ConfigError) -> [HashKey] {
+        let single = try item.secret(inline: "hash_key", env: "hash_key_env", environment: environment)
+        let list = try item["hash_keys"].items()
+        if single != nil, !list.isEmpty { throw item["hash_keys"].error("give hash_key or hash_keys, not both") }
+        if let single { return [try validKey(single, at: item[item.secretKey(inline: "hash_key", env: "hash_key_env")])] }
+        guard list.count <= 3 else { throw item["hash_keys"].error("at most 3 keys (h0, h1, h2), newest first") }
+        var keys: [HashKey] = []
+        for node in list {
+            if node.node?.scalar != nil {
+                keys.append(try validKey(try node.string(), at: node))
+                continue
+            }
+            try node.requireMapping(allowedKeys: ["hash_key", "hash_key_env"])
+            guard let text = try node.secret(inline: "hash_key", env: "hash_key_env", environment: environment) else {
+                throw node.error("give hash_key or hash_key_env")
+            }
+            keys.append(try validKey(text, at: node[node.secretKey(inline: "hash_key", env: "hash_key_env")]))
+        }
+        if keys.indices.contains(where: { keys[..<$0].contains(keys[$0]) }) { throw item["hash_keys"].error("the same key twice") }
+        return keys
+    }
+
+    private static func validKey(_ text: String, at node: ConfigNode) throws(ConfigError) -> HashKey {
+        let key = HashKey(text)
+        do throws(SettingsError) { try key.validate() } catch { throw node.error(error.problem) }
+        return key
     }
 
     /// Read here, judged by `WebhookOptions.validate()` (the API and the control topic use it too).
