@@ -5,6 +5,7 @@ import PackageDescription
 //   Waiting (the one "wait until" primitive: a value behind a lock that tasks wait on)
 //   CLibrdkafka → Kafka (knows nothing of webhooks) → Waiting
 //   WebhookDomain (pure: models, routing, signing, no I/O)
+//   Avro (pure: writer schemas, Avro binary → JSON, the Schema Registry framing; no dependencies)
 //   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
 //   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
 //   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → WebhookDomain
@@ -57,6 +58,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "Avro"),
         .target(
             name: "Delivery",
             dependencies: [
@@ -162,6 +164,7 @@ let package = Package(
         .testTarget(name: "WaitingTests", dependencies: ["Waiting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "WebhookDomainTests", dependencies: ["WebhookDomain"]),
+        .testTarget(name: "AvroTests", dependencies: ["Avro"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Kafka", "WebhookDomain"]),
         .testTarget(
             name: "AlertsTests",

@@ -9,6 +9,7 @@ packages=(
   pkg-config          # lets SwiftPM find librdkafka
   kcat                # an external Kafka client, used by tests against dev-broker
   python3             # test helpers
+  python3-venv        # the Avro tests' virtualenv with fastavro from PyPI (scripts/avro_fixtures.sh)
   python3-aiosmtpd    # the real SMTP server the alert tests talk to
   python3-confluent-kafka  # the benchmark's comparison forwarder
   python3-aiohttp     # idem
