@@ -62,6 +62,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
+                "Avro",
                 "Kafka",
                 "Waiting",
                 "WebhookDomain",

@@ -19,11 +19,14 @@ public final class DeliveryEngine: Sendable {
         /// The wait before a failed dead-letter write is tried again, doubling up to `deadLetterMaxRetry`.
         public var deadLetterFirstRetry: Duration
         public var deadLetterMaxRetry: Duration
+        /// Where `format: avro` routes' schemas come from.
+        public var schemaRegistry: SchemaRegistry?
 
         public init(
             router: Router, sites: [Site], webhooks: [Webhook], deadLetterTopic: String, maxPendingRecords: Int = 20_000, maxConcurrentRequests: Int = 256,
-            deadLetterFirstRetry: Duration = .seconds(1), deadLetterMaxRetry: Duration = .seconds(30)
+            deadLetterFirstRetry: Duration = .seconds(1), deadLetterMaxRetry: Duration = .seconds(30), schemaRegistry: SchemaRegistry? = nil
         ) {
+            self.schemaRegistry = schemaRegistry
             self.router = router
             self.sites = sites
             self.webhooks = webhooks
@@ -94,7 +97,7 @@ public final class DeliveryEngine: Sendable {
         (stopRequested, requestStop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (completions, completed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let completed = self.completed
-        routing = SharedRouter(configuration.router)
+        routing = SharedRouter(configuration.router, decoding: configuration.schemaRegistry.map { SourceDecoding(registry: $0, logger: logger) })
         (newLanes, startLane) = AsyncStream.makeStream(of: WebhookLane.self)
         context = DeliveryContext(
             client: client, maxConcurrentRequests: configuration.maxConcurrentRequests, progress: progress, store: store, alerts: alerts, routing: routing, kafka: kafka,
@@ -295,7 +298,7 @@ public final class DeliveryEngine: Sendable {
                         epoch = await assign(partition, start: record.offset)
                         epochs[partition] = epoch
                     }
-                    dispatch(record, epoch: epoch)
+                    dispatch(record, await routing.route(record), epoch: epoch)
                 }
                 // Over the limit, the webhook holding the most unsettled records is parked (one
                 // at a time), rather than intake stopping for every webhook (DESIGN.md §6).
@@ -318,10 +321,10 @@ public final class DeliveryEngine: Sendable {
         return lane
     }
 
-    private func dispatch(_ record: KafkaRecord, epoch: UInt64) {
+    private func dispatch(_ record: KafkaRecord, _ outcome: Router.Outcome, epoch: UInt64) {
         let partition = record.topicPartition.source
         var deliveries: [(WebhookLane, RoutedMessage)] = []
-        switch routing.router.route(SourceRecord(record)) {
+        switch outcome {
         case .deadLetter(let reason):
             lanes.withLock { $0.positions[partition]?.next = record.offset.clampedAdding(1) }
             // One pending delivery, settled by the writer once the broker has the dead letter:
@@ -330,6 +333,10 @@ public final class DeliveryEngine: Sendable {
             _ = progress.register(partition, offset: record.offset, deliveries: 1)
             deadLetters.write(record, reason: reason, partition: partition, epoch: epoch)
             return
+        case .skipped(let reason):
+            // Settled at once: nothing is owed for it.
+            context.metrics.skipped(sourceTopic: record.topic, reason: reason)
+            lanes.withLock { $0.positions[partition]?.next = record.offset.clampedAdding(1) }
         case .routed(let messages):
             if messages.first?.messageIDHeaderReplaced == true { context.metrics.messageIDHeaderReplaced(sourceTopic: record.topic) }
             lanes.withLock { lanes in

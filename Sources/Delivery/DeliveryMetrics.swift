@@ -44,6 +44,12 @@ public struct DeliveryMetrics: Sendable {
         Counter(label: "webhook_bridge_message_id_headers_replaced_total", dimensions: [("topic", sourceTopic)], factory: factory).increment()
     }
 
+    /// A source record that is no event to deliver (a Debezium delete or tombstone) was skipped.
+    func skipped(sourceTopic: String, reason: String) {
+        let label = reason.split(separator: " ").joined(separator: "_")
+        Counter(label: "webhook_bridge_skipped_records_total", dimensions: [("topic", sourceTopic), ("reason", label)], factory: factory).increment()
+    }
+
     /// The engine's unsettled-record limit was reached and this webhook, holding the most, was
     /// parked to free memory.
     func parkedForMemory(webhookID: String) {

@@ -69,7 +69,7 @@ extension SourceRecord {
             topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
             // Not valid UTF-8 is kept (with replacement characters) so that it is refused and counted, not taken for no header.
             messageIDHeader: record.headers.first { $0.key == "message_id" }.map { String(decoding: $0.value ?? [], as: UTF8.self) },
-            timestampMilliseconds: record.timestampMilliseconds)
+            timestampMilliseconds: record.timestampMilliseconds, headers: record.headers.map { ($0.key, $0.value) })
     }
 }
 

@@ -48,7 +48,8 @@ extension WebhookLane {
                     "cursor below the log start: messages removed by retention",
                     metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "cursor": "\(start)", "log_start": "\(first.offset)"])
             }
-            let routed = records.map { record in (record.offset, route(record)) }
+            var routed: [(Int64, [RoutedMessage])] = []
+            for record in records { routed.append((record.offset, await route(record))) }
             // At the end: past the high watermark, or nothing to read three times running (offsets
             // taken by transaction markers never come as records). One empty read is not the end:
             // the reader may just be waiting for its next fetch, and joining the live path in
@@ -93,8 +94,8 @@ extension WebhookLane {
 
     /// Routes a record read again: the same routing as the live path (dead letters are the live
     /// path's business; here they are simply not this webhook's).
-    func route(_ record: KafkaRecord) -> [RoutedMessage] {
-        guard case .routed(let messages) = context.routing.router.route(SourceRecord(record)) else { return [] }
+    func route(_ record: KafkaRecord) async -> [RoutedMessage] {
+        guard case .routed(let messages) = await context.routing.route(record) else { return [] }
         return messages
     }
 }

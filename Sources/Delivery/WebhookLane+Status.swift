@@ -64,7 +64,7 @@ extension WebhookLane {
         let scanned = await scan(TopicPartition(probe.sourceTopic, probe.partition), from: probe.offset) { record in
             // A first record past the probe's offset: retention removed it.
             if record.offset == probe.offset {
-                let messages = route(record).filter { $0.messageID == probe.messageID && $0.topic.name == probe.webhookTopic }
+                let messages = await route(record).filter { $0.messageID == probe.messageID && $0.topic.name == probe.webhookTopic }
                 read = messages.isEmpty ? .gone(reason: "unroutable") : .messages(Array(messages.prefix(1)))
             }
             return true
@@ -80,7 +80,7 @@ extension WebhookLane {
         let (siteID, topics) = state.withLock { ($0.webhook.siteID, Set($0.webhook.topics)) }
         var next: Probe?
         let scanned = await scan(partition, from: probe.offset.clampedAdding(1)) { record in
-            guard let message = route(record).first(where: { $0.siteID == siteID && topics.contains($0.topic.name) }) else { return false }
+            guard let message = await route(record).first(where: { $0.siteID == siteID && topics.contains($0.topic.name) }) else { return false }
             next = Probe(
                 sourceTopic: probe.sourceTopic, partition: probe.partition, offset: record.offset, messageID: message.messageID, webhookTopic: message.topic.name)
             return true
@@ -101,7 +101,7 @@ extension WebhookLane {
     /// is now, handing each record to `visit` until it returns true. False when Kafka could not be
     /// read, or gave no record for 5 s before the end (after some records, 5 s of nothing is taken
     /// as the end: offsets of transaction markers never come as records).
-    private func scan(_ partition: TopicPartition, from offset: Int64, _ visit: (KafkaRecord) -> Bool) async -> Bool {
+    private func scan(_ partition: TopicPartition, from offset: Int64, _ visit: (KafkaRecord) async -> Bool) async -> Bool {
         let reader: KafkaPartitionReader
         do { reader = try KafkaPartitionReader(kafka: context.kafka, logger: logger) } catch {
             logger.error("probe read failed", metadata: ["webhook": "\(webhookID)", "error": "\(error)"])
@@ -123,7 +123,7 @@ extension WebhookLane {
                 for record in await reader.read(maxRecords: 100) where record.offset >= position {
                     (lastRecord, sawRecords) = (.now, true)
                     position = record.offset.clampedAdding(1)
-                    if visit(record) || position >= marks.high {
+                    if await visit(record) || position >= marks.high {
                         complete = true
                         break reading
                     }

@@ -133,6 +133,12 @@ public final class KafkaAdmin: Sendable {
         return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in try client.topicNames().contains(topic) }
     }
 
+    /// The names of the cluster's topics.
+    public func topicNames() async throws(KafkaError) -> Set<String> {
+        let client = self.client
+        return try await BlockingCalls.run(cancellable: true) { () throws(KafkaError) in try client.topicNames() }
+    }
+
     /// The number of partitions of a topic (0 if the broker does not know it).
     public func partitionCount(of topic: String) async throws(KafkaError) -> Int32 {
         let client = self.client

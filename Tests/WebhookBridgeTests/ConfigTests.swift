@@ -94,7 +94,7 @@ struct ConfigTests {
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c404, token: c405-test-token-0002}]", "sites[1].id: duplicate site id c404"),
             ("sites: [{id: c404, token: c404-test-token-0001, notifications: {n: {media: {webhook_topic: [nope]}}}}]", "sites[0].notifications.n.media.webhook_topic: unknown topic nope"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c405, topic: order_state_changed}]", "routes[0].site: unknown site c405"),
-            ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404}]", "routes[0].topic: required: give topic, topic_field or notification_field"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404}]", "routes[0].topic: required: give topic, topic_field, notification_field or topic_header"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404, topic: a, topic_field: b}]", "routes[0].topic: give only one of"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c404, topic: unknown_topic}]", "routes[0].topic: unknown webhook topic unknown_topic"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: x, topics: [order_state_changed]}]", "webhooks[0].url: not an absolute http(s) URL"),

@@ -42,7 +42,14 @@ extension ControlCatalogAdminBackend {
     public func replay(webhookID: String, atOrAfter milliseconds: Int64) async throws -> [TopicPartition: Int64] {
         let admin = try KafkaAdmin(kafka: kafka, logger: logger)
         var partitions: [TopicPartition] = []
-        for topic in sourceTopics {
+        // The routes' topics, and the topics their patterns match now.
+        var topics = Set(sourceTopics.filter { !$0.hasPrefix("^") })
+        let patterns = sourceTopics.filter { $0.hasPrefix("^") }
+        if !patterns.isEmpty {
+            let router = catalog.router
+            topics.formUnion(try await admin.topicNames().filter { !router.routes(for: $0).isEmpty })
+        }
+        for topic in topics.sorted() {
             let count = try await admin.partitionCount(of: topic)
             partitions += (0..<count).map { TopicPartition(topic, $0) }
         }

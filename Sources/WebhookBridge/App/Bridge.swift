@@ -55,7 +55,7 @@ public final class Bridge: Sendable {
         self.logger = logger
         if config.kafka.isEmbedded {
             let cluster = try EmbeddedKafkaCluster(brokers: config.kafka.embeddedBrokers, logger: logger)
-            for topic in Set(config.routes.map(\.source)) { try cluster.createTopic(topic, partitions: config.kafka.embeddedPartitions) }
+            for topic in Set(config.routes.filter { !$0.isPattern }.map(\.source)) { try cluster.createTopic(topic, partitions: config.kafka.embeddedPartitions) }
             for topic in [config.kafka.deadLetterTopic, config.kafka.attemptsTopic] { try cluster.createTopic(topic, partitions: 1) }
             try cluster.createTopic(config.kafka.controlTopic, partitions: 1)
             embedded = cluster
@@ -67,7 +67,10 @@ public final class Bridge: Sendable {
         }
         // The embedded (mock) broker holds a fetch until fetch.wait.max.ms even when records
         // arrive, unlike a real broker, which answers as soon as there is data: poll it often.
-        let tuning = embedded == nil ? [:] : ["fetch.wait.max.ms": "1"]
+        var tuning = embedded == nil ? [:] : ["fetch.wait.max.ms": "1"]
+        // Topics created later that match a route's pattern are found at the next metadata
+        // refresh: every 10 s rather than librdkafka's 5 minutes.
+        if config.routes.contains(where: \.isPattern) { tuning["topic.metadata.refresh.interval.ms"] = "10000" }
         kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: tuning.merging(config.kafka.properties) { _, user in user })
         if embedded == nil {
             await Self.createTopics(config.kafka, kafka: kafka, logger: logger)
@@ -116,7 +119,8 @@ public final class Bridge: Sendable {
             configuration: .init(
                 router: catalog.router, sites: catalog.sites, webhooks: webhooks, deadLetterTopic: config.kafka.deadLetterTopic,
                 maxConcurrentRequests: config.http.maxConcurrentRequests,
-                deadLetterFirstRetry: config.kafka.deadLetterRetry.first, deadLetterMaxRetry: config.kafka.deadLetterRetry.max),
+                deadLetterFirstRetry: config.kafka.deadLetterRetry.first, deadLetterMaxRetry: config.kafka.deadLetterRetry.max,
+                schemaRegistry: config.schemaRegistry.map { SchemaRegistry(configuration: .init(url: $0.url, username: $0.username, password: $0.password)) }),
             consumer: consumer, producer: producer, client: client, kafka: kafka,
             store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states,
             attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads),

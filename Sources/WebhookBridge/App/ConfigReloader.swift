@@ -23,7 +23,7 @@ final class ConfigReloader: Sendable {
     private let applied: Mutex<String>
 
     /// Top-level keys read only at start-up.
-    static let restartKeys = ["kafka", "http", "smtp", "sms", "quotas", "logging", "shutdown_timeout"]
+    static let restartKeys = ["kafka", "http", "smtp", "sms", "schema_registry", "quotas", "logging", "shutdown_timeout"]
 
     init(path: String, appliedText: String, catalog: ControlCatalog, delivery: any DeliveryControl, metrics: BridgeMetrics, logger: Logger) {
         self.path = path

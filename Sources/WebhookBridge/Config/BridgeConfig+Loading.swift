@@ -18,7 +18,9 @@ extension BridgeConfig {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch { throw ConfigError(path: "", problem: "not valid YAML: \(error)") }
         let top = ConfigNode(node: root, path: "")
-        try top.requireMapping(allowedKeys: ["kafka", "http", "smtp", "sms", "quotas", "sites", "topics", "routes", "webhooks", "logging", "shutdown_timeout"])
+        try top.requireMapping(allowedKeys: [
+            "kafka", "http", "smtp", "sms", "schema_registry", "quotas", "sites", "topics", "routes", "webhooks", "logging", "shutdown_timeout",
+        ])
         var config = BridgeConfig()
         try config.readKafka(top["kafka"], environment: environment)
         try config.readHTTP(top["http"])
@@ -30,6 +32,7 @@ extension BridgeConfig {
             }
             config.smsURL = url
         }
+        config.schemaRegistry = try readSchemaRegistry(top["schema_registry"], environment: environment)
         try config.readLogging(top["logging"])
         config.shutdownTimeout = try top["shutdown_timeout"].duration(default: config.shutdownTimeout)
         guard config.shutdownTimeout >= .seconds(1), config.shutdownTimeout <= .seconds(600) else {
@@ -175,6 +178,22 @@ extension BridgeConfig {
         return WebhookTopic(name: try node["topic"].string(), ordered: try node["ordered"].bool(default: true))
     }
 
+    /// The Schema Registry that `format: avro` routes fetch writer schemas from.
+    private static func readSchemaRegistry(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SchemaRegistrySettings? {
+        try node.requireMapping(allowedKeys: ["url", "username", "password", "password_env"])
+        guard let url = try node["url"].optionalString() else {
+            if !node.isMissing, node.node?.mapping?.isEmpty == false { throw node["url"].error("required when schema_registry is given") }
+            return nil
+        }
+        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
+            throw node["url"].error("not an absolute http(s) URL")
+        }
+        let username = try node["username"].optionalString()
+        let password = try node.secret(inline: "password", env: "password_env", environment: environment)
+        if (username == nil) != (password == nil) { throw node["username"].error("give username and password together") }
+        return SchemaRegistrySettings(url: url.hasSuffix("/") ? String(url.dropLast()) : url, username: username, password: password)
+    }
+
     /// A site entry's keys that are not its configuration.
     static let siteKeysBesidesConfiguration: Set<String> = ["id", "token", "token_env", "token_file", "custom_topics"]
 
@@ -259,33 +278,64 @@ extension BridgeConfig {
     }
 
     private func readRoute(_ node: ConfigNode) throws(ConfigError) -> Route {
-        try node.requireMapping(allowedKeys: ["source", "site", "site_field", "topic", "topic_field", "notification_field", "payload_field"])
-        let source = try node["source"].string()
+        try node.requireMapping(allowedKeys: [
+            "source", "source_pattern", "site", "site_field", "site_header", "topic", "topic_field", "notification_field", "topic_header",
+            "payload_field", "format", "envelope", "deletes",
+        ])
+        let (sourceKey, source) = try Self.exactlyOne(of: ["source", "source_pattern"], in: node)
+        if sourceKey == "source_pattern" { try checkPattern(source, at: node["source_pattern"]) }
         let site: Route.SiteSelector
-        switch (try node["site"].optionalString(), try node["site_field"].optionalString()) {
-        case (let id?, nil):
+        switch try Self.exactlyOne(of: ["site", "site_field", "site_header"], in: node) {
+        case ("site", let id):
             guard sites.contains(where: { $0.id == id }) else { throw node["site"].error("unknown site \(id)") }
             site = .fixed(id)
-        case (nil, let field?): site = .field(field)
-        case (nil, nil): throw node["site"].error("required: give site or site_field")
-        default: throw node["site"].error("give site or site_field, not both")
-        }
-        let given = [("topic", try node["topic"].optionalString()), ("topic_field", try node["topic_field"].optionalString()),
-                     ("notification_field", try node["notification_field"].optionalString())].filter { $0.1 != nil }
-        guard given.count == 1, let (key, value) = given.first, let value else {
-            throw node["topic"].error(given.isEmpty ? "required: give topic, topic_field or notification_field" : "give only one of topic, topic_field, notification_field")
+        case ("site_field", let field): site = .field(field)
+        case (_, let header): site = .header(header)
         }
         let topic: Route.TopicSelector
-        switch key {
-        case "topic":
+        switch try Self.exactlyOne(of: ["topic", "topic_field", "notification_field", "topic_header"], in: node) {
+        case ("topic", let value):
             if case .fixed(let siteID) = site, router.topic(named: value, site: siteID) == nil {
                 throw node["topic"].error("unknown webhook topic \(value) for site \(siteID)")
             }
             topic = .fixed(value)
-        case "topic_field": topic = .field(value)
-        default: topic = .notification(value)
+        case ("topic_field", let value): topic = .field(value)
+        case ("notification_field", let value): topic = .notification(value)
+        case (_, let value): topic = .header(value)
         }
-        return Route(source: source, site: site, topic: topic, payloadField: try node["payload_field"].optionalString())
+        let format = try node["format"].oneOf(Route.Format.self, default: .json)
+        if format == .avro, schemaRegistry == nil { throw node["format"].error("avro needs schema_registry.url") }
+        let envelope: Route.Envelope
+        switch try node["envelope"].string(default: "none") {
+        case "none":
+            if !node["deletes"].isMissing { throw node["deletes"].error("only with envelope: debezium") }
+            envelope = .none
+        case "debezium":
+            let deletes = try node["deletes"].string(default: "skip")
+            guard deletes == "skip" || deletes == "include" else { throw node["deletes"].error("expected one of skip, include") }
+            envelope = .debezium(includeDeletes: deletes == "include")
+        case let other: throw node["envelope"].error("expected one of none, debezium, got \(other)")
+        }
+        return Route(source: source, site: site, topic: topic, payloadField: try node["payload_field"].optionalString(), format: format, envelope: envelope)
+    }
+
+    /// The one key of `keys` that `node` gives, and its text; an error naming them otherwise.
+    private static func exactlyOne(of keys: [String], in node: ConfigNode) throws(ConfigError) -> (key: String, value: String) {
+        var given: [(String, String)] = []
+        for key in keys { if let value = try node[key].optionalString() { given.append((key, value)) } }
+        let names = keys.dropLast().joined(separator: ", ") + " or " + keys.last!
+        guard given.count == 1 else { throw node[keys[0]].error(given.isEmpty ? "required: give \(names)" : "give only one of \(names)") }
+        return given[0]
+    }
+
+    /// A source pattern is librdkafka's: it starts with `^`, it compiles, and it must not take
+    /// in the bridge's own topics.
+    private func checkPattern(_ pattern: String, at node: ConfigNode) throws(ConfigError) {
+        guard pattern.hasPrefix("^") else { throw node.error("a pattern starts with ^ (librdkafka's regex subscription)") }
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { throw node.error("not a valid regular expression") }
+        for own in [kafka.controlTopic, kafka.attemptsTopic, kafka.deadLetterTopic] where regex.firstMatch(in: own, range: NSRange(own.startIndex..., in: own)) != nil {
+            throw node.error("matches the bridge's own topic \(own)")
+        }
     }
 
     private mutating func readWebhooks(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) {

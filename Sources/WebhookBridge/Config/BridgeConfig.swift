@@ -95,6 +95,15 @@ public struct BridgeConfig: Sendable {
     /// An HTTP SMS gateway for alerts to `contact_mobiles` (`sms.url`); without one they are
     /// logged as skipped.
     public var smsURL: String?
+    /// Where `format: avro` routes' writer schemas come from (`schema_registry`).
+    public var schemaRegistry: SchemaRegistrySettings?
+
+    public struct SchemaRegistrySettings: Sendable, Equatable {
+        public var url: String
+        public var username: String?
+        public var password: String?
+    }
+
     /// Webhooks and custom topics per site (`quotas`).
     public var quotas = Quotas()
     public var sites: [Site] = []

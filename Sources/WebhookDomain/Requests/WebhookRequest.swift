@@ -21,6 +21,7 @@ public struct WebhookRequest: Sendable {
             ("sequence", message.sequence),
             ("User-Agent", userAgent),
         ]
+        if let trace = message.traceContext { headers += trace.headers }
         let request = signed(payload: message.payload, id: message.messageID, webhook: webhook, timestamp: timestamp, headers: &headers)
         return WebhookRequest(method: webhook.method.wireMethod, url: request.url, headers: headers, body: request.body)
     }
@@ -45,6 +46,8 @@ public struct WebhookRequest: Sendable {
             ("webhook_id", webhook.id),
             ("User-Agent", userAgent),
         ]
+        // A batch carries its first message's trace context.
+        if let trace = messages.first?.traceContext { headers += trace.headers }
         let request = signed(payload: body, id: batchID, webhook: webhook, timestamp: timestamp, headers: &headers)
         return WebhookRequest(method: webhook.method.wireMethod, url: request.url, headers: headers, body: request.body)
     }

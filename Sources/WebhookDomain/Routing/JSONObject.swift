@@ -44,6 +44,11 @@ public struct JSONObject: Sendable {
         }
     }
 
+    /// Whether the object has a member at a path (of any value, `null` included).
+    public func contains(_ path: String) -> Bool {
+        bytes.withUnsafeBufferPointer { JSONScanner($0).member(at: path, in: object) != nil }
+    }
+
     /// The object at a path, as it was written.
     public func objectBytes(at path: String) -> [UInt8]? {
         bytes.withUnsafeBufferPointer { buffer in
