@@ -41,9 +41,12 @@ public final class WebhookReceiver: Sendable {
     public struct Answer: Sendable {
         public var status: Int
         public var delay: Duration
-        public init(status: Int = 202, delay: Duration = .zero) {
+        /// A JSON body to answer with (tests use the receiver as a stand-in for other services).
+        public var body: String?
+        public init(status: Int = 202, delay: Duration = .zero, body: String? = nil) {
             self.status = status
             self.delay = delay
+            self.body = body
         }
     }
 
@@ -105,6 +108,7 @@ public final class WebhookReceiver: Sendable {
         entry.answeredStatus = answer.status
         received.withLock { $0.append(entry) }
         if answer.delay > .zero { try? await Task.sleep(for: answer.delay) }
-        return Response(status: .init(code: answer.status))
+        guard let body = answer.body else { return Response(status: .init(code: answer.status)) }
+        return Response(status: .init(code: answer.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
