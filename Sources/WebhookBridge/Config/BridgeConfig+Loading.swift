@@ -182,7 +182,7 @@ extension BridgeConfig {
     private static func readSchemaRegistry(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SchemaRegistrySettings? {
         try node.requireMapping(allowedKeys: ["url", "username", "password", "password_env"])
         guard let url = try node["url"].optionalString() else {
-            if !node.isMissing, node.node?.mapping?.isEmpty == false { throw node["url"].error("required when schema_registry is given") }
+            if try node["username"].optionalString() != nil { throw node["url"].error("required with a username") }
             return nil
         }
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
