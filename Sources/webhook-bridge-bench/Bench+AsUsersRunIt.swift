@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Kafka
 import Logging
+import ServiceLifecycle
 import WebhookBridgeTools
 
 extension Bench {
@@ -16,7 +17,11 @@ extension Bench {
     /// As users run it (issue 17): `webhook-bridge dev-broker` and `webhook-bridge run` as processes
     /// of their own, a configuration with only what a user must write (defaults for everything
     /// else), one HMAC-signed webhook to `url`, and a backlog of `events` over `entities` entities.
-    static func asUsersRunIt(events: Int, entities: Int, url: String, executable: URL, directory: URL, logger: Logger) async throws -> ProcessRun {
+    /// With `schemaRegistry` (its URL), the events are Avro in the registry's wire format (schema
+    /// id 1, `orderSchema`) and the route says `format: avro`.
+    static func asUsersRunIt(
+        events: Int, entities: Int, url: String, executable: URL, directory: URL, schemaRegistry: String? = nil, logger: Logger
+    ) async throws -> ProcessRun {
         let broker = try BenchProcesses.Running(
             executable.path, ["dev-broker", "--topic", "oms.orders", "--partitions", "8"], logFile: directory.appendingPathComponent("dev-broker.log"))
         defer { broker.process.terminate() }
@@ -24,21 +29,24 @@ extension Bench {
         let producer = try KafkaProducer(configuration: .init(kafka: KafkaConfig(bootstrapServers: bootstrap), lingerMilliseconds: 5), logger: logger)
         for index in 0..<events {
             let entity = "E\(index % entities)"
-            producer.enqueue(KafkaOutgoingRecord(topic: "oms.orders", key: entity, value: String(format: bodyTemplate, entity, index)))
+            let value = schemaRegistry == nil ? Array(String(format: bodyTemplate, entity, index).utf8) : avroOrder(entity, sequence: index)
+            producer.enqueue(KafkaOutgoingRecord(topic: "oms.orders", key: Array(entity.utf8), value: value))
         }
         try await producer.flush()
         await producer.close()
 
         let adminPort = try LoopbackPort.free()
-        let configFile = directory.appendingPathComponent("as-users-run-it.yaml")
+        let label = schemaRegistry == nil ? "as-users-run-it" : "as-users-run-it-avro"
+        let configFile = directory.appendingPathComponent("\(label).yaml")
         try """
-            kafka: {bootstrap_servers: "\(bootstrap)", group_id: bench-as-users-run-it, start_from: earliest}
+            kafka: {bootstrap_servers: "\(bootstrap)", group_id: bench-\(label), start_from: earliest}
             http: {admin_listen: "127.0.0.1:\(adminPort)", allow_private_destinations: true}
+            \(schemaRegistry.map { "schema_registry: {url: \"\($0)\"}" } ?? "")
             sites: [{id: bench, token: bench-site-token-0001}]
-            routes: [{source: oms.orders, site: bench, topic: order_state_changed}]
+            routes: [{source: oms.orders, site: bench, topic: order_state_changed\(schemaRegistry == nil ? "" : ", format: avro")}]
             webhooks: [{id: target, site: bench, url: "\(url)", topics: [order_state_changed], hash_key: bench-hash-key-000001}]
             """.write(to: configFile, atomically: true, encoding: .utf8)
-        let bridge = try BenchProcesses.Running(executable.path, ["run", "--config", configFile.path], logFile: directory.appendingPathComponent("as-users-run-it.log"))
+        let bridge = try BenchProcesses.Running(executable.path, ["run", "--config", configFile.path], logFile: directory.appendingPathComponent("\(label).log"))
         defer { bridge.process.terminate() }
         var first: (at: ContinuousClock.Instant, cpu: Double, acknowledged: Int)?
         let deadline = ContinuousClock.now + .seconds(900)
@@ -59,6 +67,35 @@ extension Bench {
         }
         await bridge.stop()
         throw BenchProcesses.Failure(description: "as users run it: not done; log: \(bridge.output.suffix(2000))")
+    }
+
+    /// The bench's event as Avro: the same fields as `bodyTemplate`.
+    static let orderSchema = #"{"type":"record","name":"Order","fields":[{"name":"order_id","type":"string"},{"name":"date","type":"long"},{"name":"old_state","type":"string"},{"name":"new_state","type":"string"},{"name":"sequence","type":"long"}]}"#
+
+    static func avroOrder(_ entity: String, sequence: Int) -> [UInt8] {
+        var writer = AvroWriter(schemaID: 1)
+        writer.string(entity)
+        writer.long(1_732_230_000)
+        writer.string("packed")
+        writer.string("shipped")
+        writer.long(Int64(sequence))
+        return writer.bytes
+    }
+
+    /// A stand-in Schema Registry serving `orderSchema` as id 1, for `body`.
+    static func withSchemaRegistry<T: Sendable>(logger: Logger, _ body: @Sendable (String) async throws -> T) async throws -> T {
+        let answer = try String(decoding: JSONSerialization.data(withJSONObject: ["schema": orderSchema]), as: UTF8.self)
+        let registry = WebhookReceiver(secret: nil, logger: logger) { request in
+            request.uri == "/schemas/ids/1" ? .init(status: 200, body: answer) : .init(status: 404)
+        }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: registry.service())], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            let result = try await body("http://127.0.0.1:\(await registry.boundPort())")
+            await group.triggerGracefulShutdown()
+            return result
+        }
     }
 
     /// The bootstrap address `dev-broker` prints as its first line.

@@ -26,7 +26,7 @@ enum Bench {
         var catchUpBacklog = 100_000
         /// The backlog of the run as users run it (step 8).
         var userRunEvents = 100_000
-        /// The steps to run (1–8); empty: all.
+        /// The steps to run (1–9); empty: all.
         var only: Set<Int> = []
         /// The `webhook-bridge` executable, run as a subprocess for the memory figures.
         var executable: URL
@@ -63,6 +63,7 @@ enum Bench {
             var limit: Double?
             var unbatched: Double?
             var python: Double?
+            var asUsers: Double?
             if wanted(1) {
                 let rate = try await BenchProcesses.wrk(url: target, seconds: 5, in: directory)
                 progress(String(format: "1. wrk -t1 -c8 against nginx: %.0f requests/s", rate))
@@ -113,7 +114,25 @@ enum Bench {
                     Figure(name: "as users run it: bridge CPU per delivery", value: run.cpuMicrosecondsPerDelivery, unit: "µs", target: "", met: nil),
                 ]
                 if let limit { figures.append(Figure(name: "as users run it ÷ limit", value: run.rate / limit, unit: "×", target: "≥ 0.5", met: run.rate / limit >= 0.5)) }
+                asUsers = run.rate
                 if let python { figures.append(Figure(name: "as users run it ÷ Python forwarder", value: run.rate / python, unit: "×", target: "≥ 5", met: run.rate / python >= 5)) }
+            }
+            if wanted(9) {
+                // Issue 15: Avro through the registry, as users run it, beside the JSON run.
+                let run = try await Bench.withSchemaRegistry(logger: logger) { registry in
+                    try await Bench.asUsersRunIt(
+                        events: options.userRunEvents, entities: options.entities, url: target, executable: options.executable, directory: directory,
+                        schemaRegistry: registry, logger: logger)
+                }
+                progress(
+                    String(
+                        format: "9. as users run it, Avro (format: avro, schema registry stand-in): %.0f deliveries/s, %.0f µs CPU per delivery", run.rate,
+                        run.cpuMicrosecondsPerDelivery))
+                figures += [
+                    Figure(name: "as users run it: Avro", value: run.rate, unit: "deliveries/s", target: "≥ 0.8 × JSON", met: asUsers.map { run.rate >= 0.8 * $0 }),
+                    Figure(name: "as users run it: Avro CPU per delivery", value: run.cpuMicrosecondsPerDelivery, unit: "µs", target: "", met: nil),
+                ]
+                if let asUsers { figures.append(Figure(name: "Avro ÷ JSON, as users run it", value: run.rate / asUsers, unit: "×", target: "≥ 0.8", met: run.rate / asUsers >= 0.8)) }
             }
             if wanted(5) {
                 let latency = try await bench.latency(rate: options.latencyRate, seconds: options.latencySeconds)

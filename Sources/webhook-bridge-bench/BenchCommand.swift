@@ -16,7 +16,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The Python comparison forwarder.") var pythonForwarder = "Benchmarks/python_forwarder.py"
     @Option(help: "The webhook-bridge executable the memory figures run as a subprocess (default: beside this one).") var bridge: String?
     @Flag(help: "Small sizes, for a quick look (not for the record).") var quick = false
-    @Option(help: "Run only these steps (1 limit, 2 unbatched, 3 batched, 4 Python, 5 latency, 6 memory, 7 catch-up, 8 as users run it).") var only: [Int] = []
+    @Option(help: "Run only these steps (1 limit, 2 unbatched, 3 batched, 4 Python, 5 latency, 6 memory, 7 catch-up, 8 as users run it, 9 the same on Avro).") var only: [Int] = []
     @Option(help: "Log level of the bridges under test (their configs say warning; this is the process's handler).") var logLevel = "error"
 
     func run() async throws {

@@ -14,21 +14,13 @@ struct PipelineTests {
     /// The writer schema the registry serves as id 7.
     static let schema = #"{"type":"record","name":"Order","fields":[{"name":"order_id","type":"string"},{"name":"total","type":"long"},{"name":"note","type":["null","string"],"default":null}]}"#
 
-    /// Avro binary of an `Order`, in the registry's wire format (written here by hand: zig-zag
-    /// varints and length-prefixed strings, per the Avro specification).
+    /// Avro binary of an `Order`, in the registry's wire format.
     static func order(_ id: String, total: Int64, note: String?, schemaID: UInt32 = 7) -> [UInt8] {
-        func long(_ value: Int64) -> [UInt8] {
-            var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
-            var bytes: [UInt8] = []
-            repeat {
-                bytes.append(UInt8(zigzag & 0x7F) | (zigzag > 0x7F ? 0x80 : 0))
-                zigzag >>= 7
-            } while zigzag > 0
-            return bytes
-        }
-        func string(_ text: String) -> [UInt8] { long(Int64(text.utf8.count)) + Array(text.utf8) }
-        let header: [UInt8] = [0] + withUnsafeBytes(of: schemaID.bigEndian) { Array($0) }
-        return header + string(id) + long(total) + (note.map { long(1) + string($0) } ?? long(0))
+        var writer = AvroWriter(schemaID: schemaID)
+        writer.string(id)
+        writer.long(total)
+        writer.optionalString(note)
+        return writer.bytes
     }
 
     /// The first `count` records of a one-partition topic (or fewer after 10 s).
