@@ -9,10 +9,17 @@ public struct Webhook: Sendable, Equatable {
     public var hashKeys: [HashKey]
     public var status: WebhookStatus
     public var options: WebhookOptions
+    /// Static extra headers of every request (`WebhookHeader.problem` judges them).
+    public var headers: [WebhookHeader]
+    /// How the receiver authenticates the bridge, besides the signature. Never logged or shown.
+    public var auth: WebhookAuth?
+    /// Which messages it gets, of the topics it subscribes to; nil: all.
+    public var filter: WebhookFilter?
 
     public init(
         id: String, siteID: String, url: String, method: HTTPMethod = .post, topics: [String], hashKeys: [HashKey],
-        status: WebhookStatus = .enabled, options: WebhookOptions = .init()
+        status: WebhookStatus = .enabled, options: WebhookOptions = .init(), headers: [WebhookHeader] = [], auth: WebhookAuth? = nil,
+        filter: WebhookFilter? = nil
     ) {
         self.id = id
         self.siteID = siteID
@@ -22,6 +29,9 @@ public struct Webhook: Sendable, Equatable {
         self.hashKeys = hashKeys
         self.status = status
         self.options = options
+        self.headers = headers
+        self.auth = auth
+        self.filter = filter
     }
 
     /// Adds a new newest key and keeps the three newest.
@@ -48,8 +58,17 @@ public enum SignatureScheme: String, Sendable, Codable, CaseIterable {
     case hmac, standard, both
 }
 
+/// The body's shape (DESIGN.md §4).
+public enum BodyFormat: String, Sendable, Codable, CaseIterable {
+    /// The event as it is (a batch: `{"messages": [...]}`).
+    case json
+    /// Structured-mode CloudEvents 1.0 (a batch: `application/cloudevents-batch+json`).
+    case cloudevents
+}
+
 public struct WebhookOptions: Sendable, Equatable {
     public var batching = false
+    public var format: BodyFormat = .json
     public var signature: SignatureScheme = .hmac
     public var maxBatchSize = 30
     public var batchLinger: Duration = .milliseconds(20)

@@ -44,6 +44,20 @@ public struct JSONObject: Sendable {
         }
     }
 
+    /// A string, number or boolean at a path as text (numbers as `string(at:)` writes them,
+    /// booleans as `true`/`false`); nil for null, objects, arrays and absent members.
+    public func scalar(at path: String) -> String? {
+        if let text = string(at: path) { return text }
+        return bytes.withUnsafeBufferPointer { buffer in
+            guard let range = JSONScanner(buffer).member(at: path, in: object) else { return nil }
+            switch buffer[range.lowerBound] {
+            case UInt8(ascii: "t"): return "true"
+            case UInt8(ascii: "f"): return "false"
+            default: return nil
+            }
+        }
+    }
+
     /// Whether the object has a member at a path (of any value, `null` included).
     public func contains(_ path: String) -> Bool {
         bytes.withUnsafeBufferPointer { JSONScanner($0).member(at: path, in: object) != nil }
