@@ -46,7 +46,7 @@ public final class DeliveryEngine: Sendable {
     private let configuration: Configuration
     let consumer: KafkaConsumer
     let progress: PartitionProgress
-    private let context: DeliveryContext
+    let context: DeliveryContext
     private let routing: SharedRouter
     /// Writes dead letters, each partition's apart from the others'.
     private let deadLetters: DeadLetterWriter

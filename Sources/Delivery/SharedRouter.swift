@@ -16,10 +16,17 @@ public final class SharedRouter: Sendable {
     /// Routes a record, its value decoded first where its routes say `format: avro` (which may
     /// wait while the schema registry cannot be reached).
     func route(_ record: KafkaRecord) async -> Router.Outcome {
+        let (router, source) = await decoded(record)
+        return router.route(source)
+    }
+
+    /// The current router and the record as it routes it: decoded first where its routes say
+    /// `format: avro` (for `route(_:)` and `/explain`).
+    func decoded(_ record: KafkaRecord) async -> (router: Router, record: SourceRecord) {
         let router = router
         var source = SourceRecord(record)
         if let decoding, router.decodesAvro { source = await decoding.decoded(source, routes: router.routes(for: record.topic)) }
-        return router.route(source)
+        return (router, source)
     }
 
     public var router: Router {

@@ -42,7 +42,7 @@ extension KafkaAdmin {
 
     /// The record at an offset, or the next one (compaction may leave gaps); nil if none comes
     /// within five seconds.
-    private func record(at offset: Int64, of partition: TopicPartition, reader: KafkaPartitionReader) async throws(KafkaError) -> KafkaRecord? {
+    func record(at offset: Int64, of partition: TopicPartition, reader: KafkaPartitionReader) async throws(KafkaError) -> KafkaRecord? {
         try reader.assign([TopicPartitionOffset(partition, offset: offset)])
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {

@@ -10,6 +10,6 @@ struct WebhookBridgeCommand: AsyncParsableCommand {
         version: WebhookBridgeVersion.current,
         subcommands: [
             RunCommand.self, ConfigCommand.self, DemoCommand.self, DevBrokerCommand.self, WebhooksCommand.self, CheckCommand.self, SinkCommand.self,
-            StatusCommand.self,
+            StatusCommand.self, ExplainCommand.self,
         ])
 }

@@ -493,7 +493,7 @@ struct AdminAPITests {
             let unused = ControlCatalog(view: try ControlTopicView(topic: "unused", kafka: ControlTopicTests.kafka, logger: ControlTopicTests.logger), configSites: [], routes: [], extraTopics: [])
             let api = AdminAPI(backend: TestAdminBackend(catalog: unused), logger: ControlTopicTests.logger)
             let routed = Set(api.router().routes.map { "\($0.method) \($0.path.description.hasPrefix("/") ? "" : "/")\($0.path)" })
-            #expect(routed.count == 16)
+            #expect(routed.count == 17)
             #expect(documented == routed)
         }
     }
@@ -507,10 +507,15 @@ struct TestAdminBackend: ControlCatalogAdminBackend {
     var quotas = Quotas()
     var readiness: @Sendable () -> Bool = { true }
     var metrics = ""
+    var starting = false
+    var isStarting: Bool { starting }
     var kafka: KafkaConfig { ControlTopicTests.kafka }
     var logger: Logger { ControlTopicTests.logger }
     var destinationPolicy: DestinationPolicy { DestinationPolicy(allowPrivateDestinations: false) }
     var isReady: Bool { readiness() }
     func metricsText() -> String { metrics }
     func runtime() -> (webhooks: [WebhookRuntime], partitions: [PartitionLag]) { ([], []) }
+    func explain(topic: String, partition: Int32, offset: Int64) async throws(ExplainError) -> RecordExplanation {
+        throw .notFound("no delivery engine in these tests")
+    }
 }

@@ -18,7 +18,7 @@ import WebhookDomain
 /// Reliability suites.
 @Suite("HTTP listeners: operators apart from tenants, timeouts, cap, header size")
 struct ListenerTests {
-    static let opsRoutes = ["/health", "/ready", "/metrics", "/status"]
+    static let opsRoutes = ["/health", "/ready", "/metrics", "/status", "/explain"]
 
     @Test("the admin router serves the operators' routes unless they have a listener of their own; the ops router serves only them")
     func routers() async throws {

@@ -53,7 +53,8 @@ public struct AdminAPI: Sendable {
         return router
     }
 
-    /// The operators' routes alone: `/health`, `/ready`, `/metrics`, `/status` (for `http.ops_listen`).
+    /// The operators' routes alone: `/health`, `/ready`, `/metrics`, `/status`, `/explain` (for
+    /// `http.ops_listen`).
     public func opsRouter() -> Hummingbird.Router<AdminRequestContext> {
         let router = Hummingbird.Router(context: AdminRequestContext.self)
         addOpsRoutes(to: router)
@@ -73,7 +74,8 @@ public struct AdminAPI: Sendable {
         }
     }
 
-    /// No token: they show ids, states and counts, never a URL, key, token or host.
+    /// No token: they show ids, states and counts, never a URL, key, token or host; `/explain` also
+    /// shows a record's key, message ids and routing, never its value.
     private func addOpsRoutes(to router: Hummingbird.Router<AdminRequestContext>) {
         router.get("health") { _, _ in Self.json(["status": "ok"]) }
         router.get("ready") { _, _ in
@@ -83,6 +85,7 @@ public struct AdminAPI: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: backend.metricsText())))
         }
         router.get("status") { _, _ in status() }
+        router.get("explain") { request, _ in try await explain(request) }
     }
 
     /// What this instance is doing: every webhook's status with its in-flight, queued and lag

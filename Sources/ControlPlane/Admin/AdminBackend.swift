@@ -57,6 +57,8 @@ public protocol AdminBackend: Sendable {
     func metricsText() -> String
     /// Every webhook's runtime here and the lag of the partitions this instance holds (`/status`).
     func runtime() -> (webhooks: [WebhookRuntime], partitions: [PartitionLag])
+    /// Where one source record went, per webhook (`/explain`): see `DeliveryEngine.explain`.
+    func explain(topic: String, partition: Int32, offset: Int64) async throws(ExplainError) -> RecordExplanation
 }
 
 extension AdminBackend {

@@ -16,8 +16,8 @@ enum OpenAPIDocument {
             while the webhook's last one is in flight, 429 `replay_in_flight`. A change to a webhook,
             custom topic or site configuration that the config file manages answers 409
             `managed_by_config`, naming what to edit in the file (statuses and replays stay the API's).
-            /health, /ready, /metrics and /status are the operators': with `http.ops_listen` set they
-            are served on that listener instead (404 here).
+            /health, /ready, /metrics, /status and /explain are the operators': with `http.ops_listen`
+            set they are served on that listener instead (404 here).
         security:
           - bearer: []
         paths:
@@ -81,6 +81,139 @@ enum OpenAPIDocument {
                                 topic: {type: string}
                                 partition: {type: integer}
                                 lag: {type: integer}
+          /explain:
+            get:
+              summary: Where one source record went, per webhook (for operators, like /status)
+              description: |
+                Reads the record from Kafka, routes it as delivery does, and gives every webhook of the
+                sites it concerns a verdict from this instance's lanes, the webhooks' cursors, the
+                group's committed offset and the attempts topic (searched from 1 minute before the
+                record's timestamp to 1 hour after it, at most 20,000 records and 10 s). Never the
+                record's value, a URL or a key.
+              security: []
+              parameters:
+                - {name: topic, in: query, required: true, description: A source topic of the routes, schema: {type: string, minLength: 1}}
+                - {name: partition, in: query, required: true, schema: {type: integer, minimum: 0, maximum: 2147483647}}
+                - {name: offset, in: query, required: true, schema: {type: integer, format: int64, minimum: 0}}
+              responses:
+                "200":
+                  description: The record, its routes and messages, and a verdict per webhook
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [record, partition, routing, webhooks]
+                        properties:
+                          record:
+                            type: object
+                            required: [topic, partition, offset, tombstone]
+                            properties:
+                              topic: {type: string}
+                              partition: {type: integer}
+                              offset: {type: integer, format: int64}
+                              key: {type: string, nullable: true, description: The record key as UTF-8 text}
+                              key_base64: {type: string, description: The record key when it is not UTF-8}
+                              timestamp: {type: number, description: Unix seconds}
+                              message_id_header: {type: string}
+                              tombstone: {type: boolean}
+                          partition:
+                            type: object
+                            required: [low_watermark, high_watermark, committed_offset, held_here]
+                            properties:
+                              low_watermark: {type: integer, format: int64}
+                              high_watermark: {type: integer, format: int64}
+                              committed_offset: {type: integer, format: int64, nullable: true}
+                              held_here: {type: boolean, description: Whether this instance holds the partition}
+                          routing:
+                            type: object
+                            required: [outcome, routes, messages]
+                            properties:
+                              outcome: {type: string, enum: [routed, dead_lettered, skipped]}
+                              dead_letter_reason: {type: string}
+                              skip_reason: {type: string, description: Why the routes leave the record out (a Debezium delete or tombstone)}
+                              routes:
+                                type: array
+                                items:
+                                  type: object
+                                  required: [source, format, site, topic, matched, webhook_topics]
+                                  properties:
+                                    source: {type: string}
+                                    format: {type: string, enum: [json, avro, json_sr]}
+                                    envelope: {type: string, enum: [debezium]}
+                                    site: {type: object, additionalProperties: {type: string}}
+                                    topic: {type: object, additionalProperties: {type: string}}
+                                    payload_field: {type: string}
+                                    matched: {type: boolean}
+                                    site_id: {type: string}
+                                    webhook_topics: {type: array, items: {type: string}}
+                                    reason: {type: string}
+                              messages:
+                                type: array
+                                items:
+                                  type: object
+                                  required: [site_id, webhook_topic, message_id, sequence]
+                                  properties:
+                                    site_id: {type: string}
+                                    webhook_topic: {type: string}
+                                    message_id: {type: string}
+                                    sequence: {type: string}
+                                    not_before: {type: number}
+                          webhooks:
+                            type: array
+                            items:
+                              type: object
+                              required: [id, site_id, status, verdict, detail, topics, cursor, messages]
+                              properties:
+                                id: {type: string}
+                                site_id: {type: string}
+                                status: {type: string, enum: [enabled, paused, disabled, dead]}
+                                pause: {type: string, enum: [auto, manual]}
+                                verdict: {type: string, enum: [delivered, pending, parked, not_subscribed, paused, disabled, dead, dead_lettered, skipped]}
+                                detail: {type: string}
+                                topics: {type: array, items: {type: string}}
+                                cursor: {type: integer, format: int64, nullable: true, description: The webhook's stored cursor for the partition}
+                                messages:
+                                  type: array
+                                  items:
+                                    type: object
+                                    required: [message_id, webhook_topic]
+                                    properties:
+                                      message_id: {type: string}
+                                      webhook_topic: {type: string}
+                                lane:
+                                  type: object
+                                  description: This instance's lane, when it holds the partition
+                                  required: [mode, standing, position]
+                                  properties:
+                                    mode: {type: string, enum: [live, parking, parked, catching_up, joining]}
+                                    standing: {type: string, enum: [queued, in_flight, held, at_or_after_cursor, not_read, settled]}
+                                    position: {type: integer, format: int64}
+                                attempts:
+                                  type: array
+                                  items:
+                                    type: object
+                                    required: [attempt, outcome, latency_ms, at, message_ids]
+                                    properties:
+                                      attempt: {type: integer}
+                                      outcome: {type: string}
+                                      status: {type: integer}
+                                      error: {type: string}
+                                      latency_ms: {type: integer}
+                                      at: {type: number}
+                                      batch_id: {type: string}
+                                      message_ids: {type: array, items: {type: string}}
+                          attempts_search:
+                            type: object
+                            required: [topic, from, until, records_read, complete]
+                            properties:
+                              topic: {type: string}
+                              from: {type: number}
+                              until: {type: number}
+                              records_read: {type: integer}
+                              complete: {type: boolean}
+                "400": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "503": {$ref: "#/components/responses/Error"}
           /openapi.yaml:
             get:
               summary: This document

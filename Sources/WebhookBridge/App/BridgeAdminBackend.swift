@@ -22,6 +22,10 @@ public struct BridgeAdminBackend: ControlCatalogAdminBackend {
     public func metricsText() -> String { metrics.render(engine: engine, controlKeys: control.count) }
 
     public func runtime() -> (webhooks: [WebhookRuntime], partitions: [PartitionLag]) { (engine.runtime(), engine.partitionLags()) }
+
+    public func explain(topic: String, partition: Int32, offset: Int64) async throws(ExplainError) -> RecordExplanation {
+        try await engine.explain(topic: topic, partition: partition, offset: offset)
+    }
 }
 
 extension Bridge {

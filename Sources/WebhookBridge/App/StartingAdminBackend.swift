@@ -6,7 +6,8 @@ import WebhookDomain
 
 /// The admin API's backend while the bridge starts: empty and not ready until `started(_:)`,
 /// then the running bridge's. The API answers 503 `starting` on the tenants' routes meanwhile
-/// (`isStarting`), so the empty answers below only reach `/metrics` and `/status`.
+/// (`isStarting`), and so does `/explain`, so the empty answers below only reach `/metrics` and
+/// `/status`.
 final class StartingAdminBackend: AdminBackend {
     private let running = Mutex<BridgeAdminBackend?>(nil)
     let destinationPolicy: DestinationPolicy
@@ -55,4 +56,8 @@ final class StartingAdminBackend: AdminBackend {
     var isReady: Bool { backend?.isReady ?? false }
     func metricsText() -> String { backend?.metricsText() ?? "" }
     func runtime() -> (webhooks: [WebhookRuntime], partitions: [PartitionLag]) { backend?.runtime() ?? ([], []) }
+    func explain(topic: String, partition: Int32, offset: Int64) async throws(ExplainError) -> RecordExplanation {
+        guard let backend else { throw .unavailable("the bridge is starting") }
+        return try await backend.explain(topic: topic, partition: partition, offset: offset)
+    }
 }

@@ -148,6 +148,11 @@ public struct DeliveryQueue: Sendable {
         }
     }
 
+    /// Whether a queued message matches (taken messages are not queued any more).
+    public func contains(where matches: (QueuedMessage) -> Bool) -> Bool {
+        entityQueues.values.contains { $0.contains(where: matches) } || unordered.contains(where: matches) || delayedUnordered.contains(where: matches)
+    }
+
     /// Removes and returns the queued messages that match (for parking and revocation).
     public mutating func remove(where shouldRemove: (QueuedMessage) -> Bool) -> [QueuedMessage] {
         var removed: [QueuedMessage] = []

@@ -16,6 +16,9 @@ public struct OffsetWindow: Sendable, Equatable {
     public var isEmpty: Bool { open.isEmpty }
     public var openCount: Int { open.count }
 
+    /// Whether `offset` has a delivery still open.
+    public func isOpen(_ offset: Int64) -> Bool { (remaining[offset] ?? 0) > 0 }
+
     /// The lowest open offset; `next` when nothing is open.
     public var low: Int64? { open.first ?? next }
 

@@ -17,7 +17,7 @@ public struct Router: Sendable {
     private let routesBySource: [String: [Route]]
     /// Routes whose source is a pattern, and the routes each topic seen so far matched.
     private let patterns: PatternRoutes
-    private let sites: [String: Site]
+    let sites: [String: Site]
     /// Standard and config-added topics, shared by all sites.
     private let sharedTopics: [String: WebhookTopic]
     /// Whether some route reads Avro values (which are decoded before routing).
@@ -90,7 +90,7 @@ public struct Router: Sendable {
         }
     }
 
-    private func place(_ record: SourceRecord, event: JSONObject, rawValue: [UInt8], by route: Route) -> Placement<[RoutedMessage]> {
+    func place(_ record: SourceRecord, event: JSONObject, rawValue: [UInt8], by route: Route) -> Placement<[RoutedMessage]> {
         let siteID: String
         switch route.site {
         case .fixed(let id): siteID = id
