@@ -127,6 +127,21 @@ struct SecretFileConfigTests {
         }
     }
 
+    @Test("hash_keys items take hash_key_file too: read and trimmed in order, a missing file or two forms named by the item's key path")
+    func rotationFromFiles() throws {
+        let head = "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: erp, site: c404, url: 'https://a.example', topics: [order_state_changed], "
+        try Self.withSecretFile("new-key-0123456789\r\n") { path in
+            let config = try BridgeConfig.parse(
+                yaml: head + "hash_keys: [{hash_key_file: \(path)}, {hash_key_env: OLD}, oldest-key-0123456789]}]", environment: ["OLD": "old-key-0123456789"])
+            #expect(config.webhooks.first?.hashKeys.map(\.text) == ["new-key-0123456789", "old-key-0123456789", "oldest-key-0123456789"])
+            let twoForms = Self.error(loading: head + "hash_keys: [{hash_key: new-key-0123456789, hash_key_file: \(path)}]}]")
+            #expect(twoForms?.description == "webhooks[0].hash_keys[0].hash_key: give hash_key or hash_key_file, not both")
+        }
+        let missing = Self.error(loading: head + "hash_keys: [new-key-0123456789, {hash_key_file: /nonexistent/old-key}]}]")
+        #expect(missing?.description.hasPrefix("webhooks[0].hash_keys[1].hash_key_file: cannot read /nonexistent/old-key") == true, "\(String(describing: missing))")
+        #expect(Self.error(loading: head + "hash_keys: [{}]}]")?.description == "webhooks[0].hash_keys[0]: give hash_key, hash_key_env or hash_key_file")
+    }
+
     @Test("no secret at all: the site's token and an smtp password with a username are required, a webhook's key is generated")
     func noSecret() throws {
         #expect(Self.error(loading: "sites: [{id: c404}]")?.description == "sites[0].token: required: give token, token_env or token_file")
