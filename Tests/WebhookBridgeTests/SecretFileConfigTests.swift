@@ -9,15 +9,25 @@ import Testing
 @Suite("Configuration file: secrets from files")
 struct SecretFileConfigTests {
     /// A secret of the file: where it sits and how the loaded configuration holds it.
-    enum Secret: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case token, hashKey = "hash_key", password
+    enum Secret: CaseIterable, Sendable, CustomTestStringConvertible {
+        case token, hashKey, smtpPassword, registryPassword
+
+        /// The secret's key: `name`, `name_env`, `name_file`.
+        var name: String {
+            switch self {
+            case .token: "token"
+            case .hashKey: "hash_key"
+            case .smtpPassword, .registryPassword: "password"
+            }
+        }
 
         /// The key path of the mapping holding the secret's keys.
         var parent: String {
             switch self {
             case .token: "sites[0]"
             case .hashKey: "webhooks[0]"
-            case .password: "smtp"
+            case .smtpPassword: "smtp"
+            case .registryPassword: "schema_registry"
             }
         }
 
@@ -27,7 +37,8 @@ struct SecretFileConfigTests {
             case .token: "sites: [{id: c404, \(keys)}]"
             case .hashKey:
                 "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: erp, site: c404, url: 'https://a.example', topics: [order_state_changed], \(keys)}]"
-            case .password: "smtp: {username: alerts, \(keys)}"
+            case .smtpPassword: "smtp: {username: alerts, \(keys)}"
+            case .registryPassword: "schema_registry: {url: 'https://registry.example.com', username: bridge, \(keys)}"
             }
         }
 
@@ -35,11 +46,12 @@ struct SecretFileConfigTests {
             switch self {
             case .token: config.sites.first?.token
             case .hashKey: config.webhooks.first?.hashKeys.first?.text
-            case .password: config.smtp?.password
+            case .smtpPassword: config.smtp?.password
+            case .registryPassword: config.schemaRegistry?.password
             }
         }
 
-        var testDescription: String { rawValue }
+        var testDescription: String { "\(parent).\(name)" }
     }
 
     static let value = "file-secret-0123456789"
@@ -66,7 +78,7 @@ struct SecretFileConfigTests {
     @Test("a *_file secret is read with its trailing newlines trimmed", arguments: Secret.allCases, ["", "\n", "\r\n", "\n\n", "\r\n\r\n"])
     func fromFile(secret: Secret, ending: String) throws {
         let config = try Self.withSecretFile(Self.value + ending) { path in
-            try BridgeConfig.parse(yaml: secret.yaml("\(secret.rawValue)_file: \(path)"))
+            try BridgeConfig.parse(yaml: secret.yaml("\(secret.name)_file: \(path)"))
         }
         #expect(secret.value(in: config) == Self.value)
     }
@@ -74,28 +86,28 @@ struct SecretFileConfigTests {
     @Test("only trailing newlines are trimmed: inner newlines and spaces stay", arguments: Secret.allCases)
     func innerTextKept(secret: Secret) throws {
         let text = " file-secret\n0123456789 "
-        let config = try Self.withSecretFile(text + "\n") { path in try BridgeConfig.parse(yaml: secret.yaml("\(secret.rawValue)_file: \(path)")) }
+        let config = try Self.withSecretFile(text + "\n") { path in try BridgeConfig.parse(yaml: secret.yaml("\(secret.name)_file: \(path)")) }
         #expect(secret.value(in: config) == text)
     }
 
     @Test("a missing file is an error naming the key path and the file", arguments: Secret.allCases)
     func missingFile(secret: Secret) {
         let path = "/nonexistent/\(UUID().uuidString)"
-        let error = Self.error(loading: secret.yaml("\(secret.rawValue)_file: \(path)"))
-        #expect(error?.description.hasPrefix("\(secret.parent).\(secret.rawValue)_file: cannot read \(path)") == true, "\(String(describing: error))")
+        let error = Self.error(loading: secret.yaml("\(secret.name)_file: \(path)"))
+        #expect(error?.description.hasPrefix("\(secret.parent).\(secret.name)_file: cannot read \(path)") == true, "\(String(describing: error))")
     }
 
     @Test("an empty file, or one of newlines only, is an error naming the key path and the file", arguments: Secret.allCases, ["", "\n", "\r\n"])
     func emptyFile(secret: Secret, contents: String) throws {
         try Self.withSecretFile(contents) { path in
-            let error = Self.error(loading: secret.yaml("\(secret.rawValue)_file: \(path)"))
-            #expect(error?.description == "\(secret.parent).\(secret.rawValue)_file: \(path) is empty", "\(String(describing: error))")
+            let error = Self.error(loading: secret.yaml("\(secret.name)_file: \(path)"))
+            #expect(error?.description == "\(secret.parent).\(secret.name)_file: \(path) is empty", "\(String(describing: error))")
         }
     }
 
     @Test("two or three forms of one secret are an error naming the keys given", arguments: Secret.allCases)
     func moreThanOneForm(secret: Secret) {
-        let name = secret.rawValue
+        let name = secret.name
         let file = "\(name)_file: /run/secrets/x"
         let environment = ["SECRET": Self.value]
         for (keys, expected) in [

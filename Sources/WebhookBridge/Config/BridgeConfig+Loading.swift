@@ -174,7 +174,7 @@ extension BridgeConfig {
 
     /// The Schema Registry that `format: avro` routes fetch writer schemas from.
     private static func readSchemaRegistry(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SchemaRegistrySettings? {
-        try node.requireMapping(allowedKeys: ["url", "username", "password", "password_env"])
+        try node.requireMapping(allowedKeys: ["url", "username", "password", "password_env", "password_file"])
         guard let url = try node["url"].optionalString() else {
             if try node["username"].optionalString() != nil { throw node["url"].error("required with a username") }
             return nil
@@ -183,7 +183,7 @@ extension BridgeConfig {
             throw node["url"].error("not an absolute http(s) URL")
         }
         let username = try node["username"].optionalString()
-        let password = try node.secret(inline: "password", env: "password_env", environment: environment)
+        let password = try node.secret("password", environment: environment)
         if (username == nil) != (password == nil) { throw node["username"].error("give username and password together") }
         return SchemaRegistrySettings(url: url.hasSuffix("/") ? String(url.dropLast()) : url, username: username, password: password)
     }
