@@ -75,7 +75,7 @@ struct ConfigTests {
             ("http: {listener_limits: {max_connections: 0}}", "http.listener_limits.max_connections: must be between 1 and 100000, got 0"),
             ("http: {listener_limits: {max_header_bytes: 100}}", "http.listener_limits.max_header_bytes: must be between 1024 and 1048576, got 100"),
             ("http: {listener_limits: {idle: 5s}}", "http.listener_limits.idle: unknown key"),
-            ("sites: [{id: c404}]", "sites[0].token: required (or token_env)"),
+            ("sites: [{id: c404}]", "sites[0].token: required: give token, token_env or token_file"),
             ("sites: [{id: c404, token_env: NOT_SET_ANYWHERE}]", "sites[0].token_env: environment variable NOT_SET_ANYWHERE is not set"),
             ("sites: [{id: c404, token: c404-test-token-0001, ack_timeout: soon}]", "sites[0].ack_timeout: expected a duration"),
             ("sites: [{id: c404, token: c404-test-token-0001, retry_intervals: [1, -2]}]", "sites[0].retry_intervals[1]: expected a duration"),

@@ -12,7 +12,7 @@ extension ReliabilitySuite {
     /// Case 7: no secret in any log line, at the most talkative level.
     @Suite("Reliability: secrets never logged")
     struct Secrets {
-        @Test("at trace level, a run that creates and patches webhooks, delivers, fails, alerts by SMTP with AUTH logs no token, hash key or password in any form")
+        @Test("at trace level, a run that creates and patches webhooks, delivers, fails, alerts by SMTP with AUTH logs no token, hash key or password in any form, from the environment or from files")
         func noSecretInLogs() async throws {
             let secrets = [
                 "site_token": "tok-\(UUID().uuidString)", "config_key_good": "key-good-\(UUID().uuidString)", "config_key_bad": "key-bad-\(UUID().uuidString)",
@@ -20,23 +20,31 @@ extension ReliabilitySuite {
             ]
             let smtp = try await SMTPServer(["--user", "alerts", "--password", secrets["smtp_password"]!])
             let adminPort = try LoopbackPort.free()
+            // The site's token, the smtp password and one hash key from files (as Kubernetes mounts
+            // them, with a trailing newline), the other hash key from the environment.
+            let secretFiles = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: secretFiles, withIntermediateDirectories: false)
+            defer { try? FileManager.default.removeItem(at: secretFiles) }
+            for name in ["site_token", "config_key_bad", "smtp_password"] {
+                try Data((secrets[name]! + "\n").utf8).write(to: secretFiles.appendingPathComponent(name))
+            }
             try await withReceiver(secret: nil, respond: { .init(status: $0.uri.hasPrefix("/bad") ? 500 : 202) }) { receiver, port in
                 let config = try Reliability.writeConfig("""
                     kafka: {bootstrap_servers: embedded, group_id: secrets, start_from: earliest}
                     http: {admin_listen: "127.0.0.1:\(adminPort)", allow_private_destinations: true}
-                    smtp: {host: 127.0.0.1, port: \(smtp.port), tls: none, username: alerts, password_env: SMTP_PASSWORD, allow_plaintext_auth: true, from: bridge@example.com}
+                    smtp: {host: 127.0.0.1, port: \(smtp.port), tls: none, username: alerts, password_file: \(secretFiles.path)/smtp_password, allow_plaintext_auth: true, from: bridge@example.com}
                     sites:
-                      - {id: c404, token_env: SITE_TOKEN, max_in_flight: 2, retry_intervals: [0.2, 0.2], retries_until_failure: 1, on_failure: {contact_emails: [ops@example.com]}, on_deactivation: {contact_emails: [ops@example.com]}}
+                      - {id: c404, token_file: \(secretFiles.path)/site_token, max_in_flight: 2, retry_intervals: [0.2, 0.2], retries_until_failure: 1, on_failure: {contact_emails: [ops@example.com]}, on_deactivation: {contact_emails: [ops@example.com]}}
                     routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
                     webhooks:
                       - {id: good, site: c404, url: "http://127.0.0.1:\(port)/good", topics: [order_state_changed], hash_key_env: GOOD_KEY}
-                      - {id: bad, site: c404, url: "http://127.0.0.1:\(port)/bad", topics: [order_state_changed], hash_key_env: BAD_KEY}
+                      - {id: bad, site: c404, url: "http://127.0.0.1:\(port)/bad", topics: [order_state_changed], hash_key_file: \(secretFiles.path)/config_key_bad}
                     logging: {level: trace}
                     """)
                 defer { try? FileManager.default.removeItem(at: config) }
                 let bridge = try ChildProcess(
                     ChildProcess.executable, ["run", "--config", config.path],
-                    environment: ["SITE_TOKEN": secrets["site_token"]!, "GOOD_KEY": secrets["config_key_good"]!, "BAD_KEY": secrets["config_key_bad"]!, "SMTP_PASSWORD": secrets["smtp_password"]!])
+                    environment: ["GOOD_KEY": secrets["config_key_good"]!])
                 let started = try #require(await bridge.waitForLine { $0.contains("embedded Kafka cluster started") }, "\(bridge.lines.suffix(10))")
                 let bootstrap = try #require(started.split(separator: " ").first { $0.hasPrefix("bootstrap_servers=") }?.dropFirst("bootstrap_servers=".count))
                 let admin = "http://127.0.0.1:\(adminPort)"

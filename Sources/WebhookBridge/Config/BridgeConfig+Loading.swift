@@ -5,7 +5,8 @@ import WebhookDomain
 import Yams
 
 extension BridgeConfig {
-    /// Reads and validates a config file. Secrets named by `*_env` keys come from `environment`.
+    /// Reads and validates a config file. Secrets named by `*_env` keys come from `environment`,
+    /// those named by `*_file` keys from the files (`ConfigNode.secret(_:environment:)`).
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> BridgeConfig {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -75,21 +76,12 @@ extension BridgeConfig {
     private static func readProperties(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> [String: String] {
         var properties: [String: String] = [:]
         var givenIn: [String: String] = [:]
-        for section in ["properties", "properties_env", "properties_file"] {
+        for form in ConfigNode.SecretForm.allCases {
+            let section = form.key("properties")
             for (key, value) in try node[section].entries() {
                 if let earlier = givenIn[key] { throw value.error("given in kafka.\(earlier) too") }
                 givenIn[key] = section
-                let text: String
-                switch section {
-                case "properties_env":
-                    let variable = try value.string()
-                    guard let fromEnvironment = environment[variable], !fromEnvironment.isEmpty else {
-                        throw value.error("environment variable \(variable) is not set")
-                    }
-                    text = fromEnvironment
-                case "properties_file": text = try value.secretFile()
-                default: text = try value.string()
-                }
+                let text = try value.secretValue(form, environment: environment)
                 if let problem = KafkaConfig.problem(withProperty: key, value: text) { throw value.error(problem) }
                 properties[key] = text
             }
@@ -148,17 +140,19 @@ extension BridgeConfig {
     }
 
     private static func readSMTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SMTPSettings {
-        try node.requireMapping(allowedKeys: ["host", "port", "tls", "username", "password", "password_env", "allow_plaintext_auth", "from", "ca_file"])
+        try node.requireMapping(allowedKeys: [
+            "host", "port", "tls", "username", "password", "password_env", "password_file", "allow_plaintext_auth", "from", "ca_file",
+        ])
         var smtp = SMTPSettings()
         smtp.host = try node["host"].string(default: smtp.host)
         smtp.port = try node["port"].int(default: 25, in: 1...65535)
         smtp.tls = try node["tls"].oneOf(SMTPTLS.self, default: .none)
         smtp.username = try node["username"].optionalString()
-        smtp.password = try node.secret(inline: "password", env: "password_env", environment: environment)
+        smtp.password = try node.secret("password", environment: environment)
         smtp.allowPlaintextAuth = try node["allow_plaintext_auth"].bool(default: false)
         smtp.from = try node["from"].string(default: smtp.from)
         smtp.caFile = try node["ca_file"].optionalString()
-        if smtp.username != nil, smtp.password == nil { throw node["password_env"].error("required when username is set") }
+        if smtp.username != nil, smtp.password == nil { throw node["password_env"].error("required when username is set (password, password_env or password_file)") }
         return smtp
     }
 
@@ -180,7 +174,7 @@ extension BridgeConfig {
 
     /// The Schema Registry that `format: avro` routes fetch writer schemas from.
     private static func readSchemaRegistry(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SchemaRegistrySettings? {
-        try node.requireMapping(allowedKeys: ["url", "username", "password", "password_env"])
+        try node.requireMapping(allowedKeys: ["url", "username", "password", "password_env", "password_file"])
         guard let url = try node["url"].optionalString() else {
             if try node["username"].optionalString() != nil { throw node["url"].error("required with a username") }
             return nil
@@ -189,7 +183,7 @@ extension BridgeConfig {
             throw node["url"].error("not an absolute http(s) URL")
         }
         let username = try node["username"].optionalString()
-        let password = try node.secret(inline: "password", env: "password_env", environment: environment)
+        let password = try node.secret("password", environment: environment)
         if (username == nil) != (password == nil) { throw node["username"].error("give username and password together") }
         return SchemaRegistrySettings(url: url.hasSuffix("/") ? String(url.dropLast()) : url, username: username, password: password)
     }
@@ -201,14 +195,14 @@ extension BridgeConfig {
         var sites: [Site] = []
         for item in try node.items() {
             try item.requireMapping(allowedKeys: [
-                "id", "token", "token_env", "ack_statuses", "ack_timeout", "retry_intervals", "retries_until_failure",
+                "id", "token", "token_env", "token_file", "ack_statuses", "ack_timeout", "retry_intervals", "retries_until_failure",
                 "message_retention", "max_in_flight", "test_mode", "test_emails", "test_mobiles", "on_failure", "on_deactivation",
                 "on_failure_recovered", "custom_topics", "notifications",
             ])
             let id = try item["id"].string()
             if sites.contains(where: { $0.id == id }) { throw item["id"].error("duplicate site id \(id)") }
-            guard let token = try item.secret(inline: "token", env: "token_env", environment: environment) else {
-                throw item["token"].error("required (or token_env)")
+            guard let token = try item.secret("token", environment: environment) else {
+                throw item["token"].error("required: give token, token_env or token_file")
             }
             // Read here, judged by `Site.validate()` below (the API and the control topic use it too).
             var site = Site(id: id, token: token)
@@ -239,13 +233,13 @@ extension BridgeConfig {
                 site.notifications[name] = try readNotification(value)
             }
             do throws(SettingsError) { try site.validate() } catch {
-                // The token may have come through `token_env`: the error names the key given.
-                let path = error.path == "token" ? item.secretKey(inline: "token", env: "token_env") : error.path
+                // The token may have come through `token_env` or `token_file`: the error names the key given.
+                let path = error.path == "token" ? item.secretKey("token") : error.path
                 throw SettingsError(path: path, problem: error.problem).prefixed(by: item.path)
             }
             // A token picks its site (DESIGN.md §10); the error never quotes it.
             if let other = sites.firstIndex(where: { $0.token == token }) {
-                throw item[item.secretKey(inline: "token", env: "token_env")].error("the same token as sites[\(other)] (\(sites[other].id)): tokens must be unique")
+                throw item[item.secretKey("token")].error("the same token as sites[\(other)] (\(sites[other].id)): tokens must be unique")
             }
             for (name, notification) in site.notifications {
                 for topic in notification.webhookTopics where !site.customTopics.contains(where: { $0.name == topic }) && !WebhookTopic.standard.contains(where: { $0.name == topic }) {
@@ -343,7 +337,7 @@ extension BridgeConfig {
         let router = self.router
         var perSite: [String: Int] = [:]
         for item in try node.items() {
-            try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "hash_keys", "status", "options"])
+            try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "hash_key_file", "hash_keys", "status", "options"])
             let siteID = try item["site"].string()
             guard sites.contains(where: { $0.id == siteID }) else { throw item["site"].error("unknown site \(siteID)") }
             let url = try item["url"].string()
@@ -377,14 +371,14 @@ extension BridgeConfig {
         }
     }
 
-    /// A webhook's keys, newest first (h0, h1, h2): `hash_key` (or its `_env` form) for one, or
-    /// `hash_keys` for a rotation done in the file, each item a key or a mapping with `hash_key`
-    /// or `hash_key_env`. Empty when neither is given (a key is generated).
+    /// A webhook's keys, newest first (h0, h1, h2): `hash_key` (or its `_env` or `_file` form) for
+    /// one, or `hash_keys` for a rotation done in the file, each item a key or a mapping with
+    /// `hash_key`, `hash_key_env` or `hash_key_file`. Empty when neither is given (a key is generated).
     static func readHashKeys(_ item: ConfigNode, environment: [String: String]) throws(ConfigError) -> [HashKey] {
-        let single = try item.secret(inline: "hash_key", env: "hash_key_env", environment: environment)
+        let single = try item.secret("hash_key", environment: environment)
         let list = try item["hash_keys"].items()
         if single != nil, !list.isEmpty { throw item["hash_keys"].error("give hash_key or hash_keys, not both") }
-        if let single { return [try validKey(single, at: item[item.secretKey(inline: "hash_key", env: "hash_key_env")])] }
+        if let single { return [try validKey(single, at: item[item.secretKey("hash_key")])] }
         guard list.count <= 3 else { throw item["hash_keys"].error("at most 3 keys (h0, h1, h2), newest first") }
         var keys: [HashKey] = []
         for node in list {
@@ -392,11 +386,11 @@ extension BridgeConfig {
                 keys.append(try validKey(try node.string(), at: node))
                 continue
             }
-            try node.requireMapping(allowedKeys: ["hash_key", "hash_key_env"])
-            guard let text = try node.secret(inline: "hash_key", env: "hash_key_env", environment: environment) else {
-                throw node.error("give hash_key or hash_key_env")
+            try node.requireMapping(allowedKeys: ["hash_key", "hash_key_env", "hash_key_file"])
+            guard let text = try node.secret("hash_key", environment: environment) else {
+                throw node.error("give hash_key, hash_key_env or hash_key_file")
             }
-            keys.append(try validKey(text, at: node[node.secretKey(inline: "hash_key", env: "hash_key_env")]))
+            keys.append(try validKey(text, at: node[node.secretKey("hash_key")]))
         }
         if keys.indices.contains(where: { keys[..<$0].contains(keys[$0]) }) { throw item["hash_keys"].error("the same key twice") }
         return keys

@@ -113,37 +113,61 @@ struct ConfigNode {
         return parsed
     }
 
-    /// Which of a secret's keys was given (`key_env` when it was, else `key`), for errors about
-    /// its value.
-    func secretKey(inline key: String, env envKey: String) -> String {
-        self[envKey].isMissing ? key : envKey
-    }
+    /// The forms a secret takes in the file: the value itself (`token`), the name of an
+    /// environment variable holding it (`token_env`), or the path of a file holding it
+    /// (`token_file`, the form Kubernetes and Docker secrets take).
+    enum SecretForm: CaseIterable {
+        case inline, environment, file
 
-    /// A secret read from the file this node names, its trailing newlines trimmed (secret files
-    /// usually end with one).
-    func secretFile() throws(ConfigError) -> String {
-        let path = try string()
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw self.error("cannot read \(path): \(error.localizedDescription)")
-        }
-        var trimmed = Substring(text)
-        while let last = trimmed.last, last.isNewline { trimmed = trimmed.dropLast() }
-        guard !trimmed.isEmpty else { throw self.error("\(path) is empty") }
-        return String(trimmed)
-    }
-
-    /// A secret given inline (`key`) or through an environment variable (`key_env`).
-    func secret(inline key: String, env envKey: String, environment: [String: String]) throws(ConfigError) -> String? {
-        let inline = try self[key].optionalString()
-        let variable = try self[envKey].optionalString()
-        if inline != nil, variable != nil { throw self[key].error("give \(key) or \(envKey), not both") }
-        if let variable {
-            guard let value = environment[variable], !value.isEmpty else {
-                throw self[envKey].error("environment variable \(variable) is not set")
+        /// The key of this form for a secret named `name`.
+        func key(_ name: String) -> String {
+            switch self {
+            case .inline: name
+            case .environment: "\(name)_env"
+            case .file: "\(name)_file"
             }
-            return value
         }
-        return inline
+    }
+
+    /// A secret given as at most one of `name`, `name_env` and `name_file` (nil when none is),
+    /// read by `secretValue(_:environment:)`.
+    func secret(_ name: String, environment: [String: String]) throws(ConfigError) -> String? {
+        let given = SecretForm.allCases.filter { !self[$0.key(name)].isMissing }
+        if given.count > 1 {
+            let keys = given.map { $0.key(name) }
+            throw self[keys[0]].error(keys.count == 2 ? "give \(keys[0]) or \(keys[1]), not both" : "give only one of \(keys.joined(separator: ", "))")
+        }
+        guard let form = given.first else { return nil }
+        return try self[form.key(name)].secretValue(form, environment: environment)
+    }
+
+    /// Which of a secret's keys was given (`name` when none was), for errors about its value.
+    func secretKey(_ name: String) -> String {
+        SecretForm.allCases.map { $0.key(name) }.first { !self[$0].isMissing } ?? name
+    }
+
+    /// The secret this node gives in `form`: the node's text itself, the value of the environment
+    /// variable it names, or the contents of the file it names with trailing newlines (`\n`,
+    /// `\r\n`) trimmed, as secret files usually end with one. Errors name this node's key path and
+    /// the variable or the file, never the secret.
+    func secretValue(_ form: SecretForm, environment: [String: String]) throws(ConfigError) -> String {
+        let text = try string()
+        switch form {
+        case .inline:
+            return text
+        case .environment:
+            guard let value = environment[text], !value.isEmpty else { throw error("environment variable \(text) is not set") }
+            return value
+        case .file:
+            let contents: String
+            do { contents = try String(contentsOfFile: text, encoding: .utf8) } catch {
+                throw self.error("cannot read \(text): \(error.localizedDescription)")
+            }
+            var trimmed = Substring(contents)
+            // "\r\n" is one Character, and a newline.
+            while let last = trimmed.last, last.isNewline { trimmed = trimmed.dropLast() }
+            guard !trimmed.isEmpty else { throw self.error("\(text) is empty") }
+            return String(trimmed)
+        }
     }
 }
