@@ -78,7 +78,6 @@ extension ReliabilitySuite {
                 http: {admin_listen: "127.0.0.1:0", allow_private_destinations: false}
                 sites: [{id: c404, token: c404-test-token-0001}]
                 routes: [{source: \(topic), site: c404, topic: order_state_changed}]
-                webhooks: [{id: public, site: c404, url: "https://hooks.example.com/x", topics: [order_state_changed], hash_key: hash-key-for-tests}]
                 """)
             config.http.adminPort = 0
             let (createRefused, patchRefused) = try await withBridge(config) { bridge in
@@ -86,12 +85,16 @@ extension ReliabilitySuite {
                 var patchRefused = 0
                 #expect(await waitFor { bridge.adminPort != nil })
                 let admin = "http://127.0.0.1:\(bridge.adminPort ?? 0)"
+                // The webhook PATCHed is the API's (a file webhook's definition is the file's: 409).
+                let made = #"{"site_id":"c404","token":"c404-test-token-0001","webhook":{"url":"https://hooks.example.com/x","http_method":"POST","topics":["order_state_changed"]}}"#
+                #expect(try await Self.call(.POST, "\(admin)/webhooks", made).0 == 201)
+                let publicID = try #require(bridge.catalog.webhooks.first?.id)
                 for url in Self.privateURLs {
                     let body = #"{"site_id":"c404","token":"c404-test-token-0001","webhook":{"url":"\#(url)","http_method":"POST","topics":["order_state_changed"]}}"#
                     let (created, createdBody) = try await Self.call(.POST, "\(admin)/webhooks", body)
                     #expect(created == 400 && createdBody.contains("webhook.url"), "POST \(url): \(created) \(createdBody)")
                     if created == 400 { createRefused += 1 }
-                    let (patched, patchedBody) = try await Self.call(.PATCH, "\(admin)/webhooks/public", #"{"url":"\#(url)"}"#, token: "c404-test-token-0001")
+                    let (patched, patchedBody) = try await Self.call(.PATCH, "\(admin)/webhooks/\(publicID)", #"{"url":"\#(url)"}"#, token: "c404-test-token-0001")
                     #expect(patched == 400, "PATCH \(url): \(patched) \(patchedBody)")
                     if patched == 400 { patchRefused += 1 }
                 }
