@@ -69,9 +69,12 @@ extension ControlRecord {
         var hashKeys: [String]
         var options: OptionsRecord
         var origin: String
+        var headers: [WebhookHeader]?
+        var auth: AuthRecord?
+        var filter: WebhookFilter?
 
         enum CodingKeys: String, CodingKey {
-            case version, id, url, topics, options, origin
+            case version, id, url, topics, options, origin, headers, auth, filter
             case siteID = "site_id"
             case httpMethod = "http_method"
             case hashKeys = "hash_keys"
@@ -87,6 +90,9 @@ extension ControlRecord {
             hashKeys = webhook.hashKeys.map(\.text)
             options = OptionsRecord(webhook.options)
             origin = stored.origin.rawValue
+            headers = webhook.headers.isEmpty ? nil : webhook.headers
+            auth = webhook.auth.map(AuthRecord.init)
+            filter = webhook.filter
         }
 
         /// The webhook as written: its options are not clamped here (the catalog clamps what
@@ -94,15 +100,54 @@ extension ControlRecord {
         var stored: StoredWebhook? {
             guard let method = HTTPMethod(rawValue: httpMethod), let origin = Origin(rawValue: origin) else { return nil }
             let webhook = Webhook(
-                id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: hashKeys.map(HashKey.init), options: options.applied())
+                id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: hashKeys.map(HashKey.init), options: options.applied(),
+                headers: headers ?? [], auth: auth?.auth, filter: filter)
             return StoredWebhook(webhook, origin: origin)
         }
     }
 }
 
+/// A webhook's `auth` as the API reads it and the control topic keeps it (secrets included:
+/// protect the topic like any secret store).
+public struct AuthRecord: Codable, Equatable, Sendable {
+    public var type: String
+    public var token: String?
+    public var username: String?
+    public var password: String?
+
+    public init(_ auth: WebhookAuth) {
+        type = auth.type
+        switch auth {
+        case .bearer(let token): self.token = token
+        case .basic(let username, let password): (self.username, self.password) = (username, password)
+        }
+    }
+
+    /// The auth these fields make, or the problem (naming the field).
+    public func validated() -> Result<WebhookAuth, SettingsError> {
+        let auth: WebhookAuth
+        switch type {
+        case "bearer":
+            guard let token else { return .failure(SettingsError(path: "token", problem: "required")) }
+            auth = .bearer(token: token)
+        case "basic":
+            guard let username else { return .failure(SettingsError(path: "username", problem: "required")) }
+            guard let password else { return .failure(SettingsError(path: "password", problem: "required")) }
+            auth = .basic(username: username, password: password)
+        default:
+            return .failure(SettingsError(path: "type", problem: "expected one of bearer, basic"))
+        }
+        if let problem = auth.problem { return .failure(SettingsError(path: "", problem: problem)) }
+        return .success(auth)
+    }
+
+    var auth: WebhookAuth? { try? validated().get() }
+}
+
 /// Webhook options as the API and the control topic write them.
 public struct OptionsRecord: Codable, Equatable, Sendable {
     public var batching: Bool?
+    public var format: BodyFormat?
     public var signature: SignatureScheme?
     public var maxBatchSize: Int?
     /// Seconds, fractions allowed.
@@ -110,7 +155,7 @@ public struct OptionsRecord: Codable, Equatable, Sendable {
     public var maxPending: Int?
 
     enum CodingKeys: String, CodingKey {
-        case batching, signature
+        case batching, signature, format
         case maxBatchSize = "max_batch_size"
         case batchLinger = "batch_linger"
         case maxPending = "max_pending"
@@ -118,6 +163,7 @@ public struct OptionsRecord: Codable, Equatable, Sendable {
 
     public init(_ options: WebhookOptions) {
         batching = options.batching
+        format = options.format == .json ? nil : options.format
         signature = options.signature
         maxBatchSize = options.maxBatchSize
         batchLinger = options.batchLinger.seconds
@@ -132,6 +178,7 @@ public struct OptionsRecord: Codable, Equatable, Sendable {
     public func applied(to base: WebhookOptions = WebhookOptions()) -> WebhookOptions {
         var options = base
         if let batching { options.batching = batching }
+        if let format { options.format = format }
         if let signature { options.signature = signature }
         if let maxBatchSize { options.maxBatchSize = maxBatchSize }
         if let batchLinger { options.batchLinger = DurationText.secondsKeepingRange(batchLinger) }

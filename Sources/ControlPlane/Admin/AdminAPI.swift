@@ -344,7 +344,7 @@ public struct AdminAPI: Sendable {
         do {
             configuration = try JSONDecoder().decode(SiteConfiguration.self, from: JSONSerialization.data(withJSONObject: configurationFields))
         } catch let error as DecodingError {
-            throw AdminError.badRequest(Self.field(of: error), Self.problem(of: error))
+            throw AdminError.badRequest(DecodingErrorText.describe(error).path, DecodingErrorText.describe(error).problem)
         }
         // Validated once merged with the stored settings: `retry_intervals` given alone must still
         // cover the stored `retries_until_failure`.
@@ -353,28 +353,6 @@ public struct AdminAPI: Sendable {
         let merged = SiteConfiguration(candidate)
         try await backend.save(configuration: merged, site: site.id)
         return try Self.json(["configuration": Self.jsonObject(merged)])
-    }
-
-    static func field(of error: DecodingError) -> String {
-        let path: [any CodingKey]
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
-        @unknown default: path = []
-        }
-        return path.reduce("") { name, key in
-            if let index = key.intValue { return "\(name)[\(index)]" }
-            return name.isEmpty ? key.stringValue : "\(name).\(key.stringValue)"
-        }
-    }
-
-    static func problem(of error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(let type, _): "expected \(type == Double.self || type == Int.self ? "a number" : type == Bool.self ? "true or false" : type == String.self ? "a string" : "another type")"
-        case .valueNotFound: "must not be null"
-        case .keyNotFound(let key, _): "\(key.stringValue) is required"
-        case .dataCorrupted(let context): context.debugDescription
-        @unknown default: "invalid"
-        }
     }
 
     // MARK: - Responses

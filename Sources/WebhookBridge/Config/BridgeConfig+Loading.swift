@@ -337,7 +337,10 @@ extension BridgeConfig {
         let router = self.router
         var perSite: [String: Int] = [:]
         for item in try node.items() {
-            try item.requireMapping(allowedKeys: ["id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "hash_key_file", "hash_keys", "status", "options"])
+            try item.requireMapping(allowedKeys: [
+                "id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "hash_key_file", "hash_keys", "status", "options", "headers",
+                "auth", "filter",
+            ])
             let siteID = try item["site"].string()
             guard sites.contains(where: { $0.id == siteID }) else { throw item["site"].error("unknown site \(siteID)") }
             let url = try item["url"].string()
@@ -366,8 +369,9 @@ extension BridgeConfig {
             do throws(SettingsError) { try options.validate() } catch { throw error.prefixed(by: item.path) }
             webhooks.append(
                 Webhook(
-                    id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: keys,
-                    status: status, options: options))
+                    id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: keys, status: status, options: options,
+                    headers: try Self.readHeaders(item["headers"]), auth: try Self.readAuth(item["auth"], environment: environment),
+                    filter: try Self.readFilter(item["filter"])))
         }
     }
 
@@ -403,10 +407,56 @@ extension BridgeConfig {
     }
 
     /// Read here, judged by `WebhookOptions.validate()` (the API and the control topic use it too).
+    /// `headers: {X-Env: prod}`: static extra headers, judged by `WebhookHeader.problem`.
+    static func readHeaders(_ node: ConfigNode) throws(ConfigError) -> [WebhookHeader] {
+        let entries = try node.entries()
+        guard entries.count <= WebhookHeader.maxCount else { throw node.error("at most \(WebhookHeader.maxCount) headers") }
+        return try entries.map { entry throws(ConfigError) in
+            let header = WebhookHeader(name: entry.key, value: try entry.value.string())
+            if let problem = header.problem { throw entry.value.error(problem) }
+            return header
+        }
+    }
+
+    /// `auth: {type: bearer, token…}` or `{type: basic, username, password…}`, secrets inline or
+    /// from `_env`/`_file`.
+    static func readAuth(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> WebhookAuth? {
+        guard !node.isMissing, node.node?.mapping != nil || node.node?.null == nil else { return nil }
+        let auth: WebhookAuth
+        switch try node["type"].string() {
+        case "bearer":
+            try node.requireMapping(allowedKeys: ["type", "token", "token_env", "token_file"])
+            guard let token = try node.secret("token", environment: environment) else { throw node["token"].error("required (or token_env, token_file)") }
+            auth = .bearer(token: token)
+        case "basic":
+            try node.requireMapping(allowedKeys: ["type", "username", "password", "password_env", "password_file"])
+            guard let password = try node.secret("password", environment: environment) else {
+                throw node["password"].error("required (or password_env, password_file)")
+            }
+            auth = .basic(username: try node["username"].string(), password: password)
+        case let other:
+            throw node["type"].error("expected one of bearer, basic, got \(other)")
+        }
+        if let problem = auth.problem { throw node.error(problem) }
+        return auth
+    }
+
+    /// `filter: {field: new_state, in: [shipped]}` (see `WebhookFilter`), read as the API reads it.
+    static func readFilter(_ node: ConfigNode) throws(ConfigError) -> WebhookFilter? {
+        guard let yaml = node.node, yaml.null == nil else { return nil }
+        do { return try YAMLDecoder().decode(WebhookFilter.self, from: yaml) } catch let error as DecodingError {
+            let (path, problem) = DecodingErrorText.describe(error)
+            throw ConfigError(path: path.isEmpty ? node.path : "\(node.path).\(path)", problem: problem)
+        } catch {
+            throw node.error("\(error)")
+        }
+    }
+
     static func readOptions(_ node: ConfigNode) throws(ConfigError) -> WebhookOptions {
-        try node.requireMapping(allowedKeys: ["batching", "signature", "max_batch_size", "batch_linger", "max_pending"])
+        try node.requireMapping(allowedKeys: ["batching", "signature", "max_batch_size", "batch_linger", "max_pending", "format"])
         var options = WebhookOptions()
         options.batching = try node["batching"].bool(default: false)
+        options.format = try node["format"].oneOf(BodyFormat.self, default: .json)
         options.signature = try node["signature"].oneOf(SignatureScheme.self, default: .hmac)
         options.maxBatchSize = try node["max_batch_size"].int(default: options.maxBatchSize)
         options.batchLinger = try node["batch_linger"].duration(default: options.batchLinger)
