@@ -36,11 +36,14 @@ extension DeliveryEngine {
             let forSite = messages.filter { $0.siteID == webhook.siteID }
             let cursors: [SourcePartition: Int64]
             do { cursors = try await context.store.cursors(webhookID: webhook.id) } catch { throw .unavailable("the webhooks' cursors could not be read; try again") }
-            evidence.append(
-                .init(
-                    webhook: webhook, state: status, partition: source, offset: offset, routedTopics: forSite.map(\.topic.name),
-                    unrouted: unrouted, cursor: cursors[source], committed: committed, lane: view,
-                    messages: forSite.filter { webhook.topics.contains($0.topic.name) }.map { .init(messageID: $0.messageID, webhookTopic: $0.topic.name) }))
+            let subscribed = forSite.filter { webhook.topics.contains($0.topic.name) }
+            let passing = subscribed.filter { webhook.filter?.matches($0.payload) ?? true }
+            var found = WebhookVerdict.Evidence(
+                webhook: webhook, state: status, partition: source, offset: offset, routedTopics: forSite.map(\.topic.name),
+                unrouted: unrouted, cursor: cursors[source], committed: committed, lane: view,
+                messages: passing.map { .init(messageID: $0.messageID, webhookTopic: $0.topic.name) })
+            found.filtered = passing.isEmpty && !subscribed.isEmpty
+            evidence.append(found)
         }
         let receiving = evidence.filter { !$0.messages.isEmpty }
         var search: AttemptSearch.Result?

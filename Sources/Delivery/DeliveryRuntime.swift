@@ -10,6 +10,8 @@ public struct WebhookRuntime: Sendable {
     public var queuedMessages: Int
     /// Messages this instance has delivered and had acknowledged since it started.
     public var acknowledgedMessages: Int
+    /// Messages its filter kept from it here since this instance started.
+    public var filteredMessages: Int = 0
     /// Partitions this instance holds where the webhook is parked or catching up (a partition
     /// whose catch-up has handed back to the live path counts as live).
     public var parkedPartitions: Int
@@ -38,7 +40,7 @@ extension WebhookLane {
             }
             return WebhookRuntime(
                 webhook: state.webhook, state: state.status, inFlightRequests: state.inFlightRequests, queuedMessages: state.queue.count,
-                acknowledgedMessages: state.acknowledgedMessages,
+                acknowledgedMessages: state.acknowledgedMessages, filteredMessages: state.filteredMessages,
                 parkedPartitions: parked, cursorLag: lag)
         }
     }

@@ -86,6 +86,8 @@ extension WebhookLane {
         var inFlightRequests = 0
         /// Messages acknowledged by this instance since it started (for `/status` and the bench).
         var acknowledgedMessages = 0
+        /// Messages the webhook's filter kept from it since the start (they settle at once).
+        var filteredMessages = 0
         var inFlightByPartition: [SourcePartition: Int] = [:]
         var partitions: [SourcePartition: PartitionState] = [:]
         /// Work for `run()`: parking, catch-ups to start, the probe retry.
@@ -128,6 +130,7 @@ extension WebhookLane {
             let offset = message.sourceOffset
             partitionState.lastOffered = max(partitionState.lastOffered, offset)
             if partitionState.mode.coversUnacknowledged(offset) { return (.settledNow, false) }
+            if !passesFilter(message) { return (.settledNow, false) }
             switch partitionState.mode {
             case .parking, .parked, .catchingUp:
                 partitionState.held.append(offset)
@@ -141,6 +144,13 @@ extension WebhookLane {
                 if queue.count >= webhook.options.maxPending { parkRequested = true }
                 return (.taken, true)
             }
+        }
+
+        /// Whether the webhook's filter lets the message through; a message it keeps is counted.
+        mutating func passesFilter(_ message: RoutedMessage) -> Bool {
+            guard let filter = webhook.filter, !filter.matches(message.payload) else { return true }
+            filteredMessages += 1
+            return false
         }
 
         /// What to start now. `takeSlot` takes a process-wide request slot (false: none free, the
@@ -495,7 +505,9 @@ extension WebhookLane {
             for (offset, messages) in records where offset >= position {
                 position = offset.clampedAdding(1)
                 partitionState.floor = position
-                let mine = messages.filter { $0.siteID == webhook.siteID && webhook.topics.contains($0.topic.name) && !acknowledged.contains($0.messageID) }
+                let mine = messages.filter {
+                    $0.siteID == webhook.siteID && webhook.topics.contains($0.topic.name) && !acknowledged.contains($0.messageID) && passesFilter($0)
+                }
                 guard !mine.isEmpty else { continue }
                 partitionState.window.open(offset, count: mine.count)
                 partitionState.catchUpOutstanding += mine.count

@@ -8,7 +8,7 @@ import WebhookDomain
 /// 1. The record could not be routed: `deadLettered`, with the router's reason; or its routes
 ///    leave it out on purpose (a Debezium delete or tombstone): `skipped`.
 /// 2. None of the webhook topics the record went to (for the webhook's site) is one the webhook
-///    subscribes to: `notSubscribed`. (Filters, issue 16, come next: `filtered`.)
+///    subscribes to: `notSubscribed`; its filter keeps every one of them from it: `filtered`.
 /// 3. The webhook is dead: `dead`.
 /// 4. Where the record stands for the webhook, from this instance's lane when it holds the
 ///    partition (it is fresher than the stored cursor), else from the webhook's durable cursor and
@@ -27,6 +27,7 @@ public struct WebhookVerdict: Sendable {
         case paused, disabled, dead
         case deadLettered = "dead_lettered"
         case skipped
+        case filtered
     }
 
     /// Why a record gives no message at all.
@@ -61,8 +62,11 @@ public struct WebhookVerdict: Sendable {
         public var lane: LaneView?
         /// Its attempts for the record's message ids; nil when none were searched.
         public var attempts: [RecordedAttempt]?
-        /// The messages the webhook gets from the record (those of the topics it subscribes to).
+        /// The messages the webhook gets from the record (those of the topics it subscribes to
+        /// that its filter lets through).
         public var messages: [Message]
+        /// Its filter kept the record's messages of its topics from it.
+        public var filtered = false
     }
 
     public var webhook: Webhook
@@ -82,7 +86,7 @@ public struct WebhookVerdict: Sendable {
         attempts = evidence.attempts
         (verdict, detail) = Self.decide(evidence)
         // Where a webhook that gets nothing from the record stands says nothing about it.
-        let concerned = ![.notSubscribed, .deadLettered, .skipped].contains(verdict)
+        let concerned = ![.notSubscribed, .deadLettered, .skipped, .filtered].contains(verdict)
         cursor = concerned ? evidence.cursor : nil
         lane = concerned ? evidence.lane : nil
     }
@@ -100,11 +104,13 @@ public struct WebhookVerdict: Sendable {
         case .skipped(let reason)?: return (.skipped, "not an event to deliver (\(reason)): settled without a message")
         case nil: break
         }
+        if evidence.messages.isEmpty, evidence.filtered {
+            return (.filtered, "its filter keeps the event from it: settled without a request")
+        }
         if evidence.messages.isEmpty {
             let topics = evidence.webhook.topics.joined(separator: ", ")
             return (.notSubscribed, "subscribes to \(topics); the record went to \(evidence.routedTopics.joined(separator: ", "))")
         }
-        // Filters (issue 16) decide here: a webhook whose filter refuses the event is `filtered`.
         if evidence.state.status == .dead { return (.dead, "dead (paused or disabled longer than message_retention): it is sent nothing more") }
         switch standing(evidence) {
         case .delivered(let how):

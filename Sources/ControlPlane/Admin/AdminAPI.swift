@@ -135,7 +135,7 @@ public struct AdminAPI: Sendable {
         try body.allow(["site_id", "token", "webhook"])
         let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let fields = try body.require("webhook", body.object)
-        try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options"])
+        try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options", "headers", "auth", "filter"])
         let url = try fields.require("url", fields.string)
         if let problem = backend.destinationPolicy.problem(with: url) { throw AdminError.badRequest("webhook.url", problem) }
         let method = try fields.require("http_method", { try fields.oneOf($0, HTTPMethod.self) })
@@ -150,7 +150,9 @@ public struct AdminAPI: Sendable {
         }
         let key = given ?? HashKey.generate()
         let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        let webhook = Webhook(id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options)
+        let webhook = Webhook(
+            id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options, headers: try Self.headers(fields) ?? [],
+            auth: try Self.auth(fields), filter: try Self.filter(fields))
         try await backend.create(webhook, status: status)
         logger.info("webhook created", metadata: ["webhook": "\(id)", "site": "\(site.id)"])
         var json: [String: Any] = ["webhook": WebhookResource.json(webhook, state: backend.state(id))]
@@ -173,19 +175,23 @@ public struct AdminAPI: Sendable {
 
     func updateWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let envelope = try await JSONBody.read(request)
-        try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key"])
+        try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key", "headers", "auth", "filter"])
         let site = try authorize(request, context: context, body: envelope, claimed: try envelope.string("site_id"))
         var webhook = try ownedWebhook(id, site: site)
         try refuseIfManagedByFile(webhookID: id)
         // The guide's example sends the fields bare; `webhook: {…}` is accepted too.
         let fields = try envelope.object("webhook") ?? envelope
-        if fields.path == "webhook" { try fields.allow(["url", "topics", "http_method", "options", "hash_key"]) }
+        if fields.path == "webhook" { try fields.allow(["url", "topics", "http_method", "options", "hash_key", "headers", "auth", "filter"]) }
         if let url = try fields.string("url") {
             if let problem = backend.destinationPolicy.problem(with: url) { throw AdminError.badRequest(fields.name("url"), problem) }
             webhook.url = url
         }
         if let topics = try validTopics(fields, site: site, required: false) { webhook.topics = topics }
         if let method = try fields.oneOf("http_method", HTTPMethod.self) { webhook.method = method }
+        // Given: replaced; given as null: removed; absent: kept.
+        if let headers = try Self.headers(fields) { webhook.headers = headers }
+        if fields.fields["auth"] != nil { webhook.auth = try Self.auth(fields) }
+        if fields.fields["filter"] != nil { webhook.filter = try Self.filter(fields) }
         let options = try Self.options(fields)
         let changedOptions = try Self.validated(options.applied(to: webhook.options), fields: fields)
         let newKey = try fields.string("hash_key").map(HashKey.init)
@@ -262,12 +268,51 @@ public struct AdminAPI: Sendable {
         return topics
     }
 
+    /// `headers: {"X-Env": "prod"}`, each judged by `WebhookHeader.problem`; nil when not given.
+    static func headers(_ fields: JSONBody) throws -> [WebhookHeader]? {
+        guard fields.has("headers") else { return fields.fields["headers"] is NSNull ? [] : nil }
+        guard let given = fields.fields["headers"] as? [String: Any] else { throw AdminError.badRequest(fields.name("headers"), "expected an object") }
+        guard given.count <= WebhookHeader.maxCount else { throw AdminError.badRequest(fields.name("headers"), "at most \(WebhookHeader.maxCount) headers") }
+        return try given.keys.sorted().map { name in
+            guard let value = given[name] as? String else { throw AdminError.badRequest("\(fields.name("headers")).\(name)", "expected a string") }
+            let header = WebhookHeader(name: name, value: value)
+            if let problem = header.problem { throw AdminError.badRequest("\(fields.name("headers")).\(name)", problem) }
+            return header
+        }
+    }
+
+    /// `auth: {"type": "bearer", "token": …}` or `{"type": "basic", "username": …, "password": …}`.
+    static func auth(_ fields: JSONBody) throws -> WebhookAuth? {
+        guard let auth = try fields.object("auth") else { return nil }
+        try auth.allow(["type", "token", "username", "password"])
+        var record = AuthRecord(.bearer(token: ""))
+        record.type = try auth.require("type", auth.string)
+        (record.token, record.username, record.password) = (try auth.string("token"), try auth.string("username"), try auth.string("password"))
+        switch record.validated() {
+        case .success(let valid): return valid
+        case .failure(let error): throw AdminError.invalid(error, under: auth.path)
+        }
+    }
+
+    /// `filter`, as `WebhookFilter` reads it; a 400 names the path within it.
+    static func filter(_ fields: JSONBody) throws -> WebhookFilter? {
+        guard fields.has("filter") else { return nil }
+        guard let object = fields.fields["filter"] as? [String: Any], let data = try? JSONSerialization.data(withJSONObject: object) else {
+            throw AdminError.badRequest(fields.name("filter"), "expected an object")
+        }
+        do { return try JSONDecoder().decode(WebhookFilter.self, from: data) } catch let error as DecodingError {
+            let (path, problem) = DecodingErrorText.describe(error)
+            throw AdminError.badRequest(path.isEmpty ? fields.name("filter") : "\(fields.name("filter")).\(path)", problem)
+        }
+    }
+
     /// The options given, read as they are: their limits are `WebhookOptions.validate()`'s.
     static func options(_ fields: JSONBody) throws -> OptionsRecord {
         guard let options = try fields.object("options") else { return OptionsRecord() }
-        try options.allow(["batching", "signature", "max_batch_size", "batch_linger", "max_pending"])
+        try options.allow(["batching", "signature", "max_batch_size", "batch_linger", "max_pending", "format"])
         var record = OptionsRecord()
         record.batching = try options.bool("batching")
+        record.format = try options.oneOf("format", BodyFormat.self)
         record.signature = try options.oneOf("signature", SignatureScheme.self)
         record.maxBatchSize = try options.int("max_batch_size")
         record.batchLinger = try options.number("batch_linger")

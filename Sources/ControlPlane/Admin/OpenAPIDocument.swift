@@ -297,6 +297,9 @@ enum OpenAPIDocument {
                         http_method: {$ref: "#/components/schemas/Method"}
                         options: {$ref: "#/components/schemas/Options"}
                         hash_key: {$ref: "#/components/schemas/HashKey"}
+                        headers: {$ref: "#/components/schemas/Headers"}
+                        auth: {$ref: "#/components/schemas/Auth"}
+                        filter: {$ref: "#/components/schemas/Filter"}
                         webhook:
                           type: object
                           additionalProperties: false
@@ -306,6 +309,9 @@ enum OpenAPIDocument {
                             http_method: {$ref: "#/components/schemas/Method"}
                             options: {$ref: "#/components/schemas/Options"}
                             hash_key: {$ref: "#/components/schemas/HashKey"}
+                            headers: {$ref: "#/components/schemas/Headers"}
+                            auth: {$ref: "#/components/schemas/Auth"}
+                            filter: {$ref: "#/components/schemas/Filter"}
               responses:
                 "200": {$ref: "#/components/responses/WebhookResponse"}
                 "400": {$ref: "#/components/responses/Error"}
@@ -508,6 +514,34 @@ enum OpenAPIDocument {
                 max_batch_size: {type: integer, minimum: 1, maximum: 30}
                 batch_linger: {type: number, minimum: 0, maximum: 60, description: Seconds}
                 max_pending: {type: integer, minimum: 1, maximum: 10000}
+                format: {type: string, enum: [json, cloudevents], description: "cloudevents: structured-mode CloudEvents 1.0"}
+            Headers:
+              type: object
+              maxProperties: 20
+              description: Static extra headers; the bridge's own (signature, message_id, Content-Type, Authorization, ...) cannot be set
+              additionalProperties: {type: string, maxLength: 4096}
+            Auth:
+              type: object
+              additionalProperties: false
+              required: [type]
+              description: Secrets are never returned (GET shows the type only)
+              properties:
+                type: {type: string, enum: [bearer, basic]}
+                token: {type: string}
+                username: {type: string}
+                password: {type: string}
+            Filter:
+              type: object
+              description: "{field, eq|in|prefix|exists} combined with all, any and not; fields are dotted paths"
+              properties:
+                field: {type: string}
+                eq: {}
+                in: {type: array, minItems: 1}
+                prefix: {type: string}
+                exists: {type: boolean}
+                all: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Filter"}}
+                any: {type: array, minItems: 1, items: {$ref: "#/components/schemas/Filter"}}
+                not: {$ref: "#/components/schemas/Filter"}
             NewWebhook:
               type: object
               additionalProperties: false
@@ -519,6 +553,9 @@ enum OpenAPIDocument {
                 topics: {type: array, items: {type: string}, minItems: 1}
                 url: {type: string}
                 options: {$ref: "#/components/schemas/Options"}
+                headers: {$ref: "#/components/schemas/Headers"}
+                auth: {$ref: "#/components/schemas/Auth"}
+                filter: {$ref: "#/components/schemas/Filter"}
             Webhook:
               type: object
               properties:
@@ -534,6 +571,9 @@ enum OpenAPIDocument {
                 last_error: {type: string}
                 hash_key_count: {type: integer}
                 options: {$ref: "#/components/schemas/Options"}
+                headers: {$ref: "#/components/schemas/Headers"}
+                auth: {type: object, properties: {type: {type: string}}}
+                filter: {$ref: "#/components/schemas/Filter"}
             Topic:
               type: object
               properties:

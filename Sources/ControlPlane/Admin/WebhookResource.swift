@@ -10,9 +10,15 @@ enum WebhookResource {
             "options": [
                 "batching": webhook.options.batching, "signature": webhook.options.signature.rawValue,
                 "max_batch_size": webhook.options.maxBatchSize, "batch_linger": webhook.options.batchLinger.seconds,
-                "max_pending": webhook.options.maxPending,
+                "max_pending": webhook.options.maxPending, "format": webhook.options.format.rawValue,
             ] as [String: Any],
         ]
+        if !webhook.headers.isEmpty { json["headers"] = Dictionary(webhook.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }) }
+        // Its type only: the secrets are never returned.
+        if let auth = webhook.auth { json["auth"] = ["type": auth.type] }
+        if let filter = webhook.filter, let data = try? JSONEncoder().encode(filter), let object = try? JSONSerialization.jsonObject(with: data) {
+            json["filter"] = object
+        }
         if let pause = state.pause { json["pause"] = pause.rawValue }
         if state.status == .paused, state.pause == .auto { json["retries"] = state.retries }
         if let next = state.nextRetryAtMilliseconds { json["next_retry_at"] = Double(next) / 1000 }

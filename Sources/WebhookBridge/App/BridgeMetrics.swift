@@ -27,6 +27,8 @@ final class BridgeMetrics: Sendable {
     private static let status = GaugeSpec(name: "webhook_bridge_webhook_status", help: "1 for the webhook's current status, 0 for the others.")
     private static let inFlight = GaugeSpec(name: "webhook_bridge_in_flight_requests", help: "Requests this instance has in flight for the webhook.")
     private static let queued = GaugeSpec(name: "webhook_bridge_queued_messages", help: "Messages waiting in this instance's memory for the webhook.")
+    private static let filtered = GaugeSpec(
+        name: "webhook_bridge_filtered_messages", help: "Messages the webhook's filter kept from it on this instance since it started.")
     private static let parked = GaugeSpec(
         name: "webhook_bridge_parked_partitions", help: "Partitions held by this instance where the webhook is parked or catching up.")
     private static let cursorLag = GaugeSpec(
@@ -70,6 +72,7 @@ final class BridgeMetrics: Sendable {
             }
             values.append((Self.inFlight, label, Double(webhook.inFlightRequests)))
             values.append((Self.queued, label, Double(webhook.queuedMessages)))
+            if webhook.webhook.filter != nil { values.append((Self.filtered, label, Double(webhook.filteredMessages))) }
             values.append((Self.parked, label, Double(webhook.parkedPartitions)))
             values.append((Self.cursorLag, label, Double(webhook.cursorLag)))
         }

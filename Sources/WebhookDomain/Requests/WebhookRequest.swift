@@ -13,8 +13,9 @@ public struct WebhookRequest: Sendable {
 
     /// The request for one message.
     public static func single(_ message: RoutedMessage, to webhook: Webhook, timestamp: Int64) -> WebhookRequest {
+        let cloudEvents = webhook.options.format == .cloudevents
         var headers: [(name: String, value: String)] = [
-            ("Content-Type", "application/json"),
+            ("Content-Type", cloudEvents ? "application/cloudevents+json" : "application/json"),
             ("message_id", message.messageID),
             ("topic", message.topic.name),
             ("webhook_id", webhook.id),
@@ -22,25 +23,31 @@ public struct WebhookRequest: Sendable {
             ("User-Agent", userAgent),
         ]
         if let trace = message.traceContext { headers += trace.headers }
-        let request = signed(payload: message.payload, id: message.messageID, webhook: webhook, timestamp: timestamp, headers: &headers)
+        let payload = cloudEvents ? CloudEvent.body(of: message) : message.payload
+        let request = signed(payload: payload, id: message.messageID, webhook: webhook, timestamp: timestamp, headers: &headers)
         return WebhookRequest(method: webhook.method.wireMethod, url: request.url, headers: headers, body: request.body)
     }
 
     /// The request for a batch: `{"messages":[{"headers":{…},"data":{…}}, …]}`, signed as a whole.
     /// The `batch_id` is derived from the message ids, so a retried batch keeps its id.
     public static func batch(_ messages: [RoutedMessage], to webhook: Webhook, timestamp: Int64) -> WebhookRequest {
-        var body = Array(#"{"messages":["#.utf8)
+        let cloudEvents = webhook.options.format == .cloudevents
+        var body = Array((cloudEvents ? "[" : #"{"messages":["#).utf8)
         for (index, message) in messages.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
+            if cloudEvents {
+                body += CloudEvent.body(of: message)
+                continue
+            }
             body += Array(#"{"headers":{"message_id":"#.utf8) + jsonString(message.messageID)
             body += Array(#","topic":"#.utf8) + jsonString(message.topic.name)
             body += Array(#","sequence":"#.utf8) + jsonString(message.sequence)
             body += Array(#"},"data":"#.utf8) + message.payload + [UInt8(ascii: "}")]
         }
-        body += Array("]}".utf8)
+        body += Array((cloudEvents ? "]" : "]}").utf8)
         let batchID = MessageID.uuidString(Array(SHA256.hash(data: Array(messages.map(\.messageID).joined(separator: "\n").utf8)).prefix(16)))
         var headers: [(name: String, value: String)] = [
-            ("Content-Type", "application/json"),
+            ("Content-Type", cloudEvents ? "application/cloudevents-batch+json" : "application/json"),
             ("batch_id", batchID),
             ("message_count", String(messages.count)),
             ("webhook_id", webhook.id),
@@ -57,6 +64,8 @@ public struct WebhookRequest: Sendable {
     private static func signed(
         payload: [UInt8], id: String, webhook: Webhook, timestamp: Int64, headers: inout [(name: String, value: String)]
     ) -> (url: String, body: [UInt8]?) {
+        headers += webhook.headers.map { ($0.name, $0.value) }
+        if let auth = webhook.auth { headers.append(("Authorization", auth.header)) }
         let scheme = webhook.options.signature
         if scheme == .hmac || scheme == .both {
             headers.append((WebhookSignature.hmacHeader, WebhookSignature.hmac(keys: webhook.hashKeys, timestamp: timestamp, body: payload)))

@@ -16,6 +16,8 @@ public struct RoutedMessage: Sendable {
     public var notBeforeMilliseconds: Int64?
     public var sourcePartition: Int32
     public var sourceOffset: Int64
+    /// The source record's timestamp (milliseconds since the epoch), if it had one.
+    public var timestampMilliseconds: Int64?
     /// The source record's W3C trace context (`traceparent`, `tracestate`), passed on to the
     /// outbound request when well-formed.
     public var traceContext: TraceContext?

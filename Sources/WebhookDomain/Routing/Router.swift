@@ -71,6 +71,7 @@ public struct Router: Sendable {
             messages[index].messageID = MessageID.make(for: record, webhookTopic: messages[index].topic.name, firstTopic: firstTopic)
             messages[index].messageIDHeaderReplaced = replaced
             messages[index].traceContext = trace
+            messages[index].timestampMilliseconds = record.timestampMilliseconds
         }
         return .routed(messages)
     }
