@@ -5,25 +5,8 @@
 #
 #   scripts/avro_fixtures.sh [SEED] > cases.json
 #
-#   AVRO_VENV  the virtualenv (${TMPDIR:-/tmp}/webhook-bridge-avro-venv)
-#   PYTHON     the interpreter that creates it (python3, with venv: scripts/setup.sh installs it)
-# Needs PyPI on first use. Progress and errors go to stderr.
+# AVRO_VENV names the virtualenv (see scripts/venv_python.sh).
 set -euo pipefail
-
-FASTAVRO_VERSION=1.13.1
-
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv=${AVRO_VENV:-${TMPDIR:-/tmp}/webhook-bridge-avro-venv}
-
-# Test processes running at once share the virtualenv: one makes it, the others wait.
-exec 9>"$venv.lock"
-flock 9
-if [ "$("$venv/bin/python" -c 'import fastavro; print(fastavro.__version__)' 2>/dev/null)" != "$FASTAVRO_VERSION" ]; then
-  echo "avro_fixtures: installing fastavro $FASTAVRO_VERSION into $venv" >&2
-  rm -rf "$venv"
-  "${PYTHON:-python3}" -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "fastavro==$FASTAVRO_VERSION" >&2
-fi
-flock -u 9
-
-exec "$venv/bin/python" "$root/scripts/avro_fixtures.py" "$@"
+if [ -n "${AVRO_VENV:-}" ]; then export VENV_DIR=$AVRO_VENV; fi
+exec "$root/scripts/venv_python.sh" avro "fastavro==1.13.1" -- "$root/scripts/avro_fixtures.py" "$@"
