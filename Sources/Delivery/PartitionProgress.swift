@@ -40,7 +40,8 @@ public final class PartitionProgress: Sendable {
     /// Returns the offset that may now be stored, if it moved.
     public func register(_ partition: SourcePartition, offset: Int64, deliveries: Int) -> Int64? {
         partitions.withLock { all in
-            guard var progress = all[partition] else { return nil }
+            // Taken out while it changes, so that its window is not copied (copy-on-write).
+            guard var progress = all.removeValue(forKey: partition) else { return nil }
             defer { all[partition] = progress }
             guard progress.window.open(offset, count: deliveries) else { return nil }
             return deliveries == 0 && progress.window.isEmpty ? progress.window.low : nil
@@ -50,7 +51,7 @@ public final class PartitionProgress: Sendable {
     /// One delivery of a record is settled. Returns the offset that may now be stored, if it moved.
     public func settle(_ partition: SourcePartition, offset: Int64, epoch: UInt64) -> Int64? {
         partitions.withLock { all in
-            guard var progress = all[partition], progress.epoch == epoch else { return nil }
+            guard all[partition]?.epoch == epoch, var progress = all.removeValue(forKey: partition) else { return nil }
             defer { all[partition] = progress }
             return progress.window.close(offset)
         }

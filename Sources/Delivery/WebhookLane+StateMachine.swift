@@ -125,7 +125,8 @@ extension WebhookLane {
         /// A message routed to this webhook from a record the live consumer read. `wake`: there is
         /// new work for `run()`.
         mutating func offer(_ message: RoutedMessage, partition: SourcePartition) -> (result: OfferResult, wake: Bool) {
-            guard var partitionState = partitions[partition] else { return (.settledNow, false) }
+            // Taken out while it changes, so that its window is not copied (copy-on-write).
+            guard var partitionState = partitions.removeValue(forKey: partition) else { return (.settledNow, false) }
             defer { partitions[partition] = partitionState }
             let offset = message.sourceOffset
             partitionState.lastOffered = max(partitionState.lastOffered, offset)
@@ -283,7 +284,7 @@ extension WebhookLane {
         /// failure leads to) has taken the cursor from it: requests failing together are all kept.
         private mutating func book(_ item: QueuedMessage, acked: Bool) -> Settlement? {
             let offset = item.message.sourceOffset
-            guard var partitionState = partitions[item.partition] else { return nil }
+            guard var partitionState = partitions.removeValue(forKey: item.partition) else { return nil }
             defer { partitions[item.partition] = partitionState }
             // Only the current generation's messages count in the window: a parking reset it (and
             // a catch-up of the new generation may have opened the same offset again).
@@ -499,7 +500,7 @@ extension WebhookLane {
         mutating func catchUpRead(
             _ partition: SourcePartition, generation: Int, records: [(offset: Int64, messages: [RoutedMessage])], position: Int64, atEnd: Bool
         ) -> (position: Int64, joined: Bool)? {
-            guard var partitionState = partitions[partition], partitionState.catchUpGeneration == generation else { return nil }
+            guard partitions[partition]?.catchUpGeneration == generation, var partitionState = partitions.removeValue(forKey: partition) else { return nil }
             var position = position
             let acknowledged = acknowledgedProbe?.partition == partition ? acknowledgedProbe?.messageIDs ?? [] : []
             for (offset, messages) in records where offset >= position {

@@ -72,8 +72,10 @@ public struct DeliveryQueue: Sendable {
         if now >= delayedUntil { releaseDelayed(dueBy: now) }
         var taken: [QueuedMessage] = []
         while taken.count < limit {
-            if let entity = readyEntities.popFirst(), var queue = entityQueues[entity] {
+            // The entity's line is taken out while it changes, so that it is not copied (copy-on-write).
+            if let entity = readyEntities.popFirst(), var queue = entityQueues.removeValue(forKey: entity) {
                 if let first = queue.first, !Self.isDue(first, by: now) {
+                    entityQueues[entity] = queue
                     delay(entity, until: first.message.notBeforeMilliseconds!)
                     continue
                 }
@@ -157,7 +159,7 @@ public struct DeliveryQueue: Sendable {
     public mutating func remove(where shouldRemove: (QueuedMessage) -> Bool) -> [QueuedMessage] {
         var removed: [QueuedMessage] = []
         for entity in Array(entityQueues.keys) {
-            guard var queue = entityQueues[entity] else { continue }
+            guard var queue = entityQueues.removeValue(forKey: entity) else { continue }
             let kept = queue.filter { !shouldRemove($0) }
             removed += queue.filter(shouldRemove)
             queue = Deque(kept)
