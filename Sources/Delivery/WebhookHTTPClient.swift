@@ -88,20 +88,25 @@ public final class WebhookHTTPClient: Sendable {
         pinnedClients = PinnedClients(configuration: configuration)
     }
 
-    /// Sends a request and waits at most `timeout` for the status line and body.
+    /// Sends a request and waits at most `timeout` for the status line and body. `abort` cuts it
+    /// short from outside (the result is then a failure the caller disregards).
     public func send(_ request: WebhookRequest, timeout: Duration) async -> HTTPAttemptResult {
+        await send(request, timeout: timeout, abort: nil)
+    }
+
+    func send(_ request: WebhookRequest, timeout: Duration, abort: RequestAbort?) async -> HTTPAttemptResult {
         let start = ContinuousClock.now
         // TimeAmount(_:) and NIODeadline's + clamp, so no timeout from a site record can trap here.
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         // Without a host the HTTP client reports the URL as invalid.
         guard let destinationCheck, let host = URLComponents(string: request.url)?.host, !host.isEmpty else {
-            return await send(request, with: client, deadline: deadline, start: start)
+            return await send(request, with: client, deadline: deadline, start: start, abort: abort)
         }
         switch await destinationCheck.verdict(on: host) {
         case .approved(address: nil):
-            return await send(request, with: client, deadline: deadline, start: start)
+            return await send(request, with: client, deadline: deadline, start: start, abort: abort)
         case .approved(let address?):
-            return await pinnedClients.withClient(host: host, address: address) { await send(request, with: $0, deadline: deadline, start: start) }
+            return await pinnedClients.withClient(host: host, address: address) { await send(request, with: $0, deadline: deadline, start: start, abort: abort) }
         case .refused(let problem):
             return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(detail: problem), latency: ContinuousClock.now - start)
         case .unresolved:
@@ -110,7 +115,9 @@ public final class WebhookHTTPClient: Sendable {
         }
     }
 
-    private func send(_ request: WebhookRequest, with client: HTTPClient, deadline: NIODeadline, start: ContinuousClock.Instant) async -> HTTPAttemptResult {
+    private func send(
+        _ request: WebhookRequest, with client: HTTPClient, deadline: NIODeadline, start: ContinuousClock.Instant, abort: RequestAbort?
+    ) async -> HTTPAttemptResult {
         do {
             var headers = HTTPHeaders()
             for header in request.headers { headers.add(name: header.name, value: header.value) }
@@ -121,6 +128,7 @@ public final class WebhookHTTPClient: Sendable {
             // its body past the ack timeout has not acknowledged in time (DESIGN.md §5).
             // A cancelled task (a revocation or a shutdown cutting the request short) cancels it.
             let task = client.execute(request: outgoing, delegate: ResponseHeadDelegate(), deadline: deadline)
+            abort?.onAbort { task.cancel() }
             let head = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
             return HTTPAttemptResult(
                 status: Int(head.status.code), retryAfter: Self.retryAfter(head.headers.first(name: "Retry-After")), failure: nil,

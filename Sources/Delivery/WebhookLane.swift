@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Kafka
 import Logging
@@ -20,6 +21,8 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// Requests cut short: those of revoked partitions, or all when stopping, once their grace
     /// has passed (DESIGN.md §6).
     let abandoned = Waitable(AbandonedRequests())
+    /// Requests in flight, so that abandoned ones can be cut short.
+    private let inFlight = Mutex(InFlightRequests())
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
     private let wakeups: AsyncStream<Void>
@@ -143,20 +146,11 @@ public final class WebhookLane: RequestSlots.Waiter {
             webhook.options.batching
             ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp)
             : WebhookRequest.single(first, to: webhook, timestamp: timestamp)
-        let client = context.client
-        let abandoned = self.abandoned
-        let raced = await withTaskGroup(of: HTTPAttemptResult?.self) { group in
-            group.addTask { await client.send(request, timeout: site.ackTimeout) }
-            group.addTask {
-                await abandoned.wait(until: { $0.covers(partitions) })
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let (id, abort) = inFlight.withLock { $0.add(partitions, abandoned: abandoned.value) }
+        let result = await context.client.send(request, timeout: site.ackTimeout, abort: abort)
+        inFlight.withLock { $0.remove(id) }
         // Cancelled (the service group's shutdown_timeout passed) counts as cut short too.
-        guard let result = raced, !Task.isCancelled else {
+        guard !abort.isAborted, !Task.isCancelled else {
             logger.info(
                 "request cut short: its partitions were revoked or the bridge is stopping; delivered again later",
                 metadata: ["webhook": "\(webhookID)", "messages": "\(messages.count)", "topic": "\(first.topic.name)"])
@@ -200,9 +194,11 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// at most `grace`; then cuts those requests short and waits for them to end.
     func endRequests(of partitions: Set<SourcePartition>?, after grace: Duration, done: @escaping @Sendable (StateMachine) -> Bool) async {
         if await state.wait(until: done, timeout: grace) { return }
-        abandoned.withLock { abandoned in
+        let now = abandoned.withLock { abandoned in
             if let partitions { abandoned.partitions.formUnion(partitions) } else { abandoned.all = true }
+            return abandoned
         }
+        for request in inFlight.withLock({ $0.covered(by: now) }) { request.abort() }
         await state.wait(until: done)
     }
 }
