@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Testing
 import WebhookDomain
+import WebhookBridgeTools
 
 @Suite("The webhook-bridge executable", .serialized)
 struct ExecutableTests {
@@ -54,7 +55,7 @@ struct ExecutableTests {
         #expect(bridge.lines.contains { $0.contains("webhooks[0].url: not an absolute http(s) URL") }, "\(bridge.lines)")
     }
 
-    @Test("config check validates offline (exit 2 naming the key); config plan shows what a start would do, and a start then leaves nothing to plan")
+    @Test("config check validates offline (exit 2 naming the key); config plan shows what a start would do, and a start then leaves nothing to plan; a file webhook paused through the API stays paused across a restart")
     func configCheckAndPlan() async throws {
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
         try "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed]}]\n"
@@ -67,9 +68,10 @@ struct ExecutableTests {
         let broker = try ChildProcess(ChildProcess.executable, ["dev-broker", "--partitions", "1", "--topic", "oms.orders", "--topic", "webhook-bridge.control"])
         let bootstrap = try #require(await broker.waitForLine { $0.contains(":") })
         let good = FileManager.default.temporaryDirectory.appendingPathComponent("good-\(UUID().uuidString).yaml")
+        let adminPort = try LoopbackPort.free()
         try """
             kafka: {bootstrap_servers: "\(bootstrap)"}
-            http: {admin_listen: "127.0.0.1:0"}
+            http: {admin_listen: "127.0.0.1:\(adminPort)"}
             sites: [{id: c404, token: c404-test-token-0001}]
             routes: [{source: oms.orders, site: c404, topic: order_state_changed}]
             webhooks: [{id: erp, site: c404, url: 'https://erp.example/hooks', topics: [order_state_changed], hash_key: erp-key-0123456789}]
@@ -83,12 +85,19 @@ struct ExecutableTests {
         #expect(plan.lines.contains("create webhook erp: POST to site c404's order_state_changed"), "\(plan.lines)")
         #expect(plan.lines.contains("2 to create, 0 to change, 0 to delete"), "\(plan.lines)")
 
+        // A file webhook paused through the API, as a new user would: the pause holds across a restart.
         let run = try ChildProcess(ChildProcess.executable, ["run", "--config", good.path])
         #expect(await run.waitForLine { $0.contains("ready") } != nil, "\(run.lines.suffix(10))")
+        #expect(try await httpPatch("http://127.0.0.1:\(adminPort)/webhooks/erp/status", body: #"{"status":"paused"}"#).status == 200)
         #expect(await run.stop() == 0)
         let after = try ChildProcess(ChildProcess.executable, ["config", "plan", "--config", good.path])
         #expect(await after.stop(signal: 0) == 0)
         #expect(after.lines.contains { $0.hasPrefix("no changes") }, "\(after.lines)")
+        let again = try ChildProcess(ChildProcess.executable, ["run", "--config", good.path])
+        #expect(await again.waitForLine { $0.contains("ready") } != nil, "\(again.lines.suffix(10))")
+        let shown = try await httpGet("http://127.0.0.1:\(adminPort)/webhooks/erp?site_id=c404")
+        #expect(shown.body.contains(#""status":"paused""#), "the pause held across the restart: \(shown)")
+        #expect(await again.stop() == 0)
         #expect(await broker.stop() == 0)
     }
 
