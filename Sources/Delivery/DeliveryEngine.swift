@@ -311,8 +311,13 @@ public final class DeliveryEngine: Sendable {
     }
 
     /// Parks the lane holding the most unsettled live records, if any holds some; returns it.
+    /// Only a lane holding at least 1% of the limit is parked: parking one that holds a few
+    /// records frees little and costs a catch-up that reads its partitions again, so with many
+    /// small webhooks (10,000 holding ten records each) intake waits instead, as it did before.
     private func parkHeaviestLane() -> WebhookLane? {
-        guard let (lane, records) = allLanes.map({ ($0, $0.parkableRecords) }).max(by: { $0.1 < $1.1 }), records > 0, lane.parkToFreeMemory()
+        let worthParking = max(1, configuration.maxPendingRecords / 100)
+        guard let (lane, records) = allLanes.map({ ($0, $0.parkableRecords) }).max(by: { $0.1 < $1.1 }), records >= worthParking,
+            lane.parkToFreeMemory()
         else { return nil }
         logger.notice(
             "unsettled records at the limit: the webhook holding the most is parked",
