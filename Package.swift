@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Layers (DESIGN.md §11), each a target that only sees the layers below it:
@@ -6,10 +6,10 @@ import PackageDescription
 //   CLibrdkafka → Kafka (knows nothing of webhooks) → Waiting
 //   WebhookDomain (pure: models, routing, signing, no I/O)
 //   Avro (pure: writer schemas, Avro binary → JSON, the Schema Registry framing; no dependencies)
-//   Delivery (lanes, HTTP client, offset progress) → Kafka, WebhookDomain
+//   Delivery (lanes, HTTP client, offset progress, attempt spans through the tracing API) → Kafka, WebhookDomain
 //   ControlPlane (the control topic: view and store; admin API) → Kafka, WebhookDomain, Delivery
 //   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → WebhookDomain
-//   WebhookBridge (config file, service assembly, metrics) → everything above
+//   WebhookBridge (config file, service assembly, metrics, the OTLP span exporter) → everything above
 //   WebhookBridgeTools (demo, check, sink, receiver) → WebhookBridge and below
 //   webhook-bridge (the CLI executable); webhook-bridge-bench (the benchmark, not in the product)
 let package = Package(
@@ -31,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // Only the OTLP/HTTP exporter (protobuf): the default traits would add OTLP/gRPC and
+        // grpc-swift, which the bridge does not use and which would lengthen every clean build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(
@@ -73,6 +77,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .target(
@@ -117,6 +122,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "OTel", package: "swift-otel"),
             ]
         ),
         .target(

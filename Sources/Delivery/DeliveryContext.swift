@@ -20,13 +20,15 @@ public struct DeliveryContext: Sendable {
     /// Where every attempt is recorded for audit, if anywhere.
     public var attempts: AttemptLog?
     public var metrics: DeliveryMetrics
+    /// One span per attempt (`tracing.otlp_endpoint`); nil: no tracing at all.
+    public var tracing: DeliveryTracing?
     /// Wall-clock milliseconds since the epoch (injected so tests can move time).
     public var now: @Sendable () -> Int64
 
     public init(
         client: WebhookHTTPClient, maxConcurrentRequests: Int = 256, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
         storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger, attempts: AttemptLog? = nil,
-        metrics: DeliveryMetrics = DeliveryMetrics(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        metrics: DeliveryMetrics = DeliveryMetrics(), tracing: DeliveryTracing? = nil, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.client = client
         self.slots = RequestSlots(maxConcurrentRequests)
@@ -39,6 +41,7 @@ public struct DeliveryContext: Sendable {
         self.logger = logger
         self.attempts = attempts
         self.metrics = metrics
+        self.tracing = tracing
         self.now = now
     }
 

@@ -84,7 +84,7 @@ public final class DeliveryEngine: Sendable {
     public init(
         configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, client: WebhookHTTPClient, kafka: KafkaConfig,
         store: any DeliveryStore, alerts: any AlertSink, states: [String: WebhookState] = [:], attempts: AttemptLog? = nil,
-        metrics: DeliveryMetrics = DeliveryMetrics(), logger: Logger
+        metrics: DeliveryMetrics = DeliveryMetrics(), tracing: DeliveryTracing? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.consumer = consumer
@@ -104,7 +104,7 @@ public final class DeliveryEngine: Sendable {
             storeOffset: { partition, offset in
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
-            }, logger: logger, attempts: attempts, metrics: metrics)
+            }, logger: logger, attempts: attempts, metrics: metrics, tracing: tracing)
         deadLetters = DeadLetterWriter(
             topic: configuration.deadLetterTopic, producer: producer, context: context,
             retry: .init(first: configuration.deadLetterFirstRetry, max: configuration.deadLetterMaxRetry))

@@ -142,15 +142,21 @@ public final class WebhookLane: RequestSlots.Waiter {
     func send(_ messages: [RoutedMessage], webhook: Webhook, site: Site, attempt: Int, partitions: Set<SourcePartition>) async -> HTTPAttemptResult? {
         guard let first = messages.first else { return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .connection(.connectionError, detail: "no message to send"), latency: .zero) }
         let timestamp = context.now() / 1000
+        // With tracing, the attempt's span starts first so that the request carries its context
+        // (the record's trace, this attempt as the parent); without, nothing is made here.
+        let span = context.tracing?.start(messages, webhook: webhook, attempt: attempt)
+        let trace = span.map(\.traceContext) ?? first.traceContext
         let request =
             webhook.options.batching
-            ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp)
-            : WebhookRequest.single(first, to: webhook, timestamp: timestamp)
+            ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp, traceContext: trace)
+            : WebhookRequest.single(first, to: webhook, timestamp: timestamp, traceContext: trace)
         let (id, abort) = inFlight.withLock { $0.add(partitions, abandoned: abandoned.value) }
         let result = await context.client.send(request, timeout: site.ackTimeout, abort: abort)
         inFlight.withLock { $0.remove(id) }
         // Cancelled (the service group's shutdown_timeout passed) counts as cut short too.
         guard !abort.isAborted, !Task.isCancelled else {
+            // The request may have reached the receiver, with the span as its parent: kept.
+            span?.end(request, status: nil, outcome: "cut_short", failure: "cut short")
             logger.info(
                 "request cut short: its partitions were revoked or the bridge is stopping; delivered again later",
                 metadata: ["webhook": "\(webhookID)", "messages": "\(messages.count)", "topic": "\(first.topic.name)"])
@@ -159,6 +165,7 @@ public final class WebhookLane: RequestSlots.Waiter {
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
         let outcome = acked ? "acked" : result.outcomeLabel
         context.attempts?.record(messages, request: request, webhookID: webhookID, attempt: attempt, result: result, acked: acked)
+        span?.end(request, status: result.status, outcome: outcome, failure: acked ? nil : result.failureDescription)
         recordMetrics { $0.attempt(webhookID: webhookID, outcome: outcome, latency: result.latency, messages: messages.count) }
         var metadata: Logger.Metadata = [
             "message_id": "\(messages.count == 1 ? first.messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",

@@ -36,7 +36,8 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    private let client: RDKafkaClient
+    /// Internal, not private: tests read librdkafka's configuration back through it.
+    let client: RDKafkaClient
     private let stopRequested = Atomic<Bool>(false)
     private let stopped = Waitable(false)
 

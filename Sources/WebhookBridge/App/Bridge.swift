@@ -30,6 +30,8 @@ public final class Bridge: Sendable {
     /// Keys generated at start-up for config webhooks without one, and actually in use (a key
     /// stored in the control topic from an earlier start wins): shown once to the user.
     public let generatedKeysInUse: [(webhookID: String, key: HashKey)]
+    /// The OTLP span exporter, with `tracing.otlp_endpoint`.
+    private let traceExport: TraceExport?
     private let boundAdminPort = Mutex<Int?>(nil)
     private let boundOpsPort = Mutex<Int?>(nil)
     let metrics: BridgeMetrics
@@ -65,13 +67,7 @@ public final class Bridge: Sendable {
             embedded = nil
             bootstrapServers = config.kafka.bootstrapServers
         }
-        // The embedded (mock) broker holds a fetch until fetch.wait.max.ms even when records
-        // arrive, unlike a real broker, which answers as soon as there is data: poll it often.
-        var tuning = embedded == nil ? [:] : ["fetch.wait.max.ms": "1"]
-        // Topics created later that match a route's pattern are found at the next metadata
-        // refresh: every 10 s rather than librdkafka's 5 minutes.
-        if config.routes.contains(where: \.isPattern) { tuning["topic.metadata.refresh.interval.ms"] = "10000" }
-        kafka = KafkaConfig(bootstrapServers: bootstrapServers, properties: tuning.merging(config.kafka.properties) { _, user in user })
+        kafka = Self.kafkaConfig(config, bootstrapServers: bootstrapServers, embedded: embedded != nil)
         if embedded == nil {
             await Self.createTopics(config.kafka, kafka: kafka, logger: logger)
             try Task.checkCancellation()
@@ -113,6 +109,7 @@ public final class Bridge: Sendable {
         let consumer = try KafkaConsumer(
             configuration: .init(kafka: kafka, groupID: config.kafka.groupID, startFrom: config.kafka.startFrom), logger: logger)
         producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: logger)
+        traceExport = TraceExport.start(config.tracing, logger: logger)
         let maxInFlight = config.sites.map(\.maxInFlight).max() ?? 8
         client = WebhookHTTPClient(maxConnectionsPerHost: max(64, maxInFlight), allowPrivateDestinations: config.http.allowPrivateDestinations)
         engine = DeliveryEngine(
@@ -124,7 +121,20 @@ public final class Bridge: Sendable {
             consumer: consumer, producer: producer, client: client, kafka: kafka,
             store: store, alerts: alerts ?? mailer ?? LoggingAlertSink(logger: logger), states: states,
             attempts: AttemptLog(producer: producer, topic: config.kafka.attemptsTopic, includePayloads: config.logPayloads),
-            metrics: DeliveryMetrics(factory: metrics.factory), logger: logger)
+            metrics: DeliveryMetrics(factory: metrics.factory), tracing: traceExport?.tracing, logger: logger)
+    }
+
+    /// What every Kafka client of the bridge is given: the brokers, the embedded broker's tuning,
+    /// then the file's `kafka.properties` (with their `_env` and `_file` secrets) as they are,
+    /// which win over the tuning.
+    static func kafkaConfig(_ config: BridgeConfig, bootstrapServers: String, embedded: Bool) -> KafkaConfig {
+        // The embedded (mock) broker holds a fetch until fetch.wait.max.ms even when records
+        // arrive, unlike a real broker, which answers as soon as there is data: poll it often.
+        var tuning = embedded ? ["fetch.wait.max.ms": "1"] : [:]
+        // Topics created later that match a route's pattern are found at the next metadata
+        // refresh: every 10 s rather than librdkafka's 5 minutes.
+        if config.routes.contains(where: \.isPattern) { tuning["topic.metadata.refresh.interval.ms"] = "10000" }
+        return KafkaConfig(bootstrapServers: bootstrapServers, properties: tuning.merging(config.kafka.properties) { _, user in user })
     }
 
     /// The services of this instance. `onAdminRunning` gets the admin API's bound port (useful
@@ -164,11 +174,13 @@ public final class Bridge: Sendable {
         return listeners
     }
 
-    /// Everything but the listeners: alerts, the control-topic follower and delivery. Shutdown
-    /// runs in reverse: delivery (which may still write cursors) stops before the follower that
-    /// applies those writes.
+    /// Everything but the listeners: the span exporter, alerts, the control-topic follower and
+    /// delivery. Shutdown runs in reverse: delivery (which may still write cursors) stops before
+    /// the follower that applies those writes, and the span exporter stops last, once the
+    /// attempts that delivery lets finish have ended their spans.
     func coreServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
+        (traceExport.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0.service)] } ?? [])
+            + (mailer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
             .init(service: ControlTopicService(view: control, dispatcher: ControlDispatcher(reader: catalog, delivery: engine, logger: logger))),
             .init(service: DeliveryService(engine: engine, producer: producer, client: client)),
         ]

@@ -12,7 +12,7 @@ import Yams
 /// start-up (`ControlCatalog.plan(_:)`). An invalid file, or one the control topic conflicts
 /// with, changes nothing: the error is logged with its key path and counted in
 /// `webhook_bridge_config_reload_failures_total`. Settings read only at start-up (`kafka`,
-/// `http`, `smtp`, ...) and a changed set of source topics are reported as needing a restart.
+/// `http`, `smtp`, `tracing`, ...) and a changed set of source topics are reported as needing a restart.
 final class ConfigReloader: Sendable {
     let path: String
     let catalog: ControlCatalog
@@ -23,7 +23,7 @@ final class ConfigReloader: Sendable {
     private let applied: Mutex<String>
 
     /// Top-level keys read only at start-up.
-    static let restartKeys = ["kafka", "http", "smtp", "sms", "schema_registry", "quotas", "logging", "shutdown_timeout"]
+    static let restartKeys = ["kafka", "http", "smtp", "sms", "schema_registry", "quotas", "logging", "shutdown_timeout", "tracing"]
 
     init(path: String, appliedText: String, catalog: ControlCatalog, delivery: any DeliveryControl, metrics: BridgeMetrics, logger: Logger) {
         self.path = path

@@ -21,20 +21,18 @@ extension BridgeConfig {
         let top = ConfigNode(node: root, path: "")
         try top.requireMapping(allowedKeys: [
             "kafka", "http", "smtp", "sms", "schema_registry", "quotas", "sites", "topics", "routes", "webhooks", "logging", "shutdown_timeout",
+            "tracing",
         ])
         var config = BridgeConfig()
         try config.readKafka(top["kafka"], environment: environment)
         try config.readHTTP(top["http"])
         if !top["smtp"].isMissing { config.smtp = try readSMTP(top["smtp"], environment: environment) }
         try top["sms"].requireMapping(allowedKeys: ["url"])
-        if let url = try top["sms"]["url"].optionalString() {
-            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
-                throw top["sms"]["url"].error("not an absolute http(s) URL")
-            }
-            config.smsURL = url
-        }
+        config.smsURL = try top["sms"]["url"].optionalHTTPURL()
         config.schemaRegistry = try readSchemaRegistry(top["schema_registry"], environment: environment)
         try config.readLogging(top["logging"])
+        try top["tracing"].requireMapping(allowedKeys: ["otlp_endpoint"])
+        config.tracing.otlpEndpoint = try top["tracing"]["otlp_endpoint"].optionalHTTPURL()
         config.shutdownTimeout = try top["shutdown_timeout"].duration(default: config.shutdownTimeout)
         guard config.shutdownTimeout >= .seconds(1), config.shutdownTimeout <= .seconds(600) else {
             throw top["shutdown_timeout"].error("must be between 1 s and 600 s")
@@ -72,7 +70,8 @@ extension BridgeConfig {
     /// (`properties_env: {sasl.password: KAFKA_PASSWORD}`) or from files (`properties_file:
     /// {sasl.password: /run/secrets/kafka}`, trailing newlines trimmed). A property the bridge's
     /// guarantees depend on is refused, naming its key (`KafkaConfig.problem(withProperty:value:)`);
-    /// so is one given twice.
+    /// so is one given twice, and one librdkafka itself refuses (an unknown name, a value out of
+    /// its type: `KafkaConfig.librdkafkaRefusal(ofProperty:value:)`).
     private static func readProperties(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> [String: String] {
         var properties: [String: String] = [:]
         var givenIn: [String: String] = [:]
@@ -83,6 +82,11 @@ extension BridgeConfig {
                 givenIn[key] = section
                 let text = try value.secretValue(form, environment: environment)
                 if let problem = KafkaConfig.problem(withProperty: key, value: text) { throw value.error(problem) }
+                if var refusal = KafkaConfig.librdkafkaRefusal(ofProperty: key, value: text) {
+                    // librdkafka quotes a value it refuses; a secret's is never quoted.
+                    if section != "properties" { refusal = refusal.replacingOccurrences(of: "\"\(text)\"", with: "(the value given)") }
+                    throw value.error("refused by librdkafka: \(refusal)")
+                }
                 properties[key] = text
             }
         }
@@ -175,12 +179,9 @@ extension BridgeConfig {
     /// The Schema Registry that `format: avro` routes fetch writer schemas from.
     private static func readSchemaRegistry(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> SchemaRegistrySettings? {
         try node.requireMapping(allowedKeys: ["url", "username", "password", "password_env", "password_file"])
-        guard let url = try node["url"].optionalString() else {
+        guard let url = try node["url"].optionalHTTPURL() else {
             if try node["username"].optionalString() != nil { throw node["url"].error("required with a username") }
             return nil
-        }
-        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host != nil else {
-            throw node["url"].error("not an absolute http(s) URL")
         }
         let username = try node["username"].optionalString()
         let password = try node.secret("password", environment: environment)

@@ -1,4 +1,5 @@
 import ControlPlane
+import Foundation
 import Kafka
 import WebhookDomain
 
@@ -102,6 +103,24 @@ public struct BridgeConfig: Sendable {
         public var url: String
         public var username: String?
         public var password: String?
+    }
+
+    /// One span per delivery attempt, exported over OTLP/HTTP (`tracing`).
+    public var tracing = TracingSettings()
+
+    public struct TracingSettings: Sendable, Equatable {
+        /// The collector's OTLP/HTTP address (`http://otel-collector:4318`); nil: no tracing, and
+        /// no exporter at all.
+        public var otlpEndpoint: String?
+
+        /// Where the spans are POSTed: the endpoint's `/v1/traces` (as for OpenTelemetry's
+        /// `OTEL_EXPORTER_OTLP_ENDPOINT`), or the endpoint as given when it has a path of its own.
+        public var tracesURL: String? {
+            guard let otlpEndpoint else { return nil }
+            let path = URLComponents(string: otlpEndpoint)?.path ?? ""
+            guard path.isEmpty || path == "/" else { return otlpEndpoint }
+            return (otlpEndpoint.hasSuffix("/") ? String(otlpEndpoint.dropLast()) : otlpEndpoint) + "/v1/traces"
+        }
     }
 
     /// Webhooks and custom topics per site (`quotas`).

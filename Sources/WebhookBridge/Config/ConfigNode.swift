@@ -61,6 +61,15 @@ struct ConfigNode {
         return scalar.string
     }
 
+    /// An absolute http(s) URL with a host, or nil when the key is not given.
+    func optionalHTTPURL() throws(ConfigError) -> String? {
+        guard let url = try optionalString() else { return nil }
+        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host?.isEmpty == false else {
+            throw error("not an absolute http(s) URL")
+        }
+        return url
+    }
+
     func string(default value: String? = nil) throws(ConfigError) -> String {
         if let string = try optionalString() {
             guard !string.isEmpty else { throw error("must not be empty") }

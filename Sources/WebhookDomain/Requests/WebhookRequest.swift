@@ -11,8 +11,13 @@ public struct WebhookRequest: Sendable {
 
     public static let userAgent = "webhook-bridge/\(WebhookBridgeVersion.current)"
 
-    /// The request for one message.
+    /// The request for one message, with the record's trace context.
     public static func single(_ message: RoutedMessage, to webhook: Webhook, timestamp: Int64) -> WebhookRequest {
+        single(message, to: webhook, timestamp: timestamp, traceContext: message.traceContext)
+    }
+
+    /// The request for one message, carrying `traceContext` (with tracing on, the attempt span's).
+    public static func single(_ message: RoutedMessage, to webhook: Webhook, timestamp: Int64, traceContext: TraceContext?) -> WebhookRequest {
         let cloudEvents = webhook.options.format == .cloudevents
         var headers: [(name: String, value: String)] = [
             ("Content-Type", cloudEvents ? "application/cloudevents+json" : "application/json"),
@@ -22,7 +27,7 @@ public struct WebhookRequest: Sendable {
             ("sequence", message.sequence),
             ("User-Agent", userAgent),
         ]
-        if let trace = message.traceContext { headers += trace.headers }
+        if let traceContext { headers += traceContext.headers }
         let payload = cloudEvents ? CloudEvent.body(of: message) : message.payload
         let request = signed(payload: payload, id: message.messageID, webhook: webhook, timestamp: timestamp, headers: &headers)
         return WebhookRequest(method: webhook.method.wireMethod, url: request.url, headers: headers, body: request.body)
@@ -31,6 +36,12 @@ public struct WebhookRequest: Sendable {
     /// The request for a batch: `{"messages":[{"headers":{…},"data":{…}}, …]}`, signed as a whole.
     /// The `batch_id` is derived from the message ids, so a retried batch keeps its id.
     public static func batch(_ messages: [RoutedMessage], to webhook: Webhook, timestamp: Int64) -> WebhookRequest {
+        // A batch carries its first message's trace context.
+        batch(messages, to: webhook, timestamp: timestamp, traceContext: messages.first?.traceContext)
+    }
+
+    /// The batch request, carrying `traceContext` (with tracing on, the attempt span's).
+    public static func batch(_ messages: [RoutedMessage], to webhook: Webhook, timestamp: Int64, traceContext: TraceContext?) -> WebhookRequest {
         let cloudEvents = webhook.options.format == .cloudevents
         var body = Array((cloudEvents ? "[" : #"{"messages":["#).utf8)
         for (index, message) in messages.enumerated() {
@@ -53,8 +64,7 @@ public struct WebhookRequest: Sendable {
             ("webhook_id", webhook.id),
             ("User-Agent", userAgent),
         ]
-        // A batch carries its first message's trace context.
-        if let trace = messages.first?.traceContext { headers += trace.headers }
+        if let traceContext { headers += traceContext.headers }
         let request = signed(payload: body, id: batchID, webhook: webhook, timestamp: timestamp, headers: &headers)
         return WebhookRequest(method: webhook.method.wireMethod, url: request.url, headers: headers, body: request.body)
     }
