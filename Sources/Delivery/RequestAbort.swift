@@ -30,14 +30,18 @@ final class RequestAbort: Sendable {
     }
 }
 
-/// A lane's requests in flight, by the source partitions of their messages, so that those of
-/// abandoned partitions can be cut short.
+/// A lane's requests in flight, by the source partitions of their messages, and which
+/// partitions' requests are being cut short, under one lock: a request registering and an
+/// abandonment cannot miss each other.
 struct InFlightRequests {
     private var requests: [UInt64: (partitions: Set<SourcePartition>, abort: RequestAbort)] = [:]
     private var nextID: UInt64 = 0
+    /// Requests cut short: those of revoked partitions, or all when stopping, once their grace
+    /// has passed (DESIGN.md §6).
+    private(set) var abandoned = AbandonedRequests()
 
-    /// Registers a request; it is aborted at once if `abandoned` already covers it.
-    mutating func add(_ partitions: Set<SourcePartition>, abandoned: AbandonedRequests) -> (id: UInt64, abort: RequestAbort) {
+    /// Registers a request; it is aborted at once if its partitions are abandoned already.
+    mutating func add(_ partitions: Set<SourcePartition>) -> (id: UInt64, abort: RequestAbort) {
         let abort = RequestAbort()
         if abandoned.covers(partitions) { abort.abort() }
         nextID &+= 1
@@ -47,8 +51,13 @@ struct InFlightRequests {
 
     mutating func remove(_ id: UInt64) { requests[id] = nil }
 
-    /// The requests `abandoned` covers.
-    func covered(by abandoned: AbandonedRequests) -> [RequestAbort] {
-        requests.values.filter { abandoned.covers($0.partitions) }.map(\.abort)
+    /// Abandons the requests of `partitions` (all when nil), those in flight and those to come;
+    /// returns the ones in flight, to abort outside the lock.
+    mutating func abandon(_ partitions: Set<SourcePartition>?) -> [RequestAbort] {
+        if let partitions { abandoned.partitions.formUnion(partitions) } else { abandoned.all = true }
+        return requests.values.filter { abandoned.covers($0.partitions) }.map(\.abort)
     }
+
+    /// The partitions are given up: requests for them (after a new assignment) are not abandoned.
+    mutating func forget(_ partitions: Set<SourcePartition>) { abandoned.partitions.subtract(partitions) }
 }

@@ -66,7 +66,7 @@ extension WebhookLane {
         await endRequests(of: partitions, after: grace) { !$0.hasRequestsInFlight(partitions) }
         _ = await saveDurably(cursors: cursors)
         state.withLock { $0.revocationFinished(partitions) }
-        abandoned.withLock { $0.partitions.subtract(partitions) }
+        inFlight.withLock { $0.forget(partitions) }
     }
 }
 

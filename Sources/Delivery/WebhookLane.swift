@@ -18,11 +18,8 @@ public final class WebhookLane: RequestSlots.Waiter {
     public let webhookID: String
     let context: DeliveryContext
     let state: Waitable<StateMachine>
-    /// Requests cut short: those of revoked partitions, or all when stopping, once their grace
-    /// has passed (DESIGN.md §6).
-    let abandoned = Waitable(AbandonedRequests())
-    /// Requests in flight, so that abandoned ones can be cut short.
-    private let inFlight = Mutex(InFlightRequests())
+    /// Requests in flight, and which of them are cut short.
+    let inFlight = Mutex(InFlightRequests())
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
     private let wakeups: AsyncStream<Void>
@@ -121,7 +118,8 @@ public final class WebhookLane: RequestSlots.Waiter {
         let sent = await send(batch.map(\.message), webhook: webhook, site: site, attempt: 1, partitions: Set(batch.map(\.partition)))
         context.slots.release(for: self)
         guard let result = sent else {
-            state.withLock { $0.requestAbandoned(batch, abandoned: abandoned.value) }
+            let abandoned = inFlight.withLock { $0.abandoned }
+            state.withLock { $0.requestAbandoned(batch, abandoned: abandoned) }
             wake.yield()
             return
         }
@@ -150,7 +148,7 @@ public final class WebhookLane: RequestSlots.Waiter {
             webhook.options.batching
             ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp, traceContext: trace)
             : WebhookRequest.single(first, to: webhook, timestamp: timestamp, traceContext: trace)
-        let (id, abort) = inFlight.withLock { $0.add(partitions, abandoned: abandoned.value) }
+        let (id, abort) = inFlight.withLock { $0.add(partitions) }
         let result = await context.client.send(request, timeout: site.ackTimeout, abort: abort)
         inFlight.withLock { $0.remove(id) }
         // Cancelled (the service group's shutdown_timeout passed) counts as cut short too.
@@ -201,11 +199,7 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// at most `grace`; then cuts those requests short and waits for them to end.
     func endRequests(of partitions: Set<SourcePartition>?, after grace: Duration, done: @escaping @Sendable (StateMachine) -> Bool) async {
         if await state.wait(until: done, timeout: grace) { return }
-        let now = abandoned.withLock { abandoned in
-            if let partitions { abandoned.partitions.formUnion(partitions) } else { abandoned.all = true }
-            return abandoned
-        }
-        for request in inFlight.withLock({ $0.covered(by: now) }) { request.abort() }
+        for request in inFlight.withLock({ $0.abandon(partitions) }) { request.abort() }
         await state.wait(until: done)
     }
 }

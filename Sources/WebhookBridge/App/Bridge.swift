@@ -198,7 +198,9 @@ public final class Bridge: Sendable {
 
     /// Reloads the file at `path` on SIGHUP; `appliedText` is the text this bridge started from.
     func configReloader(path: String, appliedText: String) -> ConfigReloader {
-        ConfigReloader(path: path, appliedText: appliedText, catalog: catalog, delivery: engine, metrics: metrics, logger: logger)
+        ConfigReloader(
+            path: path, appliedText: appliedText, sources: Set(config.routes.map(\.source)), catalog: catalog, delivery: engine, metrics: metrics,
+            logger: logger)
     }
 
     /// A service group that cancels what is still running after `shutdown_timeout`.

@@ -19,15 +19,19 @@ final class ConfigReloader: Sendable {
     let delivery: any DeliveryControl
     let metrics: BridgeMetrics
     let logger: Logger
-    /// The file's text as last applied.
-    private let applied: Mutex<String>
+    /// The file's text as last applied, and its routes' source topics (the consumer's
+    /// subscription, fixed at start-up).
+    private let applied: Mutex<(text: String, sources: Set<String>)>
 
     /// Top-level keys read only at start-up.
     static let restartKeys = ["kafka", "http", "smtp", "sms", "schema_registry", "quotas", "logging", "shutdown_timeout", "tracing"]
 
-    init(path: String, appliedText: String, catalog: ControlCatalog, delivery: any DeliveryControl, metrics: BridgeMetrics, logger: Logger) {
+    init(
+        path: String, appliedText: String, sources: Set<String>, catalog: ControlCatalog, delivery: any DeliveryControl, metrics: BridgeMetrics,
+        logger: Logger
+    ) {
         self.path = path
-        applied = Mutex(appliedText)
+        applied = Mutex((appliedText, sources))
         self.catalog = catalog
         self.delivery = delivery
         self.metrics = metrics
@@ -43,16 +47,18 @@ final class ConfigReloader: Sendable {
                 throw ConfigError(path: "", problem: "cannot read config file \(path): \(error.localizedDescription)")
             }
             let config = try BridgeConfig.parse(yaml: text, environment: environment)
-            let old = try BridgeConfig.parse(yaml: applied.withLock { $0 }, environment: environment)
-            var needsRestart = Self.changedKeys(from: applied.withLock { $0 }, to: text)
-            if Set(config.routes.map(\.source)) != Set(old.routes.map(\.source)) { needsRestart.append("routes (the set of source topics)") }
+            let sources = Set(config.routes.map(\.source))
+            let old = applied.withLock { $0 }
+            var needsRestart = Self.changedKeys(from: old.text, to: text)
+            if sources != old.sources { needsRestart.append("routes (the set of source topics)") }
             let file = config.fileDefinitions
             let plan = try catalog.plan(file)
             // The file's sites and routes first, so the records written next find them.
             catalog.adopt(file)
             delivery.update(sites: catalog.sites, router: catalog.router)
             try await Bridge.apply(plan, to: catalog, metrics: metrics, logger: logger)
-            applied.withLock { $0 = text }
+            // The subscription stays the start-up's until a restart, whatever this file says.
+            applied.withLock { $0.text = text }
             metrics.configReloads(failed: false).increment()
             logger.notice("config reloaded", metadata: ["changes": "\(plan.changes.count)"])
             if !needsRestart.isEmpty {

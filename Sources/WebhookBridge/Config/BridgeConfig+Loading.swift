@@ -422,7 +422,7 @@ extension BridgeConfig {
     /// `auth: {type: bearer, token…}` or `{type: basic, username, password…}`, secrets inline or
     /// from `_env`/`_file`.
     static func readAuth(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> WebhookAuth? {
-        guard !node.isMissing, node.node?.mapping != nil || node.node?.null == nil else { return nil }
+        guard let yaml = node.node, yaml.null == nil else { return nil }
         let auth: WebhookAuth
         switch try node["type"].string() {
         case "bearer":
