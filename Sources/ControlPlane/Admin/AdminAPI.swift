@@ -103,6 +103,7 @@ public struct AdminAPI: Sendable {
                     "acknowledged": runtime.acknowledgedMessages,
                 ]
                 if let pause = runtime.state.pause { json["pause"] = pause.rawValue }
+                if runtime.webhook.filter != nil { json["filtered"] = runtime.filteredMessages }
                 if let next = runtime.state.nextRetryAtMilliseconds { json["next_retry_at"] = Double(next) / 1000 }
                 if let error = runtime.state.lastError { json["last_error"] = error }
                 return json

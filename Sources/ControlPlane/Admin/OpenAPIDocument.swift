@@ -70,6 +70,7 @@ enum OpenAPIDocument {
                                 cursor_lag: {type: integer}
                                 retries: {type: integer}
                                 acknowledged: {type: integer}
+                                filtered: {type: integer, description: "Messages its filter kept from it here (webhooks with a filter)"}
                                 next_retry_at: {type: number}
                                 last_error: {type: string}
                           partitions:

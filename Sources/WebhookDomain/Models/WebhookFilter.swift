@@ -109,7 +109,7 @@ extension WebhookFilter: Codable {
         if let integer = try? container.decode(Int64.self, forKey: key) { return String(integer) }
         if let number = try? container.decode(Double.self, forKey: key) { return String(number) }
         if let flag = try? container.decode(Bool.self, forKey: key) { return String(flag) }
-        throw DecodingError.typeMismatch(String.self, .init(codingPath: container.codingPath + [key], debugDescription: "a string, number or boolean"))
+        throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [key], debugDescription: "expected a string, number or boolean"))
     }
 
     private static func text(_ list: inout any UnkeyedDecodingContainer) throws -> String {
@@ -117,6 +117,6 @@ extension WebhookFilter: Codable {
         if let integer = try? list.decode(Int64.self) { return String(integer) }
         if let number = try? list.decode(Double.self) { return String(number) }
         if let flag = try? list.decode(Bool.self) { return String(flag) }
-        throw DecodingError.typeMismatch(String.self, .init(codingPath: list.codingPath, debugDescription: "a string, number or boolean"))
+        throw DecodingError.dataCorrupted(.init(codingPath: list.codingPath, debugDescription: "expected a string, number or boolean"))
     }
 }
