@@ -16,7 +16,8 @@ packages=(
   nginx-light         # the benchmark's receiver
   wrk                 # the benchmark's HTTP load generator
   curl                # README examples and smoke checks
-  openssl             # the SMTP tests make a self-signed certificate
+  openssl             # the SMTP and receiver TLS tests make their certificates
+  tinyproxy           # the proxy the egress tests deliver through
 )
 
 missing=()

@@ -71,10 +71,11 @@ extension ControlRecord {
         var origin: String
         var headers: [WebhookHeader]?
         var auth: AuthRecord?
+        var tls: TLSRecord?
         var filter: WebhookFilter?
 
         enum CodingKeys: String, CodingKey {
-            case version, id, url, topics, options, origin, headers, auth, filter
+            case version, id, url, topics, options, origin, headers, auth, tls, filter
             case siteID = "site_id"
             case httpMethod = "http_method"
             case hashKeys = "hash_keys"
@@ -92,6 +93,7 @@ extension ControlRecord {
             origin = stored.origin.rawValue
             headers = webhook.headers.isEmpty ? nil : webhook.headers
             auth = webhook.auth.map(AuthRecord.init)
+            tls = webhook.tls.map(TLSRecord.init)
             filter = webhook.filter
         }
 
@@ -101,7 +103,7 @@ extension ControlRecord {
             guard let method = HTTPMethod(rawValue: httpMethod), let origin = Origin(rawValue: origin) else { return nil }
             let webhook = Webhook(
                 id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: hashKeys.map(HashKey.init), options: options.applied(),
-                headers: headers ?? [], auth: auth?.auth, filter: filter)
+                headers: headers ?? [], auth: auth?.auth, tls: tls?.tls, filter: filter)
             return StoredWebhook(webhook, origin: origin)
         }
     }
@@ -114,34 +116,79 @@ public struct AuthRecord: Codable, Equatable, Sendable {
     public var token: String?
     public var username: String?
     public var password: String?
+    public var tokenURL: String?
+    public var clientID: String?
+    public var clientSecret: String?
+    public var scope: String?
+
+    enum CodingKeys: String, CodingKey {
+        case type, token, username, password, scope
+        case tokenURL = "token_url"
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+    }
+
+    public init(type: String) { self.type = type }
 
     public init(_ auth: WebhookAuth) {
         type = auth.type
         switch auth {
         case .bearer(let token): self.token = token
         case .basic(let username, let password): (self.username, self.password) = (username, password)
+        case .oauth2(let client): (tokenURL, clientID, clientSecret, scope) = (client.tokenURL, client.clientID, client.clientSecret, client.scope)
         }
     }
 
     /// The auth these fields make, or the problem (naming the field).
     public func validated() -> Result<WebhookAuth, SettingsError> {
+        func required(_ value: String?, _ path: String) throws(SettingsError) -> String {
+            guard let value else { throw SettingsError(path: path, problem: "required") }
+            return value
+        }
         let auth: WebhookAuth
-        switch type {
-        case "bearer":
-            guard let token else { return .failure(SettingsError(path: "token", problem: "required")) }
-            auth = .bearer(token: token)
-        case "basic":
-            guard let username else { return .failure(SettingsError(path: "username", problem: "required")) }
-            guard let password else { return .failure(SettingsError(path: "password", problem: "required")) }
-            auth = .basic(username: username, password: password)
-        default:
-            return .failure(SettingsError(path: "type", problem: "expected one of bearer, basic"))
+        do throws(SettingsError) {
+            switch type {
+            case "bearer": auth = .bearer(token: try required(token, "token"))
+            case "basic": auth = .basic(username: try required(username, "username"), password: try required(password, "password"))
+            case "oauth2":
+                auth = .oauth2(
+                    OAuth2Client(
+                        tokenURL: try required(tokenURL, "token_url"), clientID: try required(clientID, "client_id"),
+                        clientSecret: try required(clientSecret, "client_secret"), scope: scope))
+            default: throw SettingsError(path: "type", problem: "expected one of bearer, basic, oauth2")
+            }
+        } catch {
+            return .failure(error)
         }
         if let problem = auth.problem { return .failure(SettingsError(path: "", problem: problem)) }
         return .success(auth)
     }
 
     var auth: WebhookAuth? { try? validated().get() }
+}
+
+/// A webhook's `tls` as the API reads it and the control topic keeps it: PEM texts (the key
+/// included, as for `auth`).
+public struct TLSRecord: Codable, Equatable, Sendable {
+    public var ca: String?
+    public var clientCertificate: String?
+    public var clientKey: String?
+
+    enum CodingKeys: String, CodingKey {
+        case ca
+        case clientCertificate = "client_certificate"
+        case clientKey = "client_key"
+    }
+
+    public init(ca: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil) {
+        (self.ca, self.clientCertificate, self.clientKey) = (ca, clientCertificate, clientKey)
+    }
+
+    init(_ tls: WebhookTLS) {
+        self.init(ca: tls.certificateAuthority, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey)
+    }
+
+    public var tls: WebhookTLS { WebhookTLS(certificateAuthority: ca, clientCertificate: clientCertificate, clientKey: clientKey) }
 }
 
 /// Webhook options as the API and the control topic write them.

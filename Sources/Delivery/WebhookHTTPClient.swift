@@ -16,6 +16,8 @@ public struct HTTPAttemptResult: Sendable {
         case connection(FailureText, detail: String)
         case tls(FailureText, detail: String)
         case refusedDestination(detail: String)
+        /// An OAuth 2.0 webhook got no token (`detail`: the token endpoint's answer or error).
+        case authorization(detail: String)
     }
 
     /// The response status, if a response arrived in time.
@@ -33,6 +35,7 @@ public struct HTTPAttemptResult: Sendable {
         case .connection: return "connection_error"
         case .tls: return "tls_error"
         case .refusedDestination: return "refused_destination"
+        case .authorization: return "token_request_failed"
         case nil: return "unknown"
         }
     }
@@ -46,6 +49,7 @@ public struct HTTPAttemptResult: Sendable {
         case .timeout: return FailureText.timeout.rawValue
         case .connection(let kind, _), .tls(let kind, _): return kind.rawValue
         case .refusedDestination: return FailureText.privateDestination.rawValue
+        case .authorization: return FailureText.tokenRequestFailed.rawValue
         case nil: return FailureText.deliveryError.rawValue
         }
     }
@@ -54,22 +58,48 @@ public struct HTTPAttemptResult: Sendable {
     /// the host and the addresses it resolved to.
     public var failureDetail: String {
         switch failure {
-        case .connection(_, let detail), .tls(_, let detail), .refusedDestination(let detail): return detail
+        case .connection(_, let detail), .tls(_, let detail), .refusedDestination(let detail), .authorization(let detail): return detail
         case .timeout, nil: return failureDescription
         }
     }
 }
 
+/// How a webhook's receiver is reached besides its URL: the TLS towards it, the proxy on the way,
+/// the OAuth 2.0 client whose token goes with each request.
+public struct ReceiverConnection: Sendable, Equatable {
+    public var tls: WebhookTLS?
+    public var proxy: HTTPProxy?
+    public var oauth2: OAuth2Client?
+
+    public init(tls: WebhookTLS? = nil, proxy: HTTPProxy? = nil, oauth2: OAuth2Client? = nil) {
+        self.tls = tls
+        self.proxy = proxy
+        self.oauth2 = oauth2
+    }
+
+    public init(webhook: Webhook, site: Site) {
+        tls = webhook.tls
+        proxy = site.proxy
+        if case .oauth2(let client) = webhook.auth { oauth2 = client }
+    }
+
+    /// Straight to the URL, with the system's trust store.
+    public static let direct = ReceiverConnection()
+}
+
 /// The HTTP client of the deliveries (AsyncHTTPClient): redirects are not followed (a 3xx is a
 /// failed delivery), every request has a deadline for its whole response, response bodies are
 /// read and discarded. Where private destinations are refused, each request goes to an address
-/// its host was checked to resolve to (`ResolvedDestinationCheck`, `PinnedClients`).
+/// its host was checked to resolve to (`ResolvedDestinationCheck`, `EgressClients`); through a
+/// proxy, the host is checked and the proxy connects to it by name.
 /// `shutdown()` must be called.
 public final class WebhookHTTPClient: Sendable {
     private let client: HTTPClient
     /// Nil when private destinations are allowed.
     private let destinationCheck: ResolvedDestinationCheck?
-    private let pinnedClients: PinnedClients
+    private let egressClients: EgressClients
+    private let receiverTLS = ReceiverTLS()
+    let tokens: OAuth2Tokens
 
     /// With `allowPrivateDestinations` false, a request whose host is or resolves to a private
     /// address is not sent (a `refusedDestination` failure).
@@ -77,69 +107,130 @@ public final class WebhookHTTPClient: Sendable {
         self.init(maxConnectionsPerHost: maxConnectionsPerHost, destinationCheck: allowPrivateDestinations ? nil : ResolvedDestinationCheck())
     }
 
-    init(maxConnectionsPerHost: Int = 64, destinationCheck: ResolvedDestinationCheck?) {
+    init(maxConnectionsPerHost: Int = 64, destinationCheck: ResolvedDestinationCheck?, tokens: OAuth2Tokens = OAuth2Tokens()) {
         self.destinationCheck = destinationCheck
+        self.tokens = tokens
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5)),
             decompression: .disabled)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        pinnedClients = PinnedClients(configuration: configuration)
+        egressClients = EgressClients(configuration: configuration)
     }
 
     /// Sends a request and waits at most `timeout` for the status line and body. `abort` cuts it
     /// short from outside (the result is then a failure the caller disregards).
-    public func send(_ request: WebhookRequest, timeout: Duration) async -> HTTPAttemptResult {
-        await send(request, timeout: timeout, abort: nil)
+    public func send(_ request: WebhookRequest, to connection: ReceiverConnection = .direct, timeout: Duration) async -> HTTPAttemptResult {
+        await send(request, to: connection, timeout: timeout, abort: nil)
     }
 
-    func send(_ request: WebhookRequest, timeout: Duration, abort: RequestAbort?) async -> HTTPAttemptResult {
+    /// With OAuth 2.0, the request carries the client's token; a 401 drops it, and the request
+    /// goes once more with a new one before the attempt counts as failed.
+    func send(_ request: WebhookRequest, to connection: ReceiverConnection, timeout: Duration, abort: RequestAbort?) async -> HTTPAttemptResult {
+        let start = ContinuousClock.now
+        guard let oauth2 = connection.oauth2 else { return await exchange(request, connection, timeout: timeout, abort: abort).result }
+        var (result, token) = await exchange(request, connection, authorizedBy: oauth2, timeout: timeout, abort: abort)
+        if result.status == 401, let token {
+            tokens.discard(token, of: oauth2)
+            (result, _) = await exchange(request, connection, authorizedBy: oauth2, timeout: timeout, abort: abort)
+        }
+        result.latency = ContinuousClock.now - start
+        return result
+    }
+
+    /// The request with the client's token (a token request first, unless one is kept); the
+    /// token it went with.
+    private func exchange(
+        _ request: WebhookRequest, _ connection: ReceiverConnection, authorizedBy oauth2: OAuth2Client, timeout: Duration, abort: RequestAbort?
+    ) async -> (HTTPAttemptResult, token: String?) {
+        switch await tokens.token(for: oauth2, fetch: { await self.requestToken(oauth2, connection, timeout: timeout) }) {
+        case .success(let token):
+            var authorized = request
+            authorized.headers.append(("Authorization", "Bearer \(token)"))
+            return (await exchange(authorized, connection, timeout: timeout, abort: abort).result, token)
+        case .failure(let error):
+            return (HTTPAttemptResult(status: nil, retryAfter: nil, failure: .authorization(detail: error.detail), latency: .zero), nil)
+        }
+    }
+
+    /// Asks the token endpoint for a token (client credentials, the client's id and secret as
+    /// HTTP Basic), through the webhook's proxy and TLS.
+    private func requestToken(_ oauth2: OAuth2Client, _ connection: ReceiverConnection, timeout: Duration) async -> Result<OAuth2Tokens.Grant, TokenRequestError> {
+        let request = WebhookRequest(
+            method: "POST", url: oauth2.tokenURL,
+            headers: [("Authorization", oauth2.basicAuthorization), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            body: Array(oauth2.requestBody.utf8))
+        let (result, body) = await exchange(request, connection, timeout: timeout, abort: nil, keepingBodyUpTo: 64 * 1024)
+        guard let status = result.status else { return .failure(TokenRequestError(detail: "token endpoint: \(result.failureDetail)")) }
+        guard status == 200 else { return .failure(TokenRequestError(detail: "token endpoint answered HTTP \(status)")) }
+        guard let grant = OAuth2Tokens.grant(from: body) else { return .failure(TokenRequestError(detail: "token endpoint's answer has no bearer access_token")) }
+        return .success(grant)
+    }
+
+    /// One request and its response: to a checked address, or through the proxy, with the
+    /// receiver's TLS; up to `keepingBodyUpTo` bytes of the response body kept.
+    private func exchange(
+        _ request: WebhookRequest, _ connection: ReceiverConnection, timeout: Duration, abort: RequestAbort?, keepingBodyUpTo bodyLimit: Int = 0
+    ) async -> (result: HTTPAttemptResult, body: [UInt8]) {
         let start = ContinuousClock.now
         // TimeAmount(_:) and NIODeadline's + clamp, so no timeout from a site record can trap here.
         let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let failed = { (failure: HTTPAttemptResult.Failure) in
+            (HTTPAttemptResult(status: nil, retryAfter: nil, failure: failure, latency: ContinuousClock.now - start), [UInt8]())
+        }
+        var tls: TLSConfiguration?
+        if let receiverTLS = connection.tls {
+            do { tls = try self.receiverTLS.configuration(for: receiverTLS) } catch { return failed(.tls(.tlsHandshakeFailed, detail: "\(error)")) }
+        }
+        let send = { (client: HTTPClient) in
+            await self.send(request, with: client, tls: tls, deadline: deadline, start: start, abort: abort, bodyLimit: bodyLimit)
+        }
         // Without a host the HTTP client reports the URL as invalid.
         guard let destinationCheck, let host = URLComponents(string: request.url)?.host, !host.isEmpty else {
-            return await send(request, with: client, deadline: deadline, start: start, abort: abort)
+            if let proxy = connection.proxy { return await egressClients.withClient(.proxy(proxy), send) }
+            return await send(client)
         }
         switch await destinationCheck.verdict(on: host) {
-        case .approved(address: nil):
-            return await send(request, with: client, deadline: deadline, start: start, abort: abort)
-        case .approved(let address?):
-            return await pinnedClients.withClient(host: host, address: address) { await send(request, with: $0, deadline: deadline, start: start, abort: abort) }
+        case .approved(let address):
+            if let proxy = connection.proxy { return await egressClients.withClient(.proxy(proxy), send) }
+            guard let address else { return await send(client) }
+            return await egressClients.withClient(.pinned(host: host, address: address), send)
         case .refused(let problem):
-            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: .refusedDestination(detail: problem), latency: ContinuousClock.now - start)
+            return failed(.refusedDestination(detail: problem))
         case .unresolved:
-            return HTTPAttemptResult(
-                status: nil, retryAfter: nil, failure: .connection(.hostNotFound, detail: "\(host) has no address"), latency: ContinuousClock.now - start)
+            return failed(.connection(.hostNotFound, detail: "\(host) has no address"))
         }
     }
 
     private func send(
-        _ request: WebhookRequest, with client: HTTPClient, deadline: NIODeadline, start: ContinuousClock.Instant, abort: RequestAbort?
-    ) async -> HTTPAttemptResult {
+        _ request: WebhookRequest, with client: HTTPClient, tls: TLSConfiguration?, deadline: NIODeadline, start: ContinuousClock.Instant,
+        abort: RequestAbort?, bodyLimit: Int
+    ) async -> (HTTPAttemptResult, [UInt8]) {
         do {
             var headers = HTTPHeaders()
             for header in request.headers { headers.add(name: header.name, value: header.value) }
             let outgoing = try HTTPClient.Request(
-                url: request.url, method: HTTPMethod(rawValue: request.method), headers: headers, body: request.body.map { .bytes($0) })
+                url: request.url, method: HTTPMethod(rawValue: request.method), headers: headers, body: request.body.map { .bytes($0) },
+                tlsConfiguration: tls)
             // The delegate API's deadline covers the whole response, body included (the async
             // API's covers the head only): a receiver that sends its head in time and dribbles
             // its body past the ack timeout has not acknowledged in time (DESIGN.md §5).
             // A cancelled task (a revocation or a shutdown cutting the request short) cancels it.
-            let task = client.execute(request: outgoing, delegate: ResponseHeadDelegate(), deadline: deadline)
+            let task = client.execute(request: outgoing, delegate: ResponseDelegate(bodyLimit: bodyLimit), deadline: deadline)
             abort?.onAbort { task.cancel() }
-            let head = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
-            return HTTPAttemptResult(
+            let (head, body) = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
+            let result = HTTPAttemptResult(
                 status: Int(head.status.code), retryAfter: Self.retryAfter(head.headers.first(name: "Retry-After")), failure: nil,
                 latency: ContinuousClock.now - start)
+            return (result, body)
         } catch {
-            return HTTPAttemptResult(status: nil, retryAfter: nil, failure: Self.classify(error), latency: ContinuousClock.now - start)
+            return (HTTPAttemptResult(status: nil, retryAfter: nil, failure: Self.classify(error), latency: ContinuousClock.now - start), [])
         }
     }
 
     public func shutdown() async {
-        await pinnedClients.shutdown()
+        await egressClients.shutdown()
         try? await client.shutdown()
     }
 
@@ -202,22 +293,30 @@ public final class WebhookHTTPClient: Sendable {
     }
 }
 
-/// Keeps a response's head and drops its body (read to the end, so the connection can be reused).
-/// AsyncHTTPClient calls it on the request's event loop, one call at a time.
-private final class ResponseHeadDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
-    private var head: HTTPResponseHead?
+/// Keeps a response's head and the first `bodyLimit` bytes of its body, and drops the rest (read
+/// to the end, so the connection can be reused). AsyncHTTPClient calls it on the request's event
+/// loop, one call at a time.
+private final class ResponseDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = (HTTPResponseHead, [UInt8])
 
-    func didReceiveHead(task: HTTPClient.Task<HTTPResponseHead>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    private let bodyLimit: Int
+    private var head: HTTPResponseHead?
+    private var body: [UInt8] = []
+
+    init(bodyLimit: Int) { self.bodyLimit = bodyLimit }
+
+    func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         self.head = head
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<HTTPResponseHead>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        task.eventLoop.makeSucceededVoidFuture()
+    func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        if body.count < bodyLimit { body += buffer.readableBytesView.prefix(bodyLimit - body.count) }
+        return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didFinishRequest(task: HTTPClient.Task<HTTPResponseHead>) throws -> HTTPResponseHead {
+    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
         guard let head else { throw HTTPClientError.remoteConnectionClosed }
-        return head
+        return (head, body)
     }
 }

@@ -149,7 +149,7 @@ public final class WebhookLane: RequestSlots.Waiter {
             ? WebhookRequest.batch(messages, to: webhook, timestamp: timestamp, traceContext: trace)
             : WebhookRequest.single(first, to: webhook, timestamp: timestamp, traceContext: trace)
         let (id, abort) = inFlight.withLock { $0.add(partitions) }
-        let result = await context.client.send(request, timeout: site.ackTimeout, abort: abort)
+        let result = await context.client.send(request, to: ReceiverConnection(webhook: webhook, site: site), timeout: site.ackTimeout, abort: abort)
         inFlight.withLock { $0.remove(id) }
         // Cancelled (the service group's shutdown_timeout passed) counts as cut short too.
         guard !abort.isAborted, !Task.isCancelled else {

@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import Waiting
 import WebhookDomain
@@ -77,10 +80,20 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// The server as a service, on `host:port` (port 0 picks a free one).
-    public func service(host: String = "127.0.0.1", port requestedPort: Int = 0) -> some Service {
+    public func service(host: String = "127.0.0.1", port: Int = 0) -> some Service {
+        application(server: .http1(), host: host, port: port)
+    }
+
+    /// The server over HTTPS (with `tls`'s certificate, and its client certificate checks).
+    public func service(host: String = "127.0.0.1", port: Int = 0, tls: TLSConfiguration) throws -> some Service {
+        application(server: try .tls(.http1(), tlsConfiguration: tls), host: host, port: port)
+    }
+
+    private func application(server: HTTPServerBuilder, host: String, port requestedPort: Int) -> some Service {
         // Every method and path lands in `handle`.
         Application(
             responder: CallbackResponder { (request, _: BasicRequestContext) in try await self.handle(request) },
+            server: server,
             configuration: .init(address: .hostname(host, port: requestedPort), serverName: "webhook-receiver"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0

@@ -56,11 +56,52 @@ struct WebhookFilterTests {
 
     @Test("auth: the header it sends; its description never holds the secret")
     func auth() {
-        #expect(WebhookAuth.bearer(token: "abc").header == "Bearer abc")
-        #expect(WebhookAuth.basic(username: "u", password: "p").header == "Basic dTpw")
+        #expect(WebhookAuth.bearer(token: "abc").staticHeader == "Bearer abc")
+        #expect(WebhookAuth.basic(username: "u", password: "p").staticHeader == "Basic dTpw")
         #expect("\(WebhookAuth.basic(username: "u", password: "secret-pw"))" == "auth(basic)")
         #expect(WebhookAuth.basic(username: "a:b", password: "p").problem != nil)
         #expect(WebhookAuth.bearer(token: "with space").problem != nil)
+    }
+
+    @Test("oauth2: its token request (HTTP Basic of the form-encoded id and secret, the grant and scope), its problems, no secret in words")
+    func oauth2() {
+        let client = OAuth2Client(tokenURL: "https://auth.example/token", clientID: "bridge id", clientSecret: "s3cr:t&", scope: "orders.write parcels")
+        let auth = WebhookAuth.oauth2(client)
+        #expect(auth.staticHeader == nil, "its token is asked for at delivery")
+        #expect(auth.problem == nil)
+        #expect(client.basicAuthorization == "Basic " + Data("bridge%20id:s3cr%3At%26".utf8).base64EncodedString())
+        #expect(client.requestBody == "grant_type=client_credentials&scope=orders.write%20parcels")
+        #expect(!"\(auth)".contains("s3cr") && !"\(client)".contains("s3cr"))
+        var bad = client
+        bad.tokenURL = "ftp://auth.example/token"
+        #expect(WebhookAuth.oauth2(bad).problem?.hasPrefix("token_url") == true)
+        bad = client
+        bad.clientSecret = ""
+        #expect(WebhookAuth.oauth2(bad).problem?.hasPrefix("client_secret") == true)
+    }
+
+    @Test("proxy: http://[user:password@]host:port, anything else refused with the reason; the password never in its description")
+    func proxy() throws {
+        let proxy = try HTTPProxy.parse("http://egress:p%40ss@proxy.internal:3128").get()
+        #expect(proxy == HTTPProxy(host: "proxy.internal", port: 3128, username: "egress", password: "p@ss"))
+        #expect("\(proxy)" == "http://proxy.internal:3128")
+        #expect(try HTTPProxy.parse("http://10.0.0.1:8080/").get() == HTTPProxy(host: "10.0.0.1", port: 8080))
+        for (text, problem) in [
+            ("https://proxy:3128", "expected http://host:port"), ("http://proxy", "expected a port"), ("http://proxy:3128/path", "without a path"),
+            ("proxy:3128", "expected http://host:port"),
+        ] {
+            #expect(throws: SettingsError.self, "\(text)") { try HTTPProxy.parse(text).get() }
+            if case .failure(let error) = HTTPProxy.parse(text) { #expect(error.problem.contains(problem), "\(text): \(error.problem)") }
+        }
+    }
+
+    @Test("tls: a client certificate needs its key and the key its certificate; an empty block says what to give")
+    func tlsParts() {
+        #expect(WebhookTLS(certificateAuthority: "pem").problem == nil)
+        #expect(WebhookTLS(clientCertificate: "pem").problem?.contains("needs its key") == true)
+        #expect(WebhookTLS(clientKey: "pem").problem?.contains("needs its key") == true)
+        #expect(WebhookTLS().problem != nil)
+        #expect(!"\(WebhookTLS(clientCertificate: "CERT", clientKey: "SECRET-KEY"))".contains("SECRET"))
     }
 
     @Test("CloudEvents: the attributes of a message, batches as an array, and the time in RFC 3339 UTC")

@@ -136,7 +136,7 @@ public struct AdminAPI: Sendable {
         try body.allow(["site_id", "token", "webhook"])
         let site = try authorize(request, context: context, body: body, claimed: try body.string("site_id"))
         let fields = try body.require("webhook", body.object)
-        try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options", "headers", "auth", "filter"])
+        try fields.allow(["hash_key", "http_method", "status", "topics", "url", "options", "headers", "auth", "tls", "filter"])
         let url = try fields.require("url", fields.string)
         if let problem = backend.destinationPolicy.problem(with: url) { throw AdminError.badRequest("webhook.url", problem) }
         let method = try fields.require("http_method", { try fields.oneOf($0, HTTPMethod.self) })
@@ -153,7 +153,7 @@ public struct AdminAPI: Sendable {
         let id = "wh_" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let webhook = Webhook(
             id: id, siteID: site.id, url: url, method: method, topics: topics, hashKeys: [key], options: options, headers: try Self.headers(fields) ?? [],
-            auth: try Self.auth(fields), filter: try Self.filter(fields))
+            auth: try Self.auth(fields), tls: try Self.tls(fields), filter: try Self.filter(fields))
         try await backend.create(webhook, status: status)
         logger.info("webhook created", metadata: ["webhook": "\(id)", "site": "\(site.id)"])
         var json: [String: Any] = ["webhook": WebhookResource.json(webhook, state: backend.state(id))]
@@ -176,13 +176,13 @@ public struct AdminAPI: Sendable {
 
     func updateWebhook(_ request: Request, _ context: AdminRequestContext, id: String) async throws -> Response {
         let envelope = try await JSONBody.read(request)
-        try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key", "headers", "auth", "filter"])
+        try envelope.allow(["site_id", "token", "webhook", "url", "topics", "http_method", "options", "hash_key", "headers", "auth", "tls", "filter"])
         let site = try authorize(request, context: context, body: envelope, claimed: try envelope.string("site_id"))
         var webhook = try ownedWebhook(id, site: site)
         try refuseIfManagedByFile(webhookID: id)
         // The guide's example sends the fields bare; `webhook: {…}` is accepted too.
         let fields = try envelope.object("webhook") ?? envelope
-        if fields.path == "webhook" { try fields.allow(["url", "topics", "http_method", "options", "hash_key", "headers", "auth", "filter"]) }
+        if fields.path == "webhook" { try fields.allow(["url", "topics", "http_method", "options", "hash_key", "headers", "auth", "tls", "filter"]) }
         if let url = try fields.string("url") {
             if let problem = backend.destinationPolicy.problem(with: url) { throw AdminError.badRequest(fields.name("url"), problem) }
             webhook.url = url
@@ -192,6 +192,7 @@ public struct AdminAPI: Sendable {
         // Given: replaced; given as null: removed; absent: kept.
         if let headers = try Self.headers(fields) { webhook.headers = headers }
         if fields.fields["auth"] != nil { webhook.auth = try Self.auth(fields) }
+        if fields.fields["tls"] != nil { webhook.tls = try Self.tls(fields) }
         if fields.fields["filter"] != nil { webhook.filter = try Self.filter(fields) }
         let options = try Self.options(fields)
         let changedOptions = try Self.validated(options.applied(to: webhook.options), fields: fields)
@@ -282,17 +283,30 @@ public struct AdminAPI: Sendable {
         }
     }
 
-    /// `auth: {"type": "bearer", "token": …}` or `{"type": "basic", "username": …, "password": …}`.
+    /// `auth: {"type": "bearer", "token": …}`, `{"type": "basic", "username": …, "password": …}` or
+    /// `{"type": "oauth2", "token_url": …, "client_id": …, "client_secret": …, "scope": …}`.
     static func auth(_ fields: JSONBody) throws -> WebhookAuth? {
         guard let auth = try fields.object("auth") else { return nil }
-        try auth.allow(["type", "token", "username", "password"])
-        var record = AuthRecord(.bearer(token: ""))
-        record.type = try auth.require("type", auth.string)
+        try auth.allow(["type", "token", "username", "password", "token_url", "client_id", "client_secret", "scope"])
+        var record = AuthRecord(type: try auth.require("type", auth.string))
         (record.token, record.username, record.password) = (try auth.string("token"), try auth.string("username"), try auth.string("password"))
+        (record.tokenURL, record.clientID, record.clientSecret, record.scope) = (
+            try auth.string("token_url"), try auth.string("client_id"), try auth.string("client_secret"), try auth.string("scope")
+        )
         switch record.validated() {
         case .success(let valid): return valid
         case .failure(let error): throw AdminError.invalid(error, under: auth.path)
         }
+    }
+
+    /// `tls: {"ca": PEM, "client_certificate": PEM, "client_key": PEM}`: the PEM texts themselves
+    /// (a tenant cannot name files on the bridge's host).
+    static func tls(_ fields: JSONBody) throws -> WebhookTLS? {
+        guard let given = try fields.object("tls") else { return nil }
+        try given.allow(["ca", "client_certificate", "client_key"])
+        let tls = TLSRecord(ca: try given.string("ca"), clientCertificate: try given.string("client_certificate"), clientKey: try given.string("client_key")).tls
+        if let problem = tls.configurationProblem { throw AdminError.invalid(problem, under: given.path) }
+        return tls
     }
 
     /// `filter`, as `WebhookFilter` reads it; a 400 names the path within it.

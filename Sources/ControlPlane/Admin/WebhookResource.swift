@@ -14,8 +14,16 @@ enum WebhookResource {
             ] as [String: Any],
         ]
         if !webhook.headers.isEmpty { json["headers"] = Dictionary(webhook.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }) }
-        // Its type only: the secrets are never returned.
-        if let auth = webhook.auth { json["auth"] = ["type": auth.type] }
+        // Its type (and an OAuth 2.0 client's endpoint and id) only: the secrets are never returned.
+        switch webhook.auth {
+        case .oauth2(let client)?: json["auth"] = ["type": "oauth2", "token_url": client.tokenURL, "client_id": client.clientID]
+        case let auth?: json["auth"] = ["type": auth.type]
+        case nil: break
+        }
+        // Which parts are set; the PEMs themselves are not shown.
+        if let tls = webhook.tls {
+            json["tls"] = ["ca": tls.certificateAuthority != nil, "client_certificate": tls.clientCertificate != nil]
+        }
         if let filter = webhook.filter, let data = try? JSONEncoder().encode(filter), let object = try? JSONSerialization.jsonObject(with: data) {
             json["filter"] = object
         }

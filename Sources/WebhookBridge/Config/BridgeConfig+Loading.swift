@@ -1,4 +1,5 @@
 import Crypto
+import Delivery
 import Foundation
 import Kafka
 import WebhookDomain
@@ -25,7 +26,7 @@ extension BridgeConfig {
         ])
         var config = BridgeConfig()
         try config.readKafka(top["kafka"], environment: environment)
-        try config.readHTTP(top["http"])
+        try config.readHTTP(top["http"], environment: environment)
         if !top["smtp"].isMissing { config.smtp = try readSMTP(top["smtp"], environment: environment) }
         try top["sms"].requireMapping(allowedKeys: ["url"])
         config.smsURL = try top["sms"]["url"].optionalHTTPURL()
@@ -39,7 +40,7 @@ extension BridgeConfig {
         }
         config.topics = try top["topics"].items().map { node throws(ConfigError) in try readTopic(node) }
         config.quotas = try readQuotas(top["quotas"])
-        config.sites = try readSites(top["sites"], quotas: config.quotas, environment: environment)
+        config.sites = try readSites(top["sites"], quotas: config.quotas, proxy: config.http.proxy, environment: environment)
         config.sitesWithConfiguration = try Set(top["sites"].items().filter { item in
             Set(item.node?.mapping?.keys.compactMap(\.string) ?? []).subtracting(Self.siteKeysBesidesConfiguration).isEmpty == false
         }.map { node throws(ConfigError) in try node["id"].string() })
@@ -102,8 +103,11 @@ extension BridgeConfig {
         return quotas
     }
 
-    private mutating func readHTTP(_ node: ConfigNode) throws(ConfigError) {
-        try node.requireMapping(allowedKeys: ["admin_listen", "ops_listen", "listener_limits", "allow_private_destinations", "max_concurrent_requests", "auth_failures_per_minute"])
+    private mutating func readHTTP(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) {
+        try node.requireMapping(allowedKeys: [
+            "admin_listen", "ops_listen", "listener_limits", "allow_private_destinations", "max_concurrent_requests", "auth_failures_per_minute",
+            "proxy", "proxy_env", "proxy_file",
+        ])
         let admin = try Self.listenAddress(node["admin_listen"], default: "127.0.0.1:8080")
         http.adminHost = admin.host
         http.adminPort = admin.port
@@ -119,6 +123,16 @@ extension BridgeConfig {
         http.allowPrivateDestinations = try node["allow_private_destinations"].bool(default: false)
         http.maxConcurrentRequests = try node["max_concurrent_requests"].int(default: 256, in: 1...100_000)
         http.authFailuresPerMinute = try node["auth_failures_per_minute"].int(default: http.authFailuresPerMinute, in: 1...1_000_000)
+        http.proxy = try Self.readProxy(node, environment: environment)
+    }
+
+    /// `proxy: http://[user:password@]host:port` (or its `_env` or `_file` form, for a password).
+    static func readProxy(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> HTTPProxy? {
+        guard let text = try node.secret("proxy", environment: environment) else { return nil }
+        switch HTTPProxy.parse(text) {
+        case .success(let proxy): return proxy
+        case .failure(let error): throw node[node.secretKey("proxy")].error(error.problem)
+        }
     }
 
     /// `host:port` (`[::1]:8080` for IPv6; port 0 for any free port).
@@ -190,15 +204,16 @@ extension BridgeConfig {
     }
 
     /// A site entry's keys that are not its configuration.
-    static let siteKeysBesidesConfiguration: Set<String> = ["id", "token", "token_env", "token_file", "custom_topics"]
+    static let siteKeysBesidesConfiguration: Set<String> = ["id", "token", "token_env", "token_file", "custom_topics", "proxy", "proxy_env", "proxy_file"]
 
-    private static func readSites(_ node: ConfigNode, quotas: Quotas, environment: [String: String]) throws(ConfigError) -> [Site] {
+    /// `proxy`: the proxy of the sites that do not name their own.
+    private static func readSites(_ node: ConfigNode, quotas: Quotas, proxy: HTTPProxy?, environment: [String: String]) throws(ConfigError) -> [Site] {
         var sites: [Site] = []
         for item in try node.items() {
             try item.requireMapping(allowedKeys: [
                 "id", "token", "token_env", "token_file", "ack_statuses", "ack_timeout", "retry_intervals", "retries_until_failure",
                 "message_retention", "max_in_flight", "test_mode", "test_emails", "test_mobiles", "on_failure", "on_deactivation",
-                "on_failure_recovered", "custom_topics", "notifications",
+                "on_failure_recovered", "custom_topics", "notifications", "proxy", "proxy_env", "proxy_file",
             ])
             let id = try item["id"].string()
             if sites.contains(where: { $0.id == id }) { throw item["id"].error("duplicate site id \(id)") }
@@ -207,6 +222,7 @@ extension BridgeConfig {
             }
             // Read here, judged by `Site.validate()` below (the API and the control topic use it too).
             var site = Site(id: id, token: token)
+            site.proxy = try readProxy(item, environment: environment) ?? proxy
             if !item["ack_statuses"].isMissing {
                 site.ackStatuses = Set(try item["ack_statuses"].items().map { node throws(ConfigError) in try node.int(default: 0) })
             }
@@ -340,7 +356,7 @@ extension BridgeConfig {
         for item in try node.items() {
             try item.requireMapping(allowedKeys: [
                 "id", "site", "url", "http_method", "topics", "hash_key", "hash_key_env", "hash_key_file", "hash_keys", "status", "options", "headers",
-                "auth", "filter",
+                "auth", "tls", "filter",
             ])
             let siteID = try item["site"].string()
             guard sites.contains(where: { $0.id == siteID }) else { throw item["site"].error("unknown site \(siteID)") }
@@ -372,7 +388,7 @@ extension BridgeConfig {
                 Webhook(
                     id: id, siteID: siteID, url: url, method: method, topics: topics, hashKeys: keys, status: status, options: options,
                     headers: try Self.readHeaders(item["headers"]), auth: try Self.readAuth(item["auth"], environment: environment),
-                    filter: try Self.readFilter(item["filter"])))
+                    tls: try Self.readTLS(item["tls"], environment: environment), filter: try Self.readFilter(item["filter"])))
         }
     }
 
@@ -419,27 +435,47 @@ extension BridgeConfig {
         }
     }
 
-    /// `auth: {type: bearer, token…}` or `{type: basic, username, password…}`, secrets inline or
-    /// from `_env`/`_file`.
+    /// `auth: {type: bearer, token…}`, `{type: basic, username, password…}` or `{type: oauth2,
+    /// token_url, client_id, client_secret…, scope}`, secrets inline or from `_env`/`_file`.
     static func readAuth(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> WebhookAuth? {
         guard let yaml = node.node, yaml.null == nil else { return nil }
+        func secret(_ name: String) throws(ConfigError) -> String {
+            guard let value = try node.secret(name, environment: environment) else { throw node[name].error("required (or \(name)_env, \(name)_file)") }
+            return value
+        }
         let auth: WebhookAuth
         switch try node["type"].string() {
         case "bearer":
             try node.requireMapping(allowedKeys: ["type", "token", "token_env", "token_file"])
-            guard let token = try node.secret("token", environment: environment) else { throw node["token"].error("required (or token_env, token_file)") }
-            auth = .bearer(token: token)
+            auth = .bearer(token: try secret("token"))
         case "basic":
             try node.requireMapping(allowedKeys: ["type", "username", "password", "password_env", "password_file"])
-            guard let password = try node.secret("password", environment: environment) else {
-                throw node["password"].error("required (or password_env, password_file)")
-            }
-            auth = .basic(username: try node["username"].string(), password: password)
+            auth = .basic(username: try node["username"].string(), password: try secret("password"))
+        case "oauth2":
+            try node.requireMapping(allowedKeys: ["type", "token_url", "client_id", "client_secret", "client_secret_env", "client_secret_file", "scope"])
+            auth = .oauth2(
+                OAuth2Client(
+                    tokenURL: try node["token_url"].string(), clientID: try node["client_id"].string(), clientSecret: try secret("client_secret"),
+                    scope: try node["scope"].optionalString()))
         case let other:
-            throw node["type"].error("expected one of bearer, basic, got \(other)")
+            throw node["type"].error("expected one of bearer, basic, oauth2, got \(other)")
         }
         if let problem = auth.problem { throw node.error(problem) }
         return auth
+    }
+
+    /// `tls: {ca_file, client_certificate_file, client_key_file}`: PEM files (or the PEMs inline,
+    /// or from `_env`), read at load and on reload.
+    static func readTLS(_ node: ConfigNode, environment: [String: String]) throws(ConfigError) -> WebhookTLS? {
+        guard let yaml = node.node, yaml.null == nil else { return nil }
+        let parts = ["ca", "client_certificate", "client_key"]
+        try node.requireMapping(allowedKeys: Set(parts.flatMap { [$0, "\($0)_env", "\($0)_file"] }))
+        let tls = WebhookTLS(
+            certificateAuthority: try node.secret("ca", environment: environment), clientCertificate: try node.secret("client_certificate", environment: environment),
+            clientKey: try node.secret("client_key", environment: environment))
+        if let problem = tls.problem { throw node.error(problem) }
+        if let problem = tls.configurationProblem { throw node[node.secretKey(problem.path)].error(problem.problem) }
+        return tls
     }
 
     /// `filter: {field: new_state, in: [shipped]}` (see `WebhookFilter`), read as the API reads it.

@@ -67,6 +67,8 @@ public struct BridgeConfig: Sendable {
         /// Tokens that match no site one client address may give within a minute; past that its
         /// requests that need a token answer 429 until the minute has passed.
         public var authFailuresPerMinute = 10
+        /// The proxy of every site that names none (`http.proxy`); nil: deliveries go direct.
+        public var proxy: HTTPProxy?
     }
 
     public enum SMTPTLS: String, Sendable, CaseIterable {

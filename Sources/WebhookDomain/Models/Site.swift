@@ -20,6 +20,9 @@ public struct Site: Sendable, Equatable {
     public var customTopics: [WebhookTopic] = []
     /// Workflow notification id → its webhook topics and delay.
     public var notifications: [String: WorkflowNotification] = [:]
+    /// The proxy its deliveries go through (its own `proxy`, else `http.proxy`); nil: direct.
+    /// Set in the config file only: a tenant cannot point the bridge's traffic elsewhere.
+    public var proxy: HTTPProxy?
 
     public init(id: String, token: String) {
         self.id = id

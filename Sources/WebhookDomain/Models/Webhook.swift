@@ -13,13 +13,15 @@ public struct Webhook: Sendable, Equatable {
     public var headers: [WebhookHeader]
     /// How the receiver authenticates the bridge, besides the signature. Never logged or shown.
     public var auth: WebhookAuth?
+    /// A private CA and a client certificate towards the receiver; nil: the system's trust store.
+    public var tls: WebhookTLS?
     /// Which messages it gets, of the topics it subscribes to; nil: all.
     public var filter: WebhookFilter?
 
     public init(
         id: String, siteID: String, url: String, method: HTTPMethod = .post, topics: [String], hashKeys: [HashKey],
         status: WebhookStatus = .enabled, options: WebhookOptions = .init(), headers: [WebhookHeader] = [], auth: WebhookAuth? = nil,
-        filter: WebhookFilter? = nil
+        tls: WebhookTLS? = nil, filter: WebhookFilter? = nil
     ) {
         self.id = id
         self.siteID = siteID
@@ -31,6 +33,7 @@ public struct Webhook: Sendable, Equatable {
         self.options = options
         self.headers = headers
         self.auth = auth
+        self.tls = tls
         self.filter = filter
     }
 

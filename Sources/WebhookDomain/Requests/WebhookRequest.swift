@@ -11,6 +11,13 @@ public struct WebhookRequest: Sendable {
 
     public static let userAgent = "webhook-bridge/\(WebhookBridgeVersion.current)"
 
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
     /// The request for one message, with the record's trace context.
     public static func single(_ message: RoutedMessage, to webhook: Webhook, timestamp: Int64) -> WebhookRequest {
         single(message, to: webhook, timestamp: timestamp, traceContext: message.traceContext)
@@ -75,7 +82,7 @@ public struct WebhookRequest: Sendable {
         payload: [UInt8], id: String, webhook: Webhook, timestamp: Int64, headers: inout [(name: String, value: String)]
     ) -> (url: String, body: [UInt8]?) {
         headers += webhook.headers.map { ($0.name, $0.value) }
-        if let auth = webhook.auth { headers.append(("Authorization", auth.header)) }
+        if let header = webhook.auth?.staticHeader { headers.append(("Authorization", header)) }
         let scheme = webhook.options.signature
         if scheme == .hmac || scheme == .both {
             headers.append((WebhookSignature.hmacHeader, WebhookSignature.hmac(keys: webhook.hashKeys, timestamp: timestamp, body: payload)))

@@ -15,6 +15,8 @@ public enum FailureText: String, CaseIterable, Sendable {
     case tlsHandshakeFailed = "tls handshake failed"
     case tlsCertificateRejected = "tls certificate rejected"
     case privateDestination = "private destination refused"
+    /// An OAuth 2.0 webhook's token endpoint gave no token.
+    case tokenRequestFailed = "oauth2 token request failed"
     case connectionError = "connection error"
     /// What a text that is none of these is shown as (`displayable`).
     case deliveryError = "delivery error"

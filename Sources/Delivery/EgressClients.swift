@@ -1,21 +1,25 @@
 import AsyncHTTPClient
 import Synchronization
+import WebhookDomain
 
-/// HTTP clients that connect a host name to one checked address (AsyncHTTPClient's
-/// `dnsOverride`: the address for the connection, the name for the Host header, the TLS SNI and
-/// the certificate check). One client per (host, address), made on first use; clients unused for
-/// `idleLifetime` and the least recently used beyond `limit` are shut down once no request is on
-/// them.
-final class PinnedClients: Sendable {
+/// The HTTP clients of deliveries that do not go straight to whatever the host name resolves to:
+/// - pinned: a host name connected to one checked address (AsyncHTTPClient's `dnsOverride`: the
+///   address for the connection, the name for the Host header, the TLS SNI and the certificate
+///   check);
+/// - through a proxy (a CONNECT tunnel; the proxy resolves the name).
+///
+/// One client per egress, made on first use; clients unused for `idleLifetime` and the least
+/// recently used beyond `limit` are shut down once no request is on them.
+final class EgressClients: Sendable {
+    enum Egress: Hashable {
+        case pinned(host: String, address: String)
+        case proxy(HTTPProxy)
+    }
+
     private struct Entry {
         let client: HTTPClient
         var inFlight = 0
         var lastUsed: ContinuousClock.Instant
-    }
-
-    private struct Key: Hashable {
-        let host: String
-        let address: String
     }
 
     private let configuration: HTTPClient.Configuration
@@ -24,7 +28,7 @@ final class PinnedClients: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var entries: [Key: Entry] = [:]
+        var entries: [Egress: Entry] = [:]
         var nextSweep = ContinuousClock.now
     }
 
@@ -36,12 +40,11 @@ final class PinnedClients: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Runs `body` with the client pinned to `address` for `host`.
-    func withClient<Result>(host: String, address: String, _ body: (HTTPClient) async -> Result) async -> Result {
-        let key = Key(host: host, address: address)
+    /// Runs `body` with the client of `egress`.
+    func withClient<Result>(_ key: Egress, _ body: (HTTPClient) async -> Result) async -> Result {
         let (client, retired) = state.withLock { state in
             let now = ContinuousClock.now
-            var entry = state.entries[key] ?? Entry(client: makeClient(host: host, address: address), lastUsed: now)
+            var entry = state.entries[key] ?? Entry(client: makeClient(key), lastUsed: now)
             entry.inFlight += 1
             entry.lastUsed = now
             state.entries[key] = entry
@@ -64,16 +67,22 @@ final class PinnedClients: Sendable {
         for client in clients { try? await client.shutdown() }
     }
 
-    private func makeClient(host: String, address: String) -> HTTPClient {
+    private func makeClient(_ egress: Egress) -> HTTPClient {
         var configuration = configuration
-        configuration.dnsOverride = [host: address]
+        switch egress {
+        case .pinned(let host, let address):
+            configuration.dnsOverride = [host: address]
+        case .proxy(let proxy):
+            let credentials = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "") }
+            configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: credentials)
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Removes the entries idle for `idleLifetime` (looked for at most every 10 s) and, beyond `limit`,
     /// the least recently used; never one with a request on it.
     private func retire(from state: inout State, now: ContinuousClock.Instant) -> [HTTPClient] {
-        var retired: [Key] = []
+        var retired: [Egress] = []
         if now >= state.nextSweep {
             state.nextSweep = now + min(.seconds(10), idleLifetime)
             retired = state.entries.filter { $0.value.inFlight == 0 && now - $0.value.lastUsed > idleLifetime }.map(\.key)
