@@ -220,7 +220,7 @@ extension WebhookLane {
                     break
                 }
                 lingerStarted = nil
-                pace.started()
+                pace.started(now: now)
                 inFlightRequests += 1
                 for item in batch { inFlightByPartition[item.partition, default: 0] += 1 }
                 work.append(.send(batch))

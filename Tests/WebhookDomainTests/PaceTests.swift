@@ -15,23 +15,23 @@ struct PaceTests {
         var bucket = TokenBucket(rate: 10)
         for _ in 0..<10 {
             #expect(bucket.wait(now: Self.at(0)) == .zero)
-            bucket.take()
+            bucket.take(now: Self.at(0))
         }
         #expect(bucket.wait(now: Self.at(0)) == .milliseconds(100))
         #expect(bucket.wait(now: Self.at(40)) == .milliseconds(60))
         #expect(bucket.wait(now: Self.at(100)) == .zero)
-        bucket.take()
+        bucket.take(now: Self.at(100))
         #expect(bucket.wait(now: Self.at(150)) == .milliseconds(50))
     }
 
     @Test("token bucket: refills to one second's worth at most; below one a second it holds one token")
     func bucketBurst() {
         var bucket = TokenBucket(rate: 4)
-        for _ in 0..<4 { bucket.take() }
+        for _ in 0..<4 { bucket.take(now: Self.at(0)) }
         // An hour idle gives back the burst, not 14,400 tokens.
         var taken = 0
         while bucket.wait(now: Self.at(3_600_000)) == .zero {
-            bucket.take()
+            bucket.take(now: Self.at(3_600_000))
             taken += 1
         }
         #expect(taken == 4)
@@ -39,21 +39,21 @@ struct PaceTests {
         var slow = TokenBucket(rate: 0.5)
         #expect(slow.capacity == 1)
         #expect(slow.wait(now: Self.at(0)) == .zero)
-        slow.take()
+        slow.take(now: Self.at(0))
         #expect(slow.wait(now: Self.at(0)) == .seconds(2))
         #expect(slow.wait(now: Self.at(10_000)) == .zero)
-        slow.take()
+        slow.take(now: Self.at(10_000))
         #expect(slow.wait(now: Self.at(10_000)) == .seconds(2))
     }
 
     @Test("token bucket: time going backwards changes nothing; a rate far below one a day waits a day at a time")
     func bucketEdges() {
         var bucket = TokenBucket(rate: 1)
-        bucket.take()
+        bucket.take(now: Self.at(0))
         #expect(bucket.wait(now: Self.at(500)) == .milliseconds(500))
         #expect(bucket.wait(now: Self.at(100)) == .milliseconds(500))
         var tiny = TokenBucket(rate: .leastNormalMagnitude)
-        tiny.take()
+        tiny.take(now: Self.at(0))
         #expect(tiny.wait(now: Self.at(0)) == .seconds(86_400))
     }
 
@@ -243,7 +243,7 @@ struct PaceTests {
         _ = pace.notAcknowledged(status: 429, retryAfter: .seconds(30), timedOut: false, inFlight: 0, policy: Self.policy, now: Self.at(0))
         pace.restart()
         #expect(pace.window(maxInFlight: 8) == 1 && pace.slowdowns == 0 && pace.holdUntil == nil)
-        pace.started()
+        pace.started(now: Self.at(0))
         #expect(pace.wait(now: Self.at(0)) == .seconds(1))
         pace.configure(Self.options(rateLimit: 1))
         #expect(pace.wait(now: Self.at(0)) == .seconds(1), "the same rate keeps its bucket")

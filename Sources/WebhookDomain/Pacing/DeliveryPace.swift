@@ -47,8 +47,8 @@ public struct DeliveryPace: Sendable, Equatable {
     }
 
     /// A request starts (after `wait` answered zero).
-    public mutating func started() {
-        bucket?.take()
+    public mutating func started(now: ContinuousClock.Instant) {
+        bucket?.take(now: now)
     }
 
     /// After a pause: slow start from one request in flight, nothing held or counted.
@@ -60,10 +60,13 @@ public struct DeliveryPace: Sendable, Equatable {
     }
 
     /// A request was acknowledged; `inUse`: every request the limit allows was in flight.
+    /// One sent before the last cut is no evidence for the limit the cut set: it does not count
+    /// towards an increase.
     public mutating func acknowledged(latency: Duration, inUse: Bool, maxInFlight: Int, now: ContinuousClock.Instant) {
         slowdowns = 0
-        if absorbing > 0 { absorbing -= 1 }
-        limit.acknowledged(latency: latency, inUse: inUse, maxInFlight: maxInFlight, now: now)
+        let sentBeforeCut = absorbing > 0
+        if sentBeforeCut { absorbing -= 1 }
+        limit.acknowledged(latency: latency, inUse: inUse && !sentBeforeCut, maxInFlight: maxInFlight, now: now)
     }
 
     /// What a request that was not acknowledged does to the webhook.

@@ -28,8 +28,9 @@ public struct TokenBucket: Sendable, Equatable {
         return .seconds(min((1 - tokens) / rate, Self.longestWait))
     }
 
-    /// Takes a token, after `wait` answered zero at the same `now`.
-    public mutating func take() {
+    /// Takes a token (after `wait` answered zero).
+    public mutating func take(now: ContinuousClock.Instant) {
+        refill(now)
         tokens -= 1
     }
 
