@@ -8,9 +8,9 @@
 ///   `max_in_flight` itself, and acknowledgements cost nothing more. A cut (a slowing 429)
 ///   halves it and it slow-starts back.
 /// - Adaptive (`options.adaptive: true`), AIMD on requests in flight: a cut (429, 503 or a
-///   timeout) halves the limit and remembers the level it happened at as a ceiling. Above the
-///   threshold the limit grows by one after a full round (as many acknowledgements as the
-///   limit) in which it was in use and every latency stayed within twice the baseline plus
+///   timeout) halves the limit and remembers the level it happened at as a ceiling. From the
+///   threshold on the limit grows by one per round: as many acknowledgements as the limit, each
+///   ending while the limit was in use and with its latency within twice the baseline plus
 ///   10 ms. It goes back to the ceiling (a probe: the one level the receiver refused) only
 ///   after a backoff since the cut: 1 minute, doubled by each probe that is refused again, up
 ///   to 30 minutes; a probe that holds for a round forgets the ceiling. So after settling, the
