@@ -200,12 +200,18 @@ public struct OptionsRecord: Codable, Equatable, Sendable {
     /// Seconds, fractions allowed.
     public var batchLinger: Double?
     public var maxPending: Int?
+    /// Requests a second; nil: none (or, read from the API, unchanged).
+    public var rateLimit: Double?
+    public var adaptive: Bool?
+    /// The API's `"rate_limit": null`: applied, the rate limit goes. Never stored.
+    public var removesRateLimit = false
 
     enum CodingKeys: String, CodingKey {
-        case batching, signature, format
+        case batching, signature, format, adaptive
         case maxBatchSize = "max_batch_size"
         case batchLinger = "batch_linger"
         case maxPending = "max_pending"
+        case rateLimit = "rate_limit"
     }
 
     public init(_ options: WebhookOptions) {
@@ -215,6 +221,9 @@ public struct OptionsRecord: Codable, Equatable, Sendable {
         maxBatchSize = options.maxBatchSize
         batchLinger = options.batchLinger.seconds
         maxPending = options.maxPending
+        rateLimit = options.rateLimit
+        // Left out at its default, like `format`: records written before these options read the same.
+        adaptive = options.adaptive ? true : nil
     }
 
     public init() {}
@@ -230,6 +239,9 @@ public struct OptionsRecord: Codable, Equatable, Sendable {
         if let maxBatchSize { options.maxBatchSize = maxBatchSize }
         if let batchLinger { options.batchLinger = DurationText.secondsKeepingRange(batchLinger) }
         if let maxPending { options.maxPending = maxPending }
+        if let rateLimit { options.rateLimit = rateLimit }
+        if removesRateLimit { options.rateLimit = nil }
+        if let adaptive { options.adaptive = adaptive }
         return options
     }
 

@@ -7,6 +7,9 @@ public struct WebhookRuntime: Sendable {
     public var webhook: Webhook
     public var state: WebhookState
     public var inFlightRequests: Int
+    /// Requests it may have in flight now: `max_in_flight`, or less while its pace holds it
+    /// lower (adaptive, or ramping up after a pause).
+    public var concurrencyLimit: Int = 0
     public var queuedMessages: Int
     /// Messages this instance has delivered and had acknowledged since it started.
     public var acknowledgedMessages: Int
@@ -39,7 +42,8 @@ extension WebhookLane {
                 if let high = highWatermark(partition) { lag += max(0, high - min(partitionState.window.low ?? partitionState.floor, partitionState.floor)) }
             }
             return WebhookRuntime(
-                webhook: state.webhook, state: state.status, inFlightRequests: state.inFlightRequests, queuedMessages: state.queue.count,
+                webhook: state.webhook, state: state.status, inFlightRequests: state.inFlightRequests,
+                concurrencyLimit: state.pace.window(maxInFlight: state.site.maxInFlight), queuedMessages: state.queue.count,
                 acknowledgedMessages: state.acknowledgedMessages, filteredMessages: state.filteredMessages,
                 parkedPartitions: parked, cursorLag: lag)
         }

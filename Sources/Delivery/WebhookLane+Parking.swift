@@ -85,6 +85,7 @@ extension WebhookLane {
         state.withLock { state in
             state.webhook = webhook
             state.site = site
+            state.pace.configure(webhook.options)
         }
         signal()
     }

@@ -113,11 +113,17 @@ extension WebhookLane {
         var stopping = false
         /// The webhook was deleted: nothing of it is recorded any more (its metric series are gone).
         var retired = false
+        /// Its concurrency limit, rate limit and `Retry-After` hold (`options.rate_limit`,
+        /// `options.adaptive`, the slow start after a pause).
+        var pace: DeliveryPace
+        /// When the wake for the pace (a hold or the next token) is due, if one is scheduled.
+        var paceWakeAt: ContinuousClock.Instant?
 
         init(webhook: Webhook, site: Site, status: WebhookState) {
             self.webhook = webhook
             self.site = site
             self.status = status
+            pace = DeliveryPace(webhook.options)
         }
 
         // MARK: - Live records
@@ -183,7 +189,8 @@ extension WebhookLane {
             if let due = dueWakeAt, due <= nowMilliseconds { dueWakeAt = nil }
             let options = webhook.options
             let batchSize = options.batching ? options.maxBatchSize : 1
-            while inFlightRequests < site.maxInFlight, !queue.isEmpty {
+            let window = pace.window(maxInFlight: site.maxInFlight)
+            while inFlightRequests < window, !queue.isEmpty {
                 if options.batching, queue.count < batchSize, inFlightRequests > 0 || options.batchLinger > .zero {
                     // Wait up to batch_linger for a fuller batch.
                     let started = lingerStarted ?? now
@@ -192,6 +199,15 @@ extension WebhookLane {
                         work.append(.wake(after: options.batchLinger))
                     }
                     if now - started < options.batchLinger { break }
+                }
+                // A `Retry-After` hold, or no token yet: look again when it is over.
+                let wait = pace.wait(now: now)
+                if wait > .zero {
+                    if paceWakeAt.map({ $0 <= now || now + wait < $0 }) ?? true {
+                        paceWakeAt = now + wait
+                        work.append(.wake(after: wait))
+                    }
+                    break
                 }
                 guard takeSlot() else { return (work, true) }
                 let (batch, nextDue) = queue.take(upTo: batchSize, dueBy: nowMilliseconds)
@@ -204,6 +220,7 @@ extension WebhookLane {
                     break
                 }
                 lingerStarted = nil
+                pace.started(now: now)
                 inFlightRequests += 1
                 for item in batch { inFlightByPartition[item.partition, default: 0] += 1 }
                 work.append(.send(batch))
@@ -233,13 +250,27 @@ extension WebhookLane {
             return partitions[partition] != nil && !revoking.contains(partition)
         }
 
-        /// A request ended (`failure` nil when acknowledged). Returns the live deliveries to
-        /// settle now and, if the status changed, the transition's effects (the first failure of
-        /// an enabled webhook makes the request the probe and parks the webhook).
-        mutating func requestFinished(_ batch: [QueuedMessage], failure: DeliveryFailure?, now: Int64) -> (settle: [Settlement], effects: [WebhookState.Effect]?) {
+        /// A request ended (`failure` nil when acknowledged; `timedOut`, `latency` for the pace).
+        /// Returns the live deliveries to settle now and, if the status changed, the transition's
+        /// effects (the first failure of an enabled webhook makes the request the probe and parks
+        /// the webhook). A request the pace slows (`DeliveryPace`) changes no status: nil effects.
+        mutating func requestFinished(
+            _ batch: [QueuedMessage], failure: DeliveryFailure?, timedOut: Bool = false, latency: Duration = .zero,
+            at instant: ContinuousClock.Instant = .now, now: Int64
+        ) -> (settle: [Settlement], effects: [WebhookState.Effect]?) {
             let acked = failure == nil
+            let inUse = inFlightRequests >= pace.window(maxInFlight: site.maxInFlight)
             inFlightRequests -= 1
-            if acked { acknowledgedMessages += batch.count }
+            if acked {
+                acknowledgedMessages += batch.count
+                pace.acknowledged(latency: latency, inUse: inUse, maxInFlight: site.maxInFlight, now: instant)
+            } else if let failure, status.isDelivering, pace.shapes,
+                pace.notAcknowledged(
+                    status: failure.status, retryAfter: failure.retryAfter, timedOut: timedOut, inFlight: inFlightRequests, policy: pacePolicy, now: instant)
+                    == .slowed
+            {
+                return (requestSlowed(batch), nil)
+            }
             queue.finished(batch)
             var effects: [WebhookState.Effect]?
             if let failure, status.isDelivering, let first = batch.first {
@@ -546,6 +577,7 @@ extension WebhookLane {
             let before = status
             let effects = status.apply(event, policy: .init(site: site), now: now)
             if status != before { status.revision = before.revision.clampedAdding(1) }
+            if !before.isDelivering, status.isDelivering { pace.restart() }
             return effects
         }
 
@@ -562,6 +594,7 @@ extension WebhookLane {
         mutating func adopt(_ incoming: WebhookState) -> Bool {
             guard status.isSuperseded(by: incoming) else { return false }
             if incoming.probe != status.probe { probeBatch = nil }
+            if !status.isDelivering, incoming.isDelivering { pace.restart() }
             status = incoming
             if !incoming.isDelivering, partitions.values.contains(where: { $0.mode != .parked }) { parkRequested = true }
             if incoming.isDelivering { scheduleCatchUps() }

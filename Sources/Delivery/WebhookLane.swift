@@ -124,9 +124,16 @@ public final class WebhookLane: RequestSlots.Waiter {
             return
         }
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
-        let (settle, effects) = state.withLock { $0.requestFinished(batch, failure: acked ? nil : Self.failure(result), now: context.now()) }
+        let (settle, effects) = state.withLock {
+            $0.requestFinished(
+                batch, failure: acked ? nil : Self.failure(result), timedOut: result.failure == .timeout, latency: result.latency, now: context.now())
+        }
         settleInProgress(settle)
-        if let effects { await afterTransition(effects) }
+        if let effects {
+            await afterTransition(effects)
+        } else if !acked {
+            logSlowed(result, messages: batch.count)
+        }
         wake.yield()
     }
 

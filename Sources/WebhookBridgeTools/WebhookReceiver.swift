@@ -46,10 +46,13 @@ public final class WebhookReceiver: Sendable {
         public var delay: Duration
         /// A JSON body to answer with (tests use the receiver as a stand-in for other services).
         public var body: String?
-        public init(status: Int = 202, delay: Duration = .zero, body: String? = nil) {
+        /// Extra response headers (a test's `Retry-After`).
+        public var headers: [String: String]
+        public init(status: Int = 202, delay: Duration = .zero, body: String? = nil, headers: [String: String] = [:]) {
             self.status = status
             self.delay = delay
             self.body = body
+            self.headers = headers
         }
     }
 
@@ -121,7 +124,12 @@ public final class WebhookReceiver: Sendable {
         entry.answeredStatus = answer.status
         received.withLock { $0.append(entry) }
         if answer.delay > .zero { try? await Task.sleep(for: answer.delay) }
-        guard let body = answer.body else { return Response(status: .init(code: answer.status)) }
-        return Response(status: .init(code: answer.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        var response = Response(status: .init(code: answer.status))
+        if let body = answer.body {
+            response = Response(status: .init(code: answer.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        // The names come from the code that scripts the receiver (a test): a bad one is its mistake.
+        for (name, value) in answer.headers { response.headers[.init(name)!] = value }
+        return response
     }
 }

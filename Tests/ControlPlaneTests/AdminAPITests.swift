@@ -216,6 +216,9 @@ struct AdminAPITests {
             ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batch_linger":61}}}"#, .badRequest, "webhook.options.batch_linger: must be from 0 to 60 seconds"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"max_pending":1.5}}}"#, .badRequest, "webhook.options.max_pending: expected a whole number"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"batching":"yes"}}}"#, .badRequest, "webhook.options.batching: expected true or false"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"rate_limit":0}}}"#, .badRequest, "webhook.options.rate_limit: must be more than 0 and at most 10000 requests a second, not 0.0"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"rate_limit":"10/s"}}}"#, .badRequest, "webhook.options.rate_limit: expected a number"),
+            ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"options":{"adaptive":1}}}"#, .badRequest, "webhook.options.adaptive: expected true or false"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"http://169.254.169.254/","http_method":"POST","topics":["order_state_changed"]}}"#, .badRequest, "webhook.url: destination 169.254.169.254"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","surprise":1}"#, .badRequest, "surprise: unknown field"),
             ("/webhooks", #"{"site_id":"MySiteID","token":"\#(AdminAPITests.token)","webhook":{"url":"https://a.example","http_method":"POST","topics":["order_state_changed"],"hash_key":"fifteen-chars.."}}"#, .badRequest, "webhook.hash_key: must be at least 16 characters"),
@@ -335,6 +338,27 @@ struct AdminAPITests {
             let wrapped = try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"webhook":{"options":{"max_batch_size":40}}}"#)
             #expect(try Self.error(wrapped).message == "webhook.options.max_batch_size: must be between 1 and 30, not 40")
             #expect(catalog.webhook(id)?.options == WebhookOptions())
+        }
+    }
+
+    @Test("options.rate_limit and options.adaptive: set at creation, shown, changed by PATCH; rate_limit null takes it away")
+    func paceOptions() async throws {
+        try await Self.withAPI { client, catalog in
+            let body = Self.standardTopicsBody.replacingOccurrences(of: #""topics": ["#, with: #""options": {"rate_limit": 2.5, "adaptive": true}, "topics": ["#)
+            let created = try await Self.send(client, .post, "/webhooks", body)
+            let webhook = try #require(try Self.json(created)["webhook"] as? [String: Any])
+            let id = try #require(webhook["id"] as? String)
+            let shown = try #require(webhook["options"] as? [String: Any])
+            #expect(shown["rate_limit"] as? Double == 2.5 && shown["adaptive"] as? Bool == true)
+            #expect(catalog.webhook(id)?.options.rateLimit == 2.5 && catalog.webhook(id)?.options.adaptive == true)
+            // A PATCH without the key keeps it; null takes it away.
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"options":{"adaptive":false}}"#).status == .ok)
+            #expect(catalog.webhook(id)?.options.rateLimit == 2.5 && catalog.webhook(id)?.options.adaptive == false)
+            #expect(try await Self.send(client, .patch, "/webhooks/\(id)", token: Self.token, #"{"options":{"rate_limit":null}}"#).status == .ok)
+            #expect(catalog.webhook(id)?.options.rateLimit == nil)
+            let fetched = try await Self.send(client, .get, "/webhooks/\(id)", token: Self.token)
+            let options = try #require((try Self.json(fetched)["webhook"] as? [String: Any])?["options"] as? [String: Any])
+            #expect(options["rate_limit"] is NSNull && options["adaptive"] as? Bool == false)
         }
     }
 

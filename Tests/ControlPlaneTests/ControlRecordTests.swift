@@ -20,6 +20,8 @@ struct ControlRecordTests {
         options.batching = true
         options.maxBatchSize = 12
         options.batchLinger = .milliseconds(50)
+        options.rateLimit = 12.5
+        options.adaptive = true
         return Webhook(id: "erp/one", siteID: "c404", url: "https://erp.example/hooks", method: .put, topics: ["order_state_changed"],
                        hashKeys: [HashKey("newest-key-0123456789"), HashKey("older-key-0123456789")], options: options)
     }()

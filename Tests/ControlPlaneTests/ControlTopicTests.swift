@@ -171,5 +171,9 @@ struct ControlTopicTests {
         let huge = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"max_batch_size":1000,"max_pending":9223372036854775807}"#.utf8))
         #expect(huge.options.maxBatchSize == WebhookOptions.maxBatchSizeLimit)
         #expect(huge.options.maxPending == 10_000)
+        let paced = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"rate_limit":-1,"adaptive":true}"#.utf8))
+        #expect(paced.options.rateLimit == .leastNormalMagnitude && paced.options.adaptive)
+        let before = try JSONDecoder().decode(OptionsRecord.self, from: Data(#"{"max_pending":5}"#.utf8))
+        #expect(before.options.rateLimit == nil && !before.options.adaptive, "a record from before these options")
     }
 }

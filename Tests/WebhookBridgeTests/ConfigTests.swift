@@ -26,6 +26,12 @@ struct ConfigTests {
         let webhook = try #require(config.webhooks.first)
         #expect(webhook.hashKeys == [HashKey("erp-key-0123456789")])
         #expect(webhook.options.batchLinger == .milliseconds(20))
+        #expect(webhook.options.rateLimit == nil && !webhook.options.adaptive)
+        let paced = try BridgeConfig.parse(yaml: """
+            sites: [{id: c404, token: c404-test-token-0001}]
+            webhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {rate_limit: 2.5, adaptive: true}}]
+            """)
+        #expect(paced.webhooks.first?.options.rateLimit == 2.5 && paced.webhooks.first?.options.adaptive == true)
         #expect(config.smtp?.tls == BridgeConfig.SMTPTLS.none)
         #expect(config.smtp?.allowPlaintextAuth == false)
         #expect(config.http.opsListen == nil)
@@ -91,6 +97,9 @@ struct ConfigTests {
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c405, token: c405-test-token-0002, notifications: {n: {media: {webhook_topic: []}}}}]", "sites[1].notifications.n.media.webhook_topic: must name at least one topic"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {batch_linger: 2m}}]", "webhooks[0].options.batch_linger: must be from 0 to 60 seconds"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {max_pending: 0}}]", "webhooks[0].options.max_pending: must be between 1 and 10000, not 0"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {rate_limit: 0}}]", "webhooks[0].options.rate_limit: must be more than 0 and at most 10000 requests a second, not 0.0"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {rate_limit: fast}}]", "webhooks[0].options.rate_limit: expected a number"),
+            ("sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{id: w, site: c404, url: 'https://a.example', topics: [order_state_changed], options: {adaptive: maybe}}]", "webhooks[0].options.adaptive: expected true or false"),
             ("sites: [{id: c404, token: c404-test-token-0001}, {id: c404, token: c405-test-token-0002}]", "sites[1].id: duplicate site id c404"),
             ("sites: [{id: c404, token: c404-test-token-0001, notifications: {n: {media: {webhook_topic: [nope]}}}}]", "sites[0].notifications.n.media.webhook_topic: unknown topic nope"),
             ("sites: [{id: c404, token: c404-test-token-0001}]\nroutes: [{source: s, site: c405, topic: order_state_changed}]", "routes[0].site: unknown site c405"),

@@ -148,6 +148,17 @@ struct SettingsValidationTests {
         #expect(Self.error(Self.options { $0.maxPending = 1_000_001 })?.path == "options.max_pending")
     }
 
+    @Test("options.rate_limit: more than 0, at most 10,000 requests a second; none by default")
+    func rateLimit() {
+        #expect(WebhookOptions().rateLimit == nil && !WebhookOptions().adaptive)
+        for valid in [0.001, 0.5, 20, 10_000] { #expect(Self.error(Self.options { $0.rateLimit = valid }) == nil, "\(valid)") }
+        #expect(Self.error(Self.options { $0.rateLimit = 0 }) == SettingsError(path: "options.rate_limit", problem: "must be more than 0 and at most 10000 requests a second, not 0.0"))
+        for invalid in [-1, 10_000.5, .infinity, .nan] { #expect(Self.error(Self.options { $0.rateLimit = invalid })?.path == "options.rate_limit", "\(invalid)") }
+        let clamped = [-5, 0, 1e9, .nan].map { rate in Self.options { $0.rateLimit = rate }.clamped() }
+        #expect(clamped.allSatisfy { Self.error($0) == nil })
+        #expect(clamped.map(\.rateLimit) == [.leastNormalMagnitude, .leastNormalMagnitude, 10_000, 10_000])
+    }
+
     @Test("a door puts its path in front: a file's key path, an API field")
     func prefixes() {
         let error = SettingsError(path: "retry_intervals[2]", problem: "p")

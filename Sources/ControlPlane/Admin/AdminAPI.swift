@@ -98,7 +98,7 @@ public struct AdminAPI: Sendable {
             "webhooks": webhooks.map { runtime in
                 var json: [String: Any] = [
                     "id": runtime.webhook.id, "site_id": runtime.webhook.siteID, "status": runtime.state.status.rawValue,
-                    "in_flight": runtime.inFlightRequests, "queued": runtime.queuedMessages, "parked_partitions": runtime.parkedPartitions,
+                    "in_flight": runtime.inFlightRequests, "concurrency_limit": runtime.concurrencyLimit, "queued": runtime.queuedMessages, "parked_partitions": runtime.parkedPartitions,
                     "cursor_lag": runtime.cursorLag, "retries": runtime.state.retries,
                     "acknowledged": runtime.acknowledgedMessages,
                 ]
@@ -324,7 +324,7 @@ public struct AdminAPI: Sendable {
     /// The options given, read as they are: their limits are `WebhookOptions.validate()`'s.
     static func options(_ fields: JSONBody) throws -> OptionsRecord {
         guard let options = try fields.object("options") else { return OptionsRecord() }
-        try options.allow(["batching", "signature", "max_batch_size", "batch_linger", "max_pending", "format"])
+        try options.allow(["batching", "signature", "max_batch_size", "batch_linger", "max_pending", "format", "rate_limit", "adaptive"])
         var record = OptionsRecord()
         record.batching = try options.bool("batching")
         record.format = try options.oneOf("format", BodyFormat.self)
@@ -332,6 +332,10 @@ public struct AdminAPI: Sendable {
         record.maxBatchSize = try options.int("max_batch_size")
         record.batchLinger = try options.number("batch_linger")
         record.maxPending = try options.int("max_pending")
+        record.rateLimit = try options.number("rate_limit")
+        // `"rate_limit": null` takes a webhook's rate limit away (a missing key keeps it).
+        record.removesRateLimit = options.fields["rate_limit"] is NSNull
+        record.adaptive = try options.bool("adaptive")
         return record
     }
 

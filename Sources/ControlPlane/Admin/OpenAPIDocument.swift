@@ -516,6 +516,14 @@ enum OpenAPIDocument {
                 batch_linger: {type: number, minimum: 0, maximum: 60, description: Seconds}
                 max_pending: {type: integer, minimum: 1, maximum: 10000}
                 format: {type: string, enum: [json, cloudevents], description: "cloudevents: structured-mode CloudEvents 1.0"}
+                rate_limit:
+                  type: number
+                  nullable: true
+                  minimum: 0
+                  exclusiveMinimum: true
+                  maximum: 10000
+                  description: "Requests a second at most (a token bucket with a burst of one second), on top of the site's max_in_flight; null: none (in a PATCH, null takes it away)"
+                adaptive: {type: boolean, description: "AIMD on requests in flight within max_in_flight: lowered on 429, 503 and timeouts, raised again while latency holds"}
             Headers:
               type: object
               maxProperties: 20

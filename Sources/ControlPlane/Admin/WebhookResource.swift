@@ -11,6 +11,7 @@ enum WebhookResource {
                 "batching": webhook.options.batching, "signature": webhook.options.signature.rawValue,
                 "max_batch_size": webhook.options.maxBatchSize, "batch_linger": webhook.options.batchLinger.seconds,
                 "max_pending": webhook.options.maxPending, "format": webhook.options.format.rawValue,
+                "rate_limit": webhook.options.rateLimit.map { $0 as Any } ?? NSNull(), "adaptive": webhook.options.adaptive,
             ] as [String: Any],
         ]
         if !webhook.headers.isEmpty { json["headers"] = Dictionary(webhook.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }) }

@@ -26,6 +26,9 @@ final class BridgeMetrics: Sendable {
 
     private static let status = GaugeSpec(name: "webhook_bridge_webhook_status", help: "1 for the webhook's current status, 0 for the others.")
     private static let inFlight = GaugeSpec(name: "webhook_bridge_in_flight_requests", help: "Requests this instance has in flight for the webhook.")
+    private static let concurrencyLimit = GaugeSpec(
+        name: "webhook_bridge_concurrency_limit",
+        help: "Requests the webhook may have in flight here now: max_in_flight, or less while adaptive or ramping up after a pause.")
     private static let queued = GaugeSpec(name: "webhook_bridge_queued_messages", help: "Messages waiting in this instance's memory for the webhook.")
     private static let filtered = GaugeSpec(
         name: "webhook_bridge_filtered_messages", help: "Messages the webhook's filter kept from it on this instance since it started.")
@@ -71,6 +74,7 @@ final class BridgeMetrics: Sendable {
                 values.append((Self.status, label + [("status", status.rawValue)], webhook.state.status == status ? 1 : 0))
             }
             values.append((Self.inFlight, label, Double(webhook.inFlightRequests)))
+            values.append((Self.concurrencyLimit, label, Double(webhook.concurrencyLimit)))
             values.append((Self.queued, label, Double(webhook.queuedMessages)))
             if webhook.webhook.filter != nil { values.append((Self.filtered, label, Double(webhook.filteredMessages))) }
             values.append((Self.parked, label, Double(webhook.parkedPartitions)))

@@ -490,7 +490,7 @@ extension BridgeConfig {
     }
 
     static func readOptions(_ node: ConfigNode) throws(ConfigError) -> WebhookOptions {
-        try node.requireMapping(allowedKeys: ["batching", "signature", "max_batch_size", "batch_linger", "max_pending", "format"])
+        try node.requireMapping(allowedKeys: ["batching", "signature", "max_batch_size", "batch_linger", "max_pending", "format", "rate_limit", "adaptive"])
         var options = WebhookOptions()
         options.batching = try node["batching"].bool(default: false)
         options.format = try node["format"].oneOf(BodyFormat.self, default: .json)
@@ -498,6 +498,8 @@ extension BridgeConfig {
         options.maxBatchSize = try node["max_batch_size"].int(default: options.maxBatchSize)
         options.batchLinger = try node["batch_linger"].duration(default: options.batchLinger)
         options.maxPending = try node["max_pending"].int(default: options.maxPending)
+        options.rateLimit = try node["rate_limit"].number()
+        options.adaptive = try node["adaptive"].bool(default: false)
         return options
     }
 }

@@ -92,6 +92,13 @@ struct ConfigNode {
         return number
     }
 
+    /// A number (fractions allowed), or nil when the key is missing or null.
+    func number() throws(ConfigError) -> Double? {
+        guard let text = try optionalString() else { return nil }
+        guard let number = Double(text), number.isFinite else { throw error("expected a number, got \"\(text)\"") }
+        return number
+    }
+
     func bool(default value: Bool) throws(ConfigError) -> Bool {
         guard let text = try optionalString() else { return value }
         switch text.lowercased() {

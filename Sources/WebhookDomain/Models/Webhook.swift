@@ -77,6 +77,10 @@ public struct WebhookOptions: Sendable, Equatable {
     public var batchLinger: Duration = .milliseconds(20)
     /// Messages held in memory for this webhook before it is parked.
     public var maxPending = 1_000
+    /// Requests a second at most (a token bucket with a burst of one second); nil: no limit.
+    public var rateLimit: Double?
+    /// AIMD on requests in flight, within `max_in_flight` (see `ConcurrencyLimit`).
+    public var adaptive = false
 
     public init() {}
 

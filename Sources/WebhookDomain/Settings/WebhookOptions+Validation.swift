@@ -9,6 +9,8 @@ extension WebhookOptions {
         /// Waiting for a fuller batch: none, up to a minute.
         public static let batchLinger = Duration.zero...Duration.seconds(60)
         public static let maxPending = 1...10_000
+        /// Requests a second: more than 0, at most this.
+        public static let maxRateLimit = 10_000.0
     }
 
     /// Throws the first option outside its limits.
@@ -22,6 +24,9 @@ extension WebhookOptions {
         if !Limits.maxPending.contains(maxPending) {
             throw SettingsError(path: "options.max_pending", problem: "must be between 1 and \(Limits.maxPending.upperBound), not \(maxPending)")
         }
+        if let rateLimit, !(rateLimit > 0 && rateLimit <= Limits.maxRateLimit) {
+            throw SettingsError(path: "options.rate_limit", problem: "must be more than 0 and at most 10000 requests a second, not \(rateLimit)")
+        }
     }
 
     /// These options moved into their limits (`clamped().validate()` never throws): a
@@ -31,6 +36,8 @@ extension WebhookOptions {
         options.maxBatchSize = maxBatchSize.clamped(to: Limits.maxBatchSize)
         options.batchLinger = batchLinger.clamped(to: Limits.batchLinger)
         options.maxPending = maxPending.clamped(to: Limits.maxPending)
+        // NaN is no rate a record can hold (JSON has none), but it would fail the bucket's arithmetic.
+        options.rateLimit = rateLimit.map { $0.isNaN ? Limits.maxRateLimit : min(max($0, .leastNormalMagnitude), Limits.maxRateLimit) }
         return options
     }
 }
