@@ -36,9 +36,9 @@ enum Fixtures {
         hashKeys: [HashKey("acme-hash-key-0123456789")])
 
     static let cloudEventsWebhook: Webhook = {
-        var webhook = webhook
-        webhook.options.format = .cloudevents
-        return webhook
+        var cloudEvents = webhook
+        cloudEvents.options.format = .cloudevents
+        return cloudEvents
     }()
 
     static let batch: [RoutedMessage] = (0..<30).map { index in

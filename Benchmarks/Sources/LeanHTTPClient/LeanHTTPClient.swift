@@ -56,13 +56,14 @@ public final class LeanHTTPClient: Sendable {
 
     private let group: any EventLoopGroup
     /// One pool per event loop, only ever touched on its loop.
-    private let pools: [ObjectIdentifier: NIOLoopBound<LeanHTTPConnectionPool>]
+    private let pools: [ObjectIdentifier: NIOLoopBoundBox<LeanHTTPConnectionPool>]
 
     public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
-        var pools: [ObjectIdentifier: NIOLoopBound<LeanHTTPConnectionPool>] = [:]
+        var pools: [ObjectIdentifier: NIOLoopBoundBox<LeanHTTPConnectionPool>] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = NIOLoopBound(LeanHTTPConnectionPool(eventLoop: loop), eventLoop: loop)
+            // Made here and sent to its loop, where alone it is used from then on.
+            pools[ObjectIdentifier(loop)] = .makeBoxSendingValue(LeanHTTPConnectionPool(eventLoop: loop), eventLoop: loop)
         }
         self.pools = pools
     }
