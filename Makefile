@@ -40,7 +40,7 @@ http-clients: setup
 
 # Micro-benchmarks (package-benchmark): routing, signing, request bodies, Avro decoding.
 microbench:
-	cd Benchmarks && swift package benchmark --target WebhookMicroBenchmarks
+	cd Benchmarks && swift package benchmark --target WebhookMicroBenchmarks --no-progress
 
 # The reliability suite at full size (about 4 minutes); writes docs/reliability.md.
 reliability: setup
