@@ -203,18 +203,20 @@ final class HTTPClientComparison: Sendable {
         return refused
     }
 
+    /// Medians of the runs, as a Markdown table.
     static func table(_ results: [Result]) -> String {
         var lines = [
-            "| client | in flight | requests/s | client CPU per request | nginx CPU per request | client CPU ÷ AsyncHTTPClient's (as the bridge) |",
+            "| client | in flight | requests/s | client CPU per request (runs' range) | nginx CPU per request | client CPU ÷ AsyncHTTPClient's (as the bridge) |",
             "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for result in results {
             let baseline = results.first { $0.inFlight == result.inFlight && $0.client == .asyncHTTPClientTasks }?.median(\.clientMicroseconds)
             let cpu = result.median(\.clientMicroseconds)
+            let runs = result.samples.map(\.clientMicroseconds)
             lines.append(
                 String(
-                    format: "| %@ | %d | %.0f | %.1f µs | %.1f µs | %@ |", result.client.rawValue, result.inFlight, result.median(\.requestsPerSecond), cpu,
-                    result.median(\.nginxMicroseconds), baseline.map { String(format: "%.2f", cpu / $0) } ?? ""))
+                    format: "| %@ | %d | %.0f | %.1f µs (%.1f–%.1f) | %.1f µs | %@ |", result.client.rawValue, result.inFlight, result.median(\.requestsPerSecond),
+                    cpu, runs.min() ?? 0, runs.max() ?? 0, result.median(\.nginxMicroseconds), baseline.map { String(format: "%.2f", cpu / $0) } ?? ""))
         }
         return lines.joined(separator: "\n")
     }
