@@ -16,6 +16,8 @@ final class LeanHTTPConnectionPool {
         eventLoop.assertInEventLoop()
         let response = eventLoop.makePromise(of: HTTPResponseHead.self)
         let exchange = LeanHTTPConnectionHandler.Exchange(request: request, deadline: deadline, response: response)
+        // An idle connection the server closed is dropped on `channelInactive`, on this loop, so
+        // one in the list is open as far as this loop has seen.
         if let channel = idle[request.endpoint]?.popLast() {
             channel.write(exchange, promise: nil)
         } else {
