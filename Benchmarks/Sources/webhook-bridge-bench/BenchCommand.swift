@@ -11,12 +11,12 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-bridge-bench",
         abstract: "The benchmarks around nginx (build with -c release first).",
-        subcommands: [EndToEnd.self, HTTPClientsCommand.self],
-        defaultSubcommand: EndToEnd.self)
+        subcommands: [EndToEndCommand.self, HTTPClientsCommand.self],
+        defaultSubcommand: EndToEndCommand.self)
 }
 
 /// The end-to-end bench: prints a table and writes docs/benchmarks.md.
-struct EndToEnd: AsyncParsableCommand {
+struct EndToEndCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "end-to-end",
         abstract: "Measure throughput, latency, memory and catch-up against nginx and a Python forwarder.")

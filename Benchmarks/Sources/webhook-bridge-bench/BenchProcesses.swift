@@ -42,9 +42,8 @@ enum BenchProcesses {
         /// The same with its children's (nginx's worker), which are running, so not yet reaped.
         var cpuSecondsWithChildren: Double? {
             let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
-            return children.split(separator: " ").compactMap { Int32($0) }.reduce(cpuSeconds) { total, child in
-                total.flatMap { total in Self.cpuSeconds(of: child).map { total + $0 } }
-            }
+            let times = ([pid] + children.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }).map(Self.cpuSeconds(of:))
+            return times.contains { $0 == nil } ? nil : times.reduce(0) { $0 + ($1 ?? 0) }
         }
 
         private static func cpuSeconds(of pid: Int32) -> Double? {
