@@ -1,5 +1,5 @@
 # The two commands a new user runs (README): `make demo` and `make test`.
-.PHONY: setup build demo test release bench reliability clean
+.PHONY: setup build demo test release bench http-clients microbench reliability clean
 
 setup:
 	./scripts/setup.sh
@@ -21,13 +21,30 @@ test: setup
 release: setup
 	swift build -c release
 
-# The benchmark (issue 7): release build, nginx + wrk + the Python forwarder; writes docs/benchmarks.md.
-bench: release
-	.build/release/webhook-bridge-bench
+# The benchmarks are a package of their own (Benchmarks/), so the product and `make test` build
+# none of them. Its release build holds the bench and, beside it, the webhook-bridge it runs.
+BENCH_BUILD = swift build -c release --package-path Benchmarks
+BENCH_ARGS ?=
+
+# The benchmark (issue 7): nginx + wrk + the Python forwarder; writes docs/benchmarks.md.
+# `make bench BENCH_ARGS="--only 1"` runs one step.
+bench: setup
+	$(BENCH_BUILD) --product webhook-bridge
+	$(BENCH_BUILD) --product webhook-bridge-bench
+	Benchmarks/.build/release/webhook-bridge-bench $(BENCH_ARGS)
+
+# AsyncHTTPClient against the lean NIO client prototype, CPU per request against nginx (issue 17).
+http-clients: setup
+	$(BENCH_BUILD) --product webhook-bridge-bench
+	Benchmarks/.build/release/webhook-bridge-bench http-clients $(BENCH_ARGS)
+
+# Micro-benchmarks (package-benchmark): routing, signing, request bodies, Avro decoding.
+microbench:
+	cd Benchmarks && swift package benchmark --target WebhookMicroBenchmarks --no-progress
 
 # The reliability suite at full size (about 4 minutes); writes docs/reliability.md.
 reliability: setup
 	./scripts/reliability.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build Benchmarks/.build

@@ -11,12 +11,21 @@ import PackageDescription
 //   Alerts (SMTP client on SwiftNIO, alert emails and SMS) → WebhookDomain
 //   WebhookBridge (config file, service assembly, metrics, the OTLP span exporter) → everything above
 //   WebhookBridgeTools (demo, check, sink, receiver) → WebhookBridge and below
-//   webhook-bridge (the CLI executable); webhook-bridge-bench (the benchmark, not in the product)
+//   webhook-bridge (the CLI executable)
+// The benchmarks (micro-benchmarks, the end-to-end bench, the HTTP client comparison) are a package
+// of their own in Benchmarks/, so neither the product nor `make test` builds them.
 let package = Package(
     name: "webhook-bridge",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "webhook-bridge", targets: ["webhook-bridge"])
+        .executable(name: "webhook-bridge", targets: ["webhook-bridge"]),
+        // For the benchmarks package (Benchmarks/), which depends on this one by path; nothing
+        // else should link them.
+        .library(name: "WebhookDomain", targets: ["WebhookDomain"]),
+        .library(name: "Avro", targets: ["Avro"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "WebhookBridge", targets: ["WebhookBridge"]),
+        .library(name: "WebhookBridgeTools", targets: ["WebhookBridgeTools"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -154,21 +163,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
-        // The benchmark (nginx, wrk and a Python forwarder around a bridge): not in the product.
-        .executableTarget(
-            name: "webhook-bridge-bench",
-            dependencies: [
-                "WebhookBridge",
-                "WebhookBridgeTools",
-                "Kafka",
-                "WebhookDomain",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "WaitingTests", dependencies: ["Waiting"]),

@@ -37,7 +37,16 @@ enum BenchProcesses {
         }
 
         /// CPU time (user and system) the process has used so far, from /proc.
-        var cpuSeconds: Double? {
+        var cpuSeconds: Double? { Self.cpuSeconds(of: pid) }
+
+        /// The same with its children's (nginx's worker), which are running, so not yet reaped.
+        var cpuSecondsWithChildren: Double? {
+            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+            let times = ([pid] + children.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }).map(Self.cpuSeconds(of:))
+            return times.contains { $0 == nil } ? nil : times.reduce(0) { $0 + ($1 ?? 0) }
+        }
+
+        private static func cpuSeconds(of pid: Int32) -> Double? {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                 let end = stat.lastIndex(of: ")")
             else { return nil }
@@ -48,9 +57,14 @@ enum BenchProcesses {
         }
 
         /// CPU time of the children this process has waited for (getrusage).
-        static var reapedChildrenCPUSeconds: Double {
+        static var reapedChildrenCPUSeconds: Double { usageSeconds(RUSAGE_CHILDREN) }
+
+        /// CPU time (user and system) of this process so far, all its threads (getrusage).
+        static var ownCPUSeconds: Double { usageSeconds(RUSAGE_SELF) }
+
+        private static func usageSeconds(_ who: __rusage_who) -> Double {
             var usage = rusage()
-            getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+            getrusage(who.rawValue, &usage)
             return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         }
 

@@ -35,11 +35,17 @@ struct BenchReport: Sendable {
         return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory.replacingOccurrences(of: "  ", with: ""))"
     }
 
+    var command: String {
+        quick
+            ? "`make bench BENCH_ARGS=--quick` (`Benchmarks/.build/release/webhook-bridge-bench --quick`)"
+            : "`make bench` (`Benchmarks/.build/release/webhook-bridge-bench`)"
+    }
+
     var section: String {
         """
         \(Self.begin)
         Run of \(ISO8601DateFormatter().string(from: started))\(quick ? " (**--quick sizes, not for the record**)" : "") on \(machine).
-        Command: `swift build -c release && .build/release/webhook-bridge-bench`\(quick ? " --quick" : "").
+        Command: \(command).
         Sizes: \(options.events) events unbatched, \(options.batchedEvents) batched, \(options.pythonEvents) for the Python forwarder,
         \(options.entities) entities on \(options.partitions) partitions; latency at \(options.latencyRate) events/s for \(options.latencySeconds) s;
         \(options.rssWebhooks) webhooks; a \(options.backlog)-event backlog; a \(options.catchUpBacklog)-event catch-up.

@@ -4,13 +4,22 @@ import Logging
 import WebhookBridge
 import WebhookBridgeTools
 
-/// `webhook-bridge-bench`: the benchmark, apart from the product's executable; prints a table and
-/// writes docs/benchmarks.md.
+/// `webhook-bridge-bench`: the benchmarks that run processes (nginx, wrk, Python, the bridge),
+/// apart from the product; the end-to-end bench by default, the HTTP client comparison on demand.
 @main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-bridge-bench",
-        abstract: "Measure throughput, latency, memory and catch-up against nginx and a Python forwarder (build with -c release first).")
+        abstract: "The benchmarks around nginx (build with -c release first).",
+        subcommands: [EndToEndCommand.self, HTTPClientsCommand.self],
+        defaultSubcommand: EndToEndCommand.self)
+}
+
+/// The end-to-end bench: prints a table and writes docs/benchmarks.md.
+struct EndToEndCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "end-to-end",
+        abstract: "Measure throughput, latency, memory and catch-up against nginx and a Python forwarder.")
 
     @Option(help: "Where the results go (between the bench markers of an existing file).") var output = "docs/benchmarks.md"
     @Option(help: "The Python comparison forwarder.") var pythonForwarder = "Benchmarks/python_forwarder.py"
