@@ -300,6 +300,7 @@ enum OpenAPIDocument {
                         hash_key: {$ref: "#/components/schemas/HashKey"}
                         headers: {$ref: "#/components/schemas/Headers"}
                         auth: {$ref: "#/components/schemas/Auth"}
+                        tls: {$ref: "#/components/schemas/TLS"}
                         filter: {$ref: "#/components/schemas/Filter"}
                         webhook:
                           type: object
@@ -312,6 +313,7 @@ enum OpenAPIDocument {
                             hash_key: {$ref: "#/components/schemas/HashKey"}
                             headers: {$ref: "#/components/schemas/Headers"}
                             auth: {$ref: "#/components/schemas/Auth"}
+                            tls: {$ref: "#/components/schemas/TLS"}
                             filter: {$ref: "#/components/schemas/Filter"}
               responses:
                 "200": {$ref: "#/components/responses/WebhookResponse"}
@@ -533,12 +535,24 @@ enum OpenAPIDocument {
               type: object
               additionalProperties: false
               required: [type]
-              description: Secrets are never returned (GET shows the type only)
+              description: Secrets are never returned (GET shows the type, and an oauth2 client's token_url and client_id)
               properties:
-                type: {type: string, enum: [bearer, basic]}
+                type: {type: string, enum: [bearer, basic, oauth2]}
                 token: {type: string}
                 username: {type: string}
                 password: {type: string}
+                token_url: {type: string, description: "oauth2: the token endpoint (client credentials grant)"}
+                client_id: {type: string}
+                client_secret: {type: string}
+                scope: {type: string}
+            TLS:
+              type: object
+              additionalProperties: false
+              description: PEM texts; GET shows which are set, never the key
+              properties:
+                ca: {type: string, description: a CA to trust besides the system's}
+                client_certificate: {type: string}
+                client_key: {type: string}
             Filter:
               type: object
               description: "{field, eq|in|prefix|exists} combined with all, any and not; fields are dotted paths"
@@ -564,6 +578,7 @@ enum OpenAPIDocument {
                 options: {$ref: "#/components/schemas/Options"}
                 headers: {$ref: "#/components/schemas/Headers"}
                 auth: {$ref: "#/components/schemas/Auth"}
+                tls: {$ref: "#/components/schemas/TLS"}
                 filter: {$ref: "#/components/schemas/Filter"}
             Webhook:
               type: object
@@ -581,7 +596,8 @@ enum OpenAPIDocument {
                 hash_key_count: {type: integer}
                 options: {$ref: "#/components/schemas/Options"}
                 headers: {$ref: "#/components/schemas/Headers"}
-                auth: {type: object, properties: {type: {type: string}}}
+                auth: {type: object, properties: {type: {type: string}, token_url: {type: string}, client_id: {type: string}}}
+                tls: {type: object, properties: {ca: {type: boolean}, client_certificate: {type: boolean}}}
                 filter: {$ref: "#/components/schemas/Filter"}
             Topic:
               type: object
