@@ -93,7 +93,11 @@ public enum Demo {
 
     static let orderStates = ["new", "validated", "in_picking", "packed", "shipped"]
     static let parcelStates = ["new", "bagged", "shipped", "delivered"]
-    static let hooks: [(id: String, how: String)] = [("erp", "hmac, outage"), ("warehouse", "hmac, batches of 30"), ("crm", "standard")]
+    static let hooks: [(id: String, how: String)] = [
+        ("erp", "hmac, outage"), ("warehouse", "hmac, batches of 30"), ("crm", "standard"), ("shipping", "hmac, filter: packed, shipped"),
+    ]
+    /// The order states the `shipping` webhook's filter lets through.
+    static let shippingStates: Set<String> = ["packed", "shipped"]
 
     /// Collects alerts and shows each as it is raised (no SMTP in the demo).
     final class PrintingAlerts: AlertSink {
@@ -201,7 +205,7 @@ public enum Demo {
                     Event(
                         source: "oms.orders", key: id,
                         json: #"{"order_id":"\#(id)","date":\#(date + step),"old_state":"\#(orderStates[step - 1])","new_state":"\#(orderStates[step])"}"#,
-                        eventKey: "\(id)/\(orderStates[step])", webhooks: ["erp", "crm"]))
+                        eventKey: "\(id)/\(orderStates[step])", webhooks: ["erp", "crm"] + (shippingStates.contains(orderStates[step]) ? ["shipping"] : [])))
             }
             for parcel in 0..<parcels where step < parcelStates.count {
                 let id = String(format: "66fd147ab4fefe1095%06d", parcel)
@@ -343,6 +347,12 @@ public enum Demo {
             topics: [order_state_changed, email_sent_to_client_topic]
             hash_key_env: DEMO_HASH_KEY
             options: {signature: standard}
+          - id: shipping
+            site: c404
+            url: http://127.0.0.1:\(receiverPort)/shipping
+            topics: [order_state_changed]
+            hash_key_env: DEMO_HASH_KEY
+            filter: {field: new_state, in: [\(shippingStates.sorted().joined(separator: ", "))]}
         logging:
           level: warning
         """

@@ -131,7 +131,7 @@ extension ReliabilitySuite {
                 Demo.Options(orders: 12, parcels: 9, outage: .milliseconds(2500)), logger: BridgeTestCluster.logger, progress: { _ in })
             #expect(summary.succeeded, "\(summary)")
             // Counted here from the raw requests, independently of the demo's own bookkeeping.
-            let expected = ["erp": 12 * 4 + 9 * 3, "warehouse": 9 * 3, "crm": 12 * 4 + 12]
+            let expected = ["erp": 12 * 4 + 9 * 3, "warehouse": 9 * 3, "crm": 12 * 4 + 12, "shipping": 12 * 2]
             for row in summary.webhooks {
                 let sent = requests.filter { $0.uri.hasPrefix("/\(row.id)") }
                 let acked = sent.filter { $0.answeredStatus == 202 }
@@ -148,6 +148,7 @@ extension ReliabilitySuite {
             // Retries after 1 s and 2 s fail (the second raises on_failure); the one 4 s in is acknowledged.
             #expect(erp.failedRequests >= 3, "the first failure and two failed retries")
             #expect(requests.filter { $0.uri.hasPrefix("/warehouse") }.allSatisfy { $0.header("batch_id") != nil })
+            #expect(Set(requests.filter { $0.uri.hasPrefix("/shipping") }.compactMap { $0.json?["new_state"] as? String }) == ["packed", "shipped"], "the filter kept the rest away")
             #expect(requests.filter { $0.uri.hasPrefix("/crm") }.allSatisfy { $0.standardVerdict == .valid(keyIndex: 0) && $0.header("x-webhook-signature") == nil })
             #expect(summary.alerts.map { $0.prefix { $0 != " " } } == ["on_failure", "on_failure_recovered"])
             #expect(summary.seconds < 60)
