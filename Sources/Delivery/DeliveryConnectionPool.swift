@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -16,6 +17,8 @@ final class DeliveryConnectionPool {
     private struct Endpoint {
         var idle: [(channel: any Channel, since: NIODeadline)] = []
         var open = 0
+        /// Of `open`, those being made (connecting, or in their TLS handshake).
+        var connecting = 0
         var waiting: [DeliveryExchange] = []
         /// Connections that failed to be made in a row, and why the last one did (the reason a
         /// waiting request fails with at its deadline).
@@ -59,11 +62,11 @@ final class DeliveryConnectionPool {
             let key = exchange.request.endpoint
             endpoints[key]?.waiting.removeAll { $0 === exchange }
             let endpoint = endpoints[key]
-            if reason == .cancelled {
-                exchange.fail(endpoint?.lastFailure ?? reason)
-            } else {
-                exchange.fail(endpoint?.lastFailure ?? ((endpoint?.open ?? 0) > 0 ? reason : DeliveryHTTPClient.Failure.connectTimeout))
-            }
+            // No reason to give but the deadline, and no connection made: AsyncHTTPClient's
+            // `connectTimeout`.
+            let established = (endpoint?.open ?? 0) - (endpoint?.connecting ?? 0)
+            let connecting = if case .deadlineExceeded = reason, established == 0 { true } else { false }
+            exchange.fail(endpoint?.lastFailure ?? (connecting ? DeliveryHTTPClient.Failure.connectTimeout : reason))
         case .sending(let channel):
             exchange.cutShort = reason
             channel.close(promise: nil)
@@ -116,6 +119,7 @@ final class DeliveryConnectionPool {
             endpoint.open < settings.connectionsPerEndpoint
         else { return }
         endpoints[key]?.open += 1
+        endpoints[key]?.connecting += 1
         let pool = NIOLoopBound(self, eventLoop: eventLoop)
         connect(key).assumeIsolated().whenComplete { result in
             switch result {
@@ -126,6 +130,7 @@ final class DeliveryConnectionPool {
     }
 
     private func connected(_ channel: any Channel, to key: DeliveryEndpoint) {
+        endpoints[key]?.connecting -= 1
         endpoints[key]?.failures = 0
         endpoints[key]?.lastFailure = nil
         release(channel, to: key)
@@ -136,6 +141,7 @@ final class DeliveryConnectionPool {
     private func failedToConnect(_ key: DeliveryEndpoint, _ error: any Error) {
         guard var endpoint = endpoints[key] else { return }
         endpoint.open -= 1
+        endpoint.connecting -= 1
         endpoint.failures += 1
         endpoint.lastFailure = error
         guard !endpoint.waiting.isEmpty, !isShutDown else {
@@ -165,7 +171,7 @@ final class DeliveryConnectionPool {
     private func scheduleSweep() {
         guard sweep == nil else { return }
         let pool = NIOLoopBound(self, eventLoop: eventLoop)
-        sweep = eventLoop.assumeIsolated().scheduleTask(in: settings.idleLifetime / 10) {
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(settings.idleLifetime.nanoseconds / 10)) {
             pool.value.sweep = nil
             pool.value.closeIdle(before: .now() - pool.value.settings.idleLifetime)
         }
@@ -204,10 +210,14 @@ final class DeliveryConnectionPool {
                     try pipeline.addHandler(DeliveryConnectionHandler(pool: pool.value, endpoint: key, ready: ready))
                 }
             }
-        let connected = if let address = key.address ?? (key.hostIsAddress ? key.host : nil) {
-            eventLoop.makeCompletedFuture { try SocketAddress(ipAddress: address, port: key.port) }.flatMap { bootstrap.connect(to: $0) }
+        let connected: EventLoopFuture<any Channel>
+        if let address = key.address ?? (key.hostIsAddress ? key.host : nil) {
+            do { connected = bootstrap.connect(to: try SocketAddress(ipAddress: address, port: key.port)) } catch {
+                ready.fail(error)
+                return eventLoop.makeFailedFuture(error)
+            }
         } else {
-            bootstrap.connect(host: key.host, port: key.port)
+            connected = bootstrap.connect(host: key.host, port: key.port)
         }
         // Ready once connected and, with TLS, once the handshake has succeeded.
         return connected.flatMap { channel in ready.futureResult.map { channel } }.flatMapErrorThrowing { error in

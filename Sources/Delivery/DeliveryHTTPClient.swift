@@ -44,7 +44,7 @@ final class DeliveryHTTPClient: Sendable {
 
     private let group: MultiThreadedEventLoopGroup
     /// One pool per event loop, only ever touched on its loop.
-    private let pools: [ObjectIdentifier: NIOLoopBound<DeliveryConnectionPool>]
+    private let pools: [ObjectIdentifier: NIOLoopBoundBox<DeliveryConnectionPool>]
     let tls: ReceiverTLS
 
     init(
@@ -56,12 +56,12 @@ final class DeliveryHTTPClient: Sendable {
         let loops = Array(group.makeIterator())
         // The cap is shared out over the loops, as AsyncHTTPClient's per host is over its pool.
         let perLoop = max(1, (maxConnectionsPerEndpoint + loops.count - 1) / loops.count)
-        var pools: [ObjectIdentifier: NIOLoopBound<DeliveryConnectionPool>] = [:]
+        var pools: [ObjectIdentifier: NIOLoopBoundBox<DeliveryConnectionPool>] = [:]
         for loop in loops {
             let settings = DeliveryConnectionPool.Settings(
                 connectionsPerEndpoint: perLoop, idleLifetime: idleLifetime, connectTimeout: connectTimeout)
             // Made here and used on its loop only from then on.
-            pools[ObjectIdentifier(loop)] = NIOLoopBound(DeliveryConnectionPool(eventLoop: loop, settings: settings, tls: tls), eventLoop: loop)
+            pools[ObjectIdentifier(loop)] = .makeBoxSendingValue(DeliveryConnectionPool(eventLoop: loop, settings: settings, tls: tls), eventLoop: loop)
         }
         self.pools = pools
     }

@@ -180,10 +180,10 @@ public final class WebhookHTTPClient: Sendable {
         let failed = { (failure: HTTPAttemptResult.Failure) in
             (HTTPAttemptResult(status: nil, retryAfter: nil, failure: failure, latency: ContinuousClock.now - start), [UInt8]())
         }
-        let direct = { (address: String?) in
+        let direct = { (address: String?) async -> (HTTPAttemptResult, [UInt8]) in
             await self.send(request, to: address, tls: connection.tls, deadline: deadline, start: start, abort: abort, bodyLimit: bodyLimit)
         }
-        let proxied = { (proxy: HTTPProxy) in
+        let proxied = { (proxy: HTTPProxy) async -> (HTTPAttemptResult, [UInt8]) in
             var tls: TLSConfiguration?
             if let receiverTLS = connection.tls {
                 do { tls = try self.receiverTLS.configuration(for: receiverTLS) } catch { return failed(.tls(.tlsHandshakeFailed, detail: "\(error)")) }
