@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import NIOTLS
 
 /// One delivery connection: reports it ready (connected, and with TLS once the handshake has
 /// succeeded), then carries one exchange at a time: writes its head, body and end with one flush,
