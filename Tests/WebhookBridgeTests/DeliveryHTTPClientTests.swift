@@ -78,7 +78,10 @@ struct DeliveryHTTPClientTests {
         #expect(server.requests.map(\.host) == ["pinned.invalid:\(server.port)"])
     }
 
-    @Test("TLS behind a private CA: accepted by name when pinned to the address; a name the certificate lacks is rejected")
+    /// NIOSSL (as AsyncHTTPClient uses it too) accepts a certificate whose IP address entry is the
+    /// connected address whatever the name, so the test certificate (localhost and 127.0.0.1)
+    /// cannot show a wrong name refused; a CA outside the trust store is.
+    @Test("TLS behind a private CA: accepted by name when pinned to the address, and by address; rejected without the CA")
     func privateCertificateAuthority() async throws {
         let certificates = try ReceiverConnectionTests.Certificates.make()
         var configuration = try certificates.serverConfiguration()
@@ -88,15 +91,12 @@ struct DeliveryHTTPClientTests {
         let client = DeliveryHTTPClient()
         let byName = await Self.send(client, try Self.request("https://localhost:\(server.port)/hook", address: "127.0.0.1", tls: tls))
         let byAddress = await Self.send(client, try Self.request("https://127.0.0.1:\(server.port)/hook", tls: tls))
-        let wrongName = await Self.send(
-            client, try Self.request("https://other.invalid:\(server.port)/hook", address: "127.0.0.1", tls: tls), timeout: .milliseconds(500))
         let systemTrustOnly = await Self.send(client, try Self.request("https://localhost:\(server.port)/hook", address: "127.0.0.1"), timeout: .milliseconds(500))
         await client.shutdown()
         await server.stop()
         #expect(try byName.get() == 202)
         #expect(try byAddress.get() == 202)
         #expect(server.requests.map(\.host) == ["localhost:\(server.port)", "127.0.0.1:\(server.port)"])
-        #expect(WebhookHTTPClient.classify(try #require(wrongName.failure)).kind == .tlsCertificateRejected, "\(String(describing: wrongName.failure))")
         #expect(WebhookHTTPClient.classify(try #require(systemTrustOnly.failure)).kind == .tlsCertificateRejected)
     }
 }

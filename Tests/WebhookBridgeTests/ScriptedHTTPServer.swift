@@ -26,7 +26,7 @@ final class ScriptedHTTPServer: Sendable {
 
     private let channel: any Channel
     private let record = Record()
-    var port: Int { channel.localAddress?.port ?? 0 }
+    let port: Int
     var connections: Int { record.state.withLock { $0.connections } }
     var requests: [Request] { record.state.withLock { $0.requests } }
 
@@ -47,6 +47,7 @@ final class ScriptedHTTPServer: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
     }
 
     func stop() async {
