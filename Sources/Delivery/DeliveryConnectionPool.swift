@@ -67,6 +67,7 @@ final class DeliveryConnectionPool {
             let established = (endpoint?.open ?? 0) - (endpoint?.connecting ?? 0)
             let connecting = if case .deadlineExceeded = reason, established == 0 { true } else { false }
             exchange.fail(endpoint?.lastFailure ?? (connecting ? DeliveryHTTPClient.Failure.connectTimeout : reason))
+            forgetIfUnused(key)
         case .sending(let channel):
             exchange.cutShort = reason
             channel.close(promise: nil)

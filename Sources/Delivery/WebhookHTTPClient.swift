@@ -180,49 +180,50 @@ public final class WebhookHTTPClient: Sendable {
         let failed = { (failure: HTTPAttemptResult.Failure) in
             (HTTPAttemptResult(status: nil, retryAfter: nil, failure: failure, latency: ContinuousClock.now - start), [UInt8]())
         }
-        let direct = { (address: String?) async -> (HTTPAttemptResult, [UInt8]) in
-            await self.send(request, to: address, tls: connection.tls, deadline: deadline, start: start, abort: abort, bodyLimit: bodyLimit)
-        }
-        let proxied = { (proxy: HTTPProxy) async -> (HTTPAttemptResult, [UInt8]) in
+        if let proxy = connection.proxy {
+            // Without a host the HTTP client reports the URL as invalid.
+            if let host = URLComponents(string: request.url)?.host, !host.isEmpty, case .refused(let failure) = await checkedAddress(of: host) {
+                return failed(failure)
+            }
             var tls: TLSConfiguration?
             if let receiverTLS = connection.tls {
                 do { tls = try self.receiverTLS.configuration(for: receiverTLS) } catch { return failed(.tls(.tlsHandshakeFailed, detail: "\(error)")) }
             }
-            return await self.egressClients.withClient(proxy) { client in
+            return await egressClients.withClient(proxy) { client in
                 await self.send(request, with: client, tls: tls, deadline: deadline, start: start, abort: abort, bodyLimit: bodyLimit)
             }
         }
-        // Without a host the HTTP client reports the URL as invalid.
-        guard let destinationCheck, let host = URLComponents(string: request.url)?.host, !host.isEmpty else {
-            if let proxy = connection.proxy { return await proxied(proxy) }
-            return await direct(nil)
+        var outgoing: DeliveryRequest
+        do { outgoing = try DeliveryRequest(request, address: nil, tls: connection.tls) } catch { return failed(Self.classify(error)) }
+        switch await checkedAddress(of: outgoing.endpoint.host) {
+        case .connect(let address): outgoing.endpoint.address = address
+        case .refused(let failure): return failed(failure)
         }
-        switch await destinationCheck.verdict(on: host) {
-        case .approved(let address):
-            if let proxy = connection.proxy { return await proxied(proxy) }
-            return await direct(address)
-        case .refused(let problem):
-            return failed(.refusedDestination(detail: problem))
-        case .unresolved:
-            return failed(.connection(.hostNotFound, detail: "\(host) has no address"))
-        }
-    }
-
-    /// A direct request (`DeliveryHTTPClient`), to `address` when one was checked.
-    private func send(
-        _ request: WebhookRequest, to address: String?, tls: WebhookTLS?, deadline: NIODeadline, start: ContinuousClock.Instant,
-        abort: RequestAbort?, bodyLimit: Int
-    ) async -> (HTTPAttemptResult, [UInt8]) {
         do {
-            let outgoing = try DeliveryRequest(request, address: address, tls: tls)
             let response = try await client.execute(outgoing, deadline: deadline, bodyLimit: bodyLimit, abort: abort)
             let result = HTTPAttemptResult(
                 status: Int(response.head.status.code), retryAfter: Self.retryAfter(response.head.headers.first(name: "Retry-After")), failure: nil,
                 latency: ContinuousClock.now - start)
             return (result, response.body)
         } catch {
-            return (HTTPAttemptResult(status: nil, retryAfter: nil, failure: Self.classify(error), latency: ContinuousClock.now - start), [])
+            return failed(Self.classify(error))
         }
+    }
+
+    /// The address to connect `host` to: nil when private destinations are allowed (or `host` is
+    /// a literal address), else the one the check approved, or why there is none.
+    private func checkedAddress(of host: String) async -> CheckedAddress {
+        guard let destinationCheck else { return .connect(nil) }
+        switch await destinationCheck.verdict(on: host) {
+        case .approved(let address): return .connect(address)
+        case .refused(let problem): return .refused(.refusedDestination(detail: problem))
+        case .unresolved: return .refused(.connection(.hostNotFound, detail: "\(host) has no address"))
+        }
+    }
+
+    private enum CheckedAddress {
+        case connect(String?)
+        case refused(HTTPAttemptResult.Failure)
     }
 
     /// A request through a proxy (AsyncHTTPClient).
