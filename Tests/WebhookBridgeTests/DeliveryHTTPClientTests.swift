@@ -16,8 +16,10 @@ struct DeliveryHTTPClientTests {
         try DeliveryRequest(WebhookRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: Array("{}".utf8)), address: address, tls: tls)
     }
 
-    static func send(_ client: DeliveryHTTPClient, _ request: DeliveryRequest, timeout: TimeAmount = .seconds(10)) async -> Result<Int, any Error> {
-        do { return .success(Int(try await client.execute(request, deadline: .now() + timeout).head.status.code)) } catch { return .failure(error) }
+    static func send(
+        _ client: DeliveryHTTPClient, _ request: DeliveryRequest, timeout: TimeAmount = .seconds(10), abort: RequestAbort? = nil
+    ) async -> Result<Int, any Error> {
+        do { return .success(Int(try await client.execute(request, deadline: .now() + timeout, abort: abort).head.status.code)) } catch { return .failure(error) }
     }
 
     @Test("a keep-alive connection carries the next request; one answered with Connection: close is not reused")
@@ -48,6 +50,24 @@ struct DeliveryHTTPClientTests {
         try await loop.shutdownGracefully()
         await server.stop()
         #expect(server.requests.map(\.connection) == [1, 2])
+    }
+
+    @Test("an abort cuts a request short mid-body and closes its connection")
+    func abortMidBody() async throws {
+        let server = try await ScriptedHTTPServer { _ in .stallMidBody }
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = DeliveryHTTPClient(group: loop)
+        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
+        let abort = RequestAbort()
+        async let outcome = Self.send(client, request, timeout: .seconds(60), abort: abort)
+        #expect(await waitFor { server.requests.count == 1 })
+        abort.abort()
+        let failure = await outcome.failure
+        #expect(failure is DeliveryHTTPClient.Failure, "\(String(describing: failure))")
+        #expect(await client.connectionCount(request.endpoint) == 0, "the aborted connection is closed")
+        await client.shutdown()
+        try await loop.shutdownGracefully()
+        await server.stop()
     }
 
     @Test("requests beyond the cap of connections per endpoint wait for a free one")
