@@ -2,20 +2,12 @@ import AsyncHTTPClient
 import Synchronization
 import WebhookDomain
 
-/// The HTTP clients of deliveries that do not go straight to whatever the host name resolves to:
-/// - pinned: a host name connected to one checked address (AsyncHTTPClient's `dnsOverride`: the
-///   address for the connection, the name for the Host header, the TLS SNI and the certificate
-///   check);
-/// - through a proxy (a CONNECT tunnel; the proxy resolves the name).
+/// The HTTP clients (AsyncHTTPClient) of deliveries through a proxy (a CONNECT tunnel; the proxy
+/// resolves the name). Direct deliveries go through `DeliveryHTTPClient`.
 ///
-/// One client per egress, made on first use; clients unused for `idleLifetime` and the least
+/// One client per proxy, made on first use; clients unused for `idleLifetime` and the least
 /// recently used beyond `limit` are shut down once no request is on them.
 final class EgressClients: Sendable {
-    enum Egress: Hashable {
-        case pinned(host: String, address: String)
-        case proxy(HTTPProxy)
-    }
-
     private struct Entry {
         let client: HTTPClient
         var inFlight = 0
@@ -28,7 +20,7 @@ final class EgressClients: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var entries: [Egress: Entry] = [:]
+        var entries: [HTTPProxy: Entry] = [:]
         var nextSweep = ContinuousClock.now
     }
 
@@ -40,8 +32,8 @@ final class EgressClients: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Runs `body` with the client of `egress`.
-    func withClient<Result>(_ key: Egress, _ body: (HTTPClient) async -> Result) async -> Result {
+    /// Runs `body` with the client of `proxy`.
+    func withClient<Result>(_ key: HTTPProxy, _ body: (HTTPClient) async -> Result) async -> Result {
         let (client, retired) = state.withLock { state in
             let now = ContinuousClock.now
             var entry = state.entries[key] ?? Entry(client: makeClient(key), lastUsed: now)
@@ -67,22 +59,17 @@ final class EgressClients: Sendable {
         for client in clients { try? await client.shutdown() }
     }
 
-    private func makeClient(_ egress: Egress) -> HTTPClient {
+    private func makeClient(_ proxy: HTTPProxy) -> HTTPClient {
         var configuration = configuration
-        switch egress {
-        case .pinned(let host, let address):
-            configuration.dnsOverride = [host: address]
-        case .proxy(let proxy):
-            let credentials = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "") }
-            configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: credentials)
-        }
+        let credentials = proxy.username.map { HTTPClient.Authorization.basic(username: $0, password: proxy.password ?? "") }
+        configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: credentials)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Removes the entries idle for `idleLifetime` (looked for at most every 10 s) and, beyond `limit`,
     /// the least recently used; never one with a request on it.
     private func retire(from state: inout State, now: ContinuousClock.Instant) -> [HTTPClient] {
-        var retired: [Egress] = []
+        var retired: [HTTPProxy] = []
         if now >= state.nextSweep {
             state.nextSweep = now + min(.seconds(10), idleLifetime)
             retired = state.entries.filter { $0.value.inFlight == 0 && now - $0.value.lastUsed > idleLifetime }.map(\.key)

@@ -4,9 +4,12 @@ import WebhookDomain
 
 /// The TLS configurations of webhooks with a `tls` block, made from their PEMs on first use and
 /// kept: the system's trust store plus the webhook's CA, and its client certificate for mutual
-/// TLS. AsyncHTTPClient keeps a request's connections apart by its TLS configuration.
+/// TLS. AsyncHTTPClient (through a proxy) keeps a request's connections apart by its TLS
+/// configuration; `DeliveryHTTPClient` takes the SSL context made from it (nil: the system's
+/// trust store alone), made once, as it loads the certificates.
 final class ReceiverTLS: Sendable {
     private let made = Mutex<[WebhookTLS: TLSConfiguration]>([:])
+    private let contexts = Mutex<[WebhookTLS?: NIOSSLContext]>([:])
     /// Distinct configurations kept at most; beyond it they are all made again on use.
     private let limit = 1_000
 
@@ -18,6 +21,20 @@ final class ReceiverTLS: Sendable {
             made[tls] = configuration
         }
         return configuration
+    }
+
+    /// The SSL context of a delivery connection: HTTP/1.1, full certificate verification
+    /// (hostname included) against the system's trust store and the webhook's CA.
+    func context(for tls: WebhookTLS?) throws -> NIOSSLContext {
+        if let context = contexts.withLock({ $0[tls] }) { return context }
+        var configuration = try tls.map { try self.configuration(for: $0) } ?? .makeClientConfiguration()
+        configuration.applicationProtocols = ["http/1.1"]
+        let context = try NIOSSLContext(configuration: configuration)
+        contexts.withLock { contexts in
+            if contexts.count >= limit { contexts.removeAll() }
+            contexts[tls] = context
+        }
+        return context
     }
 
     /// The configuration these PEMs make, or an error naming the part that does not parse.

@@ -87,18 +87,18 @@ public struct ReceiverConnection: Sendable, Equatable {
     public static let direct = ReceiverConnection()
 }
 
-/// The HTTP client of the deliveries (AsyncHTTPClient): redirects are not followed (a 3xx is a
-/// failed delivery), every request has a deadline for its whole response, response bodies are
-/// read and discarded. Where private destinations are refused, each request goes to an address
-/// its host was checked to resolve to (`ResolvedDestinationCheck`, `EgressClients`); through a
-/// proxy, the host is checked and the proxy connects to it by name.
+/// The HTTP client of the deliveries: redirects are not followed (a 3xx is a failed delivery),
+/// every request has a deadline for its whole response, response bodies are read and discarded.
+/// Direct requests go through `DeliveryHTTPClient`; where private destinations are refused, each
+/// to an address its host was checked to resolve to (`ResolvedDestinationCheck`). Through a proxy
+/// (AsyncHTTPClient, `EgressClients`), the host is checked and the proxy connects to it by name.
 /// `shutdown()` must be called.
 public final class WebhookHTTPClient: Sendable {
-    private let client: HTTPClient
+    private let client: DeliveryHTTPClient
     /// Nil when private destinations are allowed.
     private let destinationCheck: ResolvedDestinationCheck?
     private let egressClients: EgressClients
-    private let receiverTLS = ReceiverTLS()
+    private let receiverTLS: ReceiverTLS
     let tokens: OAuth2Tokens
 
     /// With `allowPrivateDestinations` false, a request whose host is or resolves to a private
@@ -115,7 +115,8 @@ public final class WebhookHTTPClient: Sendable {
             timeout: .init(connect: .seconds(5)),
             decompression: .disabled)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        receiverTLS = ReceiverTLS()
+        client = DeliveryHTTPClient(maxConnectionsPerEndpoint: maxConnectionsPerHost, tls: receiverTLS)
         egressClients = EgressClients(configuration: configuration)
     }
 
@@ -179,30 +180,53 @@ public final class WebhookHTTPClient: Sendable {
         let failed = { (failure: HTTPAttemptResult.Failure) in
             (HTTPAttemptResult(status: nil, retryAfter: nil, failure: failure, latency: ContinuousClock.now - start), [UInt8]())
         }
-        var tls: TLSConfiguration?
-        if let receiverTLS = connection.tls {
-            do { tls = try self.receiverTLS.configuration(for: receiverTLS) } catch { return failed(.tls(.tlsHandshakeFailed, detail: "\(error)")) }
+        if let proxy = connection.proxy {
+            // Without a host the HTTP client reports the URL as invalid.
+            if let host = URLComponents(string: request.url)?.host, !host.isEmpty, case .refused(let failure) = await checkedAddress(of: host) {
+                return failed(failure)
+            }
+            var tls: TLSConfiguration?
+            if let receiverTLS = connection.tls {
+                do { tls = try self.receiverTLS.configuration(for: receiverTLS) } catch { return failed(.tls(.tlsHandshakeFailed, detail: "\(error)")) }
+            }
+            return await egressClients.withClient(proxy) { client in
+                await self.send(request, with: client, tls: tls, deadline: deadline, start: start, abort: abort, bodyLimit: bodyLimit)
+            }
         }
-        let send = { (client: HTTPClient) in
-            await self.send(request, with: client, tls: tls, deadline: deadline, start: start, abort: abort, bodyLimit: bodyLimit)
+        var outgoing: DeliveryRequest
+        do { outgoing = try DeliveryRequest(request, address: nil, tls: connection.tls) } catch { return failed(Self.classify(error)) }
+        switch await checkedAddress(of: outgoing.endpoint.host) {
+        case .connect(let address): outgoing.endpoint.address = address
+        case .refused(let failure): return failed(failure)
         }
-        // Without a host the HTTP client reports the URL as invalid.
-        guard let destinationCheck, let host = URLComponents(string: request.url)?.host, !host.isEmpty else {
-            if let proxy = connection.proxy { return await egressClients.withClient(.proxy(proxy), send) }
-            return await send(client)
-        }
-        switch await destinationCheck.verdict(on: host) {
-        case .approved(let address):
-            if let proxy = connection.proxy { return await egressClients.withClient(.proxy(proxy), send) }
-            guard let address else { return await send(client) }
-            return await egressClients.withClient(.pinned(host: host, address: address), send)
-        case .refused(let problem):
-            return failed(.refusedDestination(detail: problem))
-        case .unresolved:
-            return failed(.connection(.hostNotFound, detail: "\(host) has no address"))
+        do {
+            let response = try await client.execute(outgoing, deadline: deadline, bodyLimit: bodyLimit, abort: abort)
+            let result = HTTPAttemptResult(
+                status: Int(response.head.status.code), retryAfter: Self.retryAfter(response.head.headers.first(name: "Retry-After")), failure: nil,
+                latency: ContinuousClock.now - start)
+            return (result, response.body)
+        } catch {
+            return failed(Self.classify(error))
         }
     }
 
+    /// The address to connect `host` to: nil when private destinations are allowed (or `host` is
+    /// a literal address), else the one the check approved, or why there is none.
+    private func checkedAddress(of host: String) async -> CheckedAddress {
+        guard let destinationCheck else { return .connect(nil) }
+        switch await destinationCheck.verdict(on: host) {
+        case .approved(let address): return .connect(address)
+        case .refused(let problem): return .refused(.refusedDestination(detail: problem))
+        case .unresolved: return .refused(.connection(.hostNotFound, detail: "\(host) has no address"))
+        }
+    }
+
+    private enum CheckedAddress {
+        case connect(String?)
+        case refused(HTTPAttemptResult.Failure)
+    }
+
+    /// A request through a proxy (AsyncHTTPClient).
     private func send(
         _ request: WebhookRequest, with client: HTTPClient, tls: TLSConfiguration?, deadline: NIODeadline, start: ContinuousClock.Instant,
         abort: RequestAbort?, bodyLimit: Int
@@ -231,7 +255,7 @@ public final class WebhookHTTPClient: Sendable {
 
     public func shutdown() async {
         await egressClients.shutdown()
-        try? await client.shutdown()
+        await client.shutdown()
     }
 
     /// The failure an error from the HTTP client stands for: its kind from the error's type and
@@ -248,6 +272,19 @@ public final class WebhookHTTPClient: Sendable {
     }
 
     static func kind(of error: any Error) -> FailureText {
+        if let error = error as? DeliveryHTTPClient.Failure {
+            switch error {
+            case .deadlineExceeded: return .timeout
+            case .connectTimeout: return .connectTimeout
+            case .connectionClosed: return .connectionClosed
+            case .invalidURL, .cancelled, .shutDown: return .connectionError
+            }
+        }
+        switch error as? ChannelError {
+        case .connectTimeout: return .connectTimeout
+        case .ioOnClosedChannel, .eof, .outputClosed: return .connectionClosed
+        default: break
+        }
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout: return .timeout
