@@ -58,7 +58,7 @@ extension WebhookLane {
         var epoch: UInt64
     }
 
-    /// What `WebhookLane.run()` starts next.
+    /// What `WebhookLane.run()` starts next (`StateMachine.hasWork` says whether there is any).
     enum Work {
         /// One request (a message or a batch); its process-wide slot is taken.
         case send([QueuedMessage])
@@ -118,6 +118,8 @@ extension WebhookLane {
         var pace: DeliveryPace
         /// When the wake for the pace (a hold or the next token) is due, if one is scheduled.
         var paceWakeAt: ContinuousClock.Instant?
+        /// Whether a task runs the lane's work now, and what it has under way.
+        var runner = WebhookLane.Runner()
 
         init(webhook: Webhook, site: Site, status: WebhookState) {
             self.webhook = webhook
@@ -181,7 +183,7 @@ extension WebhookLane {
                 if let partitionState = partitions[partition] { work.append(.catchUp(partition, generation: partitionState.catchUpGeneration)) }
             }
             catchUpsToStart = []
-            if status.status == .paused, status.pause == .auto, !retryScheduled, ownsProbe {
+            if probeRetryDue {
                 retryScheduled = true
                 work.append(.retry)
             }
