@@ -89,7 +89,7 @@ extension WebhookLane {
         /// Messages the webhook's filter kept from it since the start (they settle at once).
         var filteredMessages = 0
         var inFlightByPartition: [SourcePartition: Int] = [:]
-        var partitions: [SourcePartition: PartitionState] = [:]
+        var partitions = PartitionStates()
         /// Work for `run()`: parking, catch-ups to start, the probe retry.
         var parkRequested = false
         var catchUpsToStart: [SourcePartition] = []
