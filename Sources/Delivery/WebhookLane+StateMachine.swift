@@ -155,6 +155,14 @@ extension WebhookLane {
             }
         }
 
+        /// A message of `partition` is no longer in flight. With none left the map's storage
+        /// goes: an idle lane keeps none.
+        mutating func leftFlight(_ partition: SourcePartition) {
+            inFlightByPartition[partition, default: 1] -= 1
+            if inFlightByPartition[partition] == 0 { inFlightByPartition[partition] = nil }
+            if inFlightByPartition.isEmpty { inFlightByPartition = [:] }
+        }
+
         /// Whether the webhook's filter lets the message through; a message it keeps is counted.
         mutating func passesFilter(_ message: RoutedMessage) -> Bool {
             guard let filter = webhook.filter, !filter.matches(message.payload) else { return true }
@@ -288,8 +296,7 @@ extension WebhookLane {
             }
             var settle: [Settlement] = []
             for item in batch {
-                inFlightByPartition[item.partition, default: 1] -= 1
-                if inFlightByPartition[item.partition] == 0 { inFlightByPartition[item.partition] = nil }
+                leftFlight(item.partition)
                 if let settled = book(item, acked: acked) { settle.append(settled) }
             }
             return (settle, effects)
@@ -301,8 +308,7 @@ extension WebhookLane {
         mutating func requestAbandoned(_ batch: [QueuedMessage], abandoned: AbandonedRequests) {
             inFlightRequests -= 1
             for item in batch {
-                inFlightByPartition[item.partition, default: 1] -= 1
-                if inFlightByPartition[item.partition] == 0 { inFlightByPartition[item.partition] = nil }
+                leftFlight(item.partition)
             }
             if !abandoned.all, !stopping { queue.putBack(batch.filter { !abandoned.partitions.contains($0.partition) }) }
             queue.finished(batch)
