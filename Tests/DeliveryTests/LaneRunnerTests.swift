@@ -129,7 +129,7 @@ struct LaneRunnerTests {
         let store = GatedStore()
         var context = DeliveryContext(
             client: client, progress: PartitionProgress(), store: store, alerts: NoAlerts(), routing: SharedRouter(Router(routes: [], sites: [])),
-            kafka: KafkaConfig(bootstrapServers: "127.0.0.1:1"), storeOffset: { _, _ in }, logger: Logger(label: "lane-runner-tests"))
+            kafka: KafkaConfig(bootstrapServers: "127.0.0.1:1"), storeOffset: { _, _ in }, logger: Logger(label: "lane-runner-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         let (runners, startRunner) = AsyncStream.makeStream(of: WebhookLane.self)
         context.startRunner = { startRunner.yield($0) }
         let machine = LaneStateMachineTests.machine(status: WebhookState(status: .paused))
