@@ -24,6 +24,9 @@ public struct DeliveryContext: Sendable {
     public var tracing: DeliveryTracing?
     /// Wall-clock milliseconds since the epoch (injected so tests can move time).
     public var now: @Sendable () -> Int64
+    /// Runs a lane's `run()` (in the engine's task group): called when a wake finds the lane
+    /// idle with work to do, at most once until that run ends.
+    var startRunner: @Sendable (WebhookLane) -> Void = { _ in }
 
     public init(
         client: WebhookHTTPClient, maxConcurrentRequests: Int = 256, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,

@@ -53,8 +53,9 @@ public final class DeliveryEngine: Sendable {
     /// Lanes by webhook id, and by (site, topic) for dispatch; the assigned partitions with their
     /// epoch and the next offset the dispatcher will look at, for lanes added while running.
     private let lanes: Mutex<Lanes>
-    private let newLanes: AsyncStream<WebhookLane>
-    private let startLane: AsyncStream<WebhookLane>.Continuation
+    /// Lanes whose runner is to start: a lane runs only while it has work (`WebhookLane.Runner`).
+    private let runnableLanes: AsyncStream<WebhookLane>
+    private let startRunner: AsyncStream<WebhookLane>.Continuation
 
     private struct Lanes {
         var byID: [String: WebhookLane] = [:]
@@ -98,13 +99,16 @@ public final class DeliveryEngine: Sendable {
         (completions, completed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let completed = self.completed
         routing = SharedRouter(configuration.router, decoding: configuration.schemaRegistry.map { SourceDecoding(registry: $0, logger: logger) })
-        (newLanes, startLane) = AsyncStream.makeStream(of: WebhookLane.self)
-        context = DeliveryContext(
+        let (runnableLanes, startRunner) = AsyncStream.makeStream(of: WebhookLane.self)
+        (self.runnableLanes, self.startRunner) = (runnableLanes, startRunner)
+        var context = DeliveryContext(
             client: client, maxConcurrentRequests: configuration.maxConcurrentRequests, progress: progress, store: store, alerts: alerts, routing: routing, kafka: kafka,
             storeOffset: { partition, offset in
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
             }, logger: logger, attempts: attempts, metrics: metrics, tracing: tracing)
+        context.startRunner = { startRunner.yield($0) }
+        self.context = context
         deadLetters = DeadLetterWriter(
             topic: configuration.deadLetterTopic, producer: producer, context: context,
             retry: .init(first: configuration.deadLetterFirstRetry, max: configuration.deadLetterMaxRetry))
@@ -136,7 +140,6 @@ public final class DeliveryEngine: Sendable {
         try consumer.subscribe(routing.router.sourceTopics)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.deadLetters.run() }
-            for lane in allLanes { group.addTask { await lane.run() } }
             group.addTask {
                 await withTaskGroup(of: Void.self) { intake in
                     intake.addTask { await self.consume() }
@@ -146,13 +149,15 @@ public final class DeliveryEngine: Sendable {
                     await intake.next()
                     intake.cancelAll()
                 }
-                self.startLane.finish()
+                self.logger.info("delivery stopping: no new records; in-flight requests finish")
+                self.deadLetters.stop()
+                // A stopped lane starts no runner: the runners still to start are already queued.
+                for lane in self.allLanes { lane.stop() }
+                self.startRunner.finish()
             }
-            // Lanes of webhooks created while running start here, inside the same group.
-            for await lane in newLanes { group.addTask { await lane.run() } }
-            logger.info("delivery stopping: no new records; in-flight requests finish")
-            deadLetters.stop()
-            for lane in allLanes { lane.stop() }
+            // Each lane's runner starts here, inside the same group, when a wake finds the lane
+            // idle with work to do; it ends when the lane has nothing left to do.
+            for await lane in runnableLanes { group.addTask { await lane.run() } }
         }
         readiness.update { $0.stop() }
         do { try await consumer.commit() } catch { logger.warning("final commit failed", metadata: ["error": "\(error)"]) }
@@ -165,24 +170,22 @@ public final class DeliveryEngine: Sendable {
     /// A webhook was created or changed. A new one takes the records read from now on (or, not
     /// delivering, is parked at the current positions).
     public func upsert(_ webhook: Webhook, state: WebhookState?) {
-        let created: WebhookLane? = lanes.withLock { lanes in
-            guard let site = lanes.sites[webhook.siteID] else { return nil }
+        lanes.withLock { lanes in
+            guard let site = lanes.sites[webhook.siteID] else { return }
             if let lane = lanes.byID[webhook.id] {
                 let current = lane.webhook
                 // Every instance reads back its own start-up writes: nothing to do for those.
-                guard current != webhook else { return nil }
+                guard current != webhook else { return }
                 lanes.unindex(lane, current)
                 lanes.index(lane, webhook)
                 lane.update(webhook: webhook, site: site)
-                return nil
+                return
             }
             let lane = WebhookLane(webhook: webhook, site: site, status: state ?? WebhookState(status: webhook.status), context: context)
             lane.assignRunning(lanes.positions.map { ($0.key, $0.value.next, $0.value.epoch) })
             lanes.byID[webhook.id] = lane
             lanes.index(lane, webhook)
-            return lane
         }
-        if let created { startLane.yield(created) }
     }
 
     /// A webhook was deleted: its lane stops and nothing is kept for it, its metric series

@@ -49,7 +49,11 @@ struct InFlightRequests {
         return (nextID, abort)
     }
 
-    mutating func remove(_ id: UInt64) { requests[id] = nil }
+    /// A request ended. With none left the table's storage goes: an idle lane keeps none.
+    mutating func remove(_ id: UInt64) {
+        requests[id] = nil
+        if requests.isEmpty { requests = [:] }
+    }
 
     /// Abandons the requests of `partitions` (all when nil), those in flight and those to come;
     /// returns the ones in flight, to abort outside the lock.

@@ -18,8 +18,7 @@ extension WebhookLane.StateMachine {
         var putBack: [QueuedMessage] = []
         var settle: [WebhookLane.Settlement] = []
         for item in batch {
-            inFlightByPartition[item.partition, default: 1] -= 1
-            if inFlightByPartition[item.partition] == 0 { inFlightByPartition[item.partition] = nil }
+            leftFlight(item.partition)
             guard !stopping, !revoking.contains(item.partition), var partitionState = partitions[item.partition] else { continue }
             if item.generation == partitionState.catchUpGeneration {
                 putBack.append(item)

@@ -58,7 +58,7 @@ extension WebhookLane {
         var epoch: UInt64
     }
 
-    /// What `WebhookLane.run()` starts next.
+    /// What `WebhookLane.run()` starts next (`StateMachine.hasWork` says whether there is any).
     enum Work {
         /// One request (a message or a batch); its process-wide slot is taken.
         case send([QueuedMessage])
@@ -89,7 +89,7 @@ extension WebhookLane {
         /// Messages the webhook's filter kept from it since the start (they settle at once).
         var filteredMessages = 0
         var inFlightByPartition: [SourcePartition: Int] = [:]
-        var partitions: [SourcePartition: PartitionState] = [:]
+        var partitions = PartitionStates()
         /// Work for `run()`: parking, catch-ups to start, the probe retry.
         var parkRequested = false
         var catchUpsToStart: [SourcePartition] = []
@@ -118,6 +118,8 @@ extension WebhookLane {
         var pace: DeliveryPace
         /// When the wake for the pace (a hold or the next token) is due, if one is scheduled.
         var paceWakeAt: ContinuousClock.Instant?
+        /// Whether a task runs the lane's work now, and what it has under way.
+        var runner = WebhookLane.Runner()
 
         init(webhook: Webhook, site: Site, status: WebhookState) {
             self.webhook = webhook
@@ -153,6 +155,14 @@ extension WebhookLane {
             }
         }
 
+        /// A message of `partition` is no longer in flight. With none left the map's storage
+        /// goes: an idle lane keeps none.
+        mutating func leftFlight(_ partition: SourcePartition) {
+            inFlightByPartition[partition, default: 1] -= 1
+            if inFlightByPartition[partition] == 0 { inFlightByPartition[partition] = nil }
+            if inFlightByPartition.isEmpty { inFlightByPartition = [:] }
+        }
+
         /// Whether the webhook's filter lets the message through; a message it keeps is counted.
         mutating func passesFilter(_ message: RoutedMessage) -> Bool {
             guard let filter = webhook.filter, !filter.matches(message.payload) else { return true }
@@ -181,7 +191,7 @@ extension WebhookLane {
                 if let partitionState = partitions[partition] { work.append(.catchUp(partition, generation: partitionState.catchUpGeneration)) }
             }
             catchUpsToStart = []
-            if status.status == .paused, status.pause == .auto, !retryScheduled, ownsProbe {
+            if probeRetryDue {
                 retryScheduled = true
                 work.append(.retry)
             }
@@ -286,8 +296,7 @@ extension WebhookLane {
             }
             var settle: [Settlement] = []
             for item in batch {
-                inFlightByPartition[item.partition, default: 1] -= 1
-                if inFlightByPartition[item.partition] == 0 { inFlightByPartition[item.partition] = nil }
+                leftFlight(item.partition)
                 if let settled = book(item, acked: acked) { settle.append(settled) }
             }
             return (settle, effects)
@@ -299,8 +308,7 @@ extension WebhookLane {
         mutating func requestAbandoned(_ batch: [QueuedMessage], abandoned: AbandonedRequests) {
             inFlightRequests -= 1
             for item in batch {
-                inFlightByPartition[item.partition, default: 1] -= 1
-                if inFlightByPartition[item.partition] == 0 { inFlightByPartition[item.partition] = nil }
+                leftFlight(item.partition)
             }
             if !abandoned.all, !stopping { queue.putBack(batch.filter { !abandoned.partitions.contains($0.partition) }) }
             queue.finished(batch)

@@ -13,7 +13,7 @@ import WebhookDomain
 /// lock, so that whether a record goes to this webhook live, is held, or is left to the
 /// webhook's cursor is decided atomically with parking and with the catch-up's hand-back.
 /// `run()` owns every task of the lane (requests, parking, catch-up, probe retries) in one task
-/// group.
+/// group, and runs only while the lane has work (`Runner`): an idle lane holds no task.
 public final class WebhookLane: RequestSlots.Waiter {
     public let webhookID: String
     let context: DeliveryContext
@@ -22,14 +22,11 @@ public final class WebhookLane: RequestSlots.Waiter {
     let inFlight = Mutex(InFlightRequests())
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
-    private let wakeups: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
 
     public init(webhook: Webhook, site: Site, status: WebhookState, context: DeliveryContext) {
         webhookID = webhook.id
         self.context = context
         state = Waitable(StateMachine(webhook: webhook, site: site, status: status))
-        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     var logger: Logger { context.logger }
@@ -41,7 +38,23 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// Messages waiting in memory for this webhook.
     public var queuedCount: Int { state.withLock { $0.queue.count } }
 
-    func signal() { wake.yield() }
+    /// Something changed that may give the lane work: the active runner looks again, or, with
+    /// none active and work to do, one is started (`DeliveryContext.startRunner`). Also how
+    /// `RequestSlots` says a slot was reserved: a lane with nothing to send passes it on.
+    func signal() {
+        wake(state.withLock { $0.wake() })
+    }
+
+    private func wake(_ wake: Wake) {
+        switch wake {
+        case .startRunner: context.startRunner(self)
+        case .runnerLooks: break
+        case .idle: context.slots.withdraw(self)
+        }
+    }
+
+    /// Whether a runner is active.
+    var hasRunner: Bool { state.withLock { $0.runner.active } }
 
     // MARK: - The dispatcher's side
 
@@ -55,8 +68,11 @@ public final class WebhookLane: RequestSlots.Waiter {
 
     /// A message routed to this webhook from a record the live consumer read.
     public func offer(_ message: RoutedMessage, partition: SourcePartition) -> OfferResult {
-        let (result, wake) = state.withLock { $0.offer(message, partition: partition) }
-        if wake { self.wake.yield() }
+        let (result, wake) = state.withLock { state in
+            let (result, wake) = state.offer(message, partition: partition)
+            return (result, wake ? state.wake() : nil)
+        }
+        if let wake { self.wake(wake) }
         return result
     }
 
@@ -66,48 +82,68 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// `ack_timeout` is shorter) before it cuts them short.
     static let requestGrace = Duration.seconds(5)
 
-    /// Runs the lane's tasks until `stop()` and every one of them has ended: requests in flight
-    /// then get their grace, and are cut short after it.
+    /// Runs the lane's work until it has none: started by a wake that finds the lane idle
+    /// (`signal()`), it starts what `StateMachine.nextWork` returns, and ends once every task it
+    /// started has ended and nothing woke it since it last looked. After `stop()` it starts
+    /// nothing new; requests in flight get their grace and are cut short after it.
     public func run() async {
         await withDiscardingTaskGroup { group in
-            for await _ in wakeups {
+            // Nil: the task was cancelled (the engine is shutting down past its timeout). The
+            // runner stays marked active, so that no second one starts beside its tasks.
+            while await state.wait(for: { $0.runnerStep() }) == .look {
                 startWork(in: &group)
-            }
-            group.addTask {
-                let grace = self.state.withLock { min($0.site.ackTimeout, Self.requestGrace) }
-                await self.endRequests(of: nil, after: grace) { $0.inFlightRequests == 0 && !$0.retryScheduled }
             }
         }
     }
 
-    /// Starts no new request, parking or catch-up; in-flight requests finish.
+    /// Starts no new request, parking or catch-up; in-flight requests finish. A lane without a
+    /// runner has nothing in flight: it is stopped at once.
     public func stop() {
-        state.withLock { $0.stop() }
-        wake.finish()
+        wake(state.withLock { state in
+            state.stop()
+            return state.wake()
+        })
         context.slots.withdraw(self)
     }
 
     private func startWork(in group: inout DiscardingTaskGroup) {
+        if let grace = state.withLock({ $0.startGrace() }) {
+            group.addTask {
+                await self.endRequests(of: nil, after: grace) { $0.inFlightRequests == 0 && !$0.retryScheduled }
+                self.taskEnded()
+            }
+            return
+        }
         let (work, needsSlot) = state.withLock { state in
-            state.nextWork(
+            let next = state.nextWork(
                 now: .now, nowMilliseconds: context.now(), takeSlot: { context.slots.tryAcquire(for: self) }, releaseSlot: { context.slots.release(for: self) })
+            state.runner.tasks += next.work.count
+            return next
         }
         if !needsSlot { context.slots.withdraw(self) }
         for item in work {
-            switch item {
-            case .send(let batch): group.addTask { await self.deliver(batch) }
-            case .park: group.addTask { await self.park() }
-            case .catchUp(let partition, let generation): group.addTask { await self.catchUp(partition, generation: generation) }
-            case .retry: group.addTask { await self.retryProbe() }
-            case .wake(let duration):
-                group.addTask {
-                    // A timer that a stop ends early, so it never holds the lane's shutdown.
-                    await self.state.wait(until: { $0.stopping }, timeout: duration)
-                    self.wake.yield()
-                }
+            group.addTask {
+                await self.perform(item)
+                self.taskEnded()
             }
         }
     }
+
+    private func perform(_ work: Work) async {
+        switch work {
+        case .send(let batch): await deliver(batch)
+        case .park: await park()
+        case .catchUp(let partition, let generation): await catchUp(partition, generation: generation)
+        case .retry: await retryProbe()
+        case .wake(let duration):
+            // A timer that a stop ends early, so it never holds the lane's shutdown.
+            await state.wait(until: { $0.stopping }, timeout: duration)
+            signal()
+        }
+    }
+
+    /// A task the runner started ended (after any wake it gave): the runner may end.
+    private func taskEnded() { state.withLock { $0.runner.tasks -= 1 } }
 
     // MARK: - Requests
 
@@ -120,7 +156,7 @@ public final class WebhookLane: RequestSlots.Waiter {
         guard let result = sent else {
             let abandoned = inFlight.withLock { $0.abandoned }
             state.withLock { $0.requestAbandoned(batch, abandoned: abandoned) }
-            wake.yield()
+            signal()
             return
         }
         let acked = result.status.map { site.ackStatuses.contains($0) } ?? false
@@ -134,7 +170,7 @@ public final class WebhookLane: RequestSlots.Waiter {
         } else if !acked {
             logSlowed(result, messages: batch.count)
         }
-        wake.yield()
+        signal()
     }
 
     func settleInProgress(_ settlements: [Settlement]) {

@@ -148,6 +148,9 @@ public struct DeliveryQueue: Sendable {
             busyEntities.remove(entity)
             if entityQueues[entity] != nil { readyEntities.append(entity) }
         }
+        // Empty, with nothing in flight: the buffers go, so that an idle webhook keeps none (and
+        // any stale entry of `readyEntities` with them).
+        if count == 0, busyEntities.isEmpty { self = DeliveryQueue() }
     }
 
     /// Whether a queued message matches (taken messages are not queued any more).
