@@ -52,74 +52,6 @@ struct PaceBehaviourTests {
         return [webhook?["concurrency_limit"] as? Int, metrics.value("webhook_bridge_concurrency_limit", ["webhook": id]).map { Int($0) }].compactMap { $0 }
     }
 
-    /// The receiver takes `capacity` (4) requests at once, each for 2 ms, and answers 429 without
-    /// `Retry-After` to any beyond. Defined and checked here:
-    /// - settled: from 10 s after the first request on;
-    /// - after settling the receiver never has more than `capacity` requests in progress, except
-    ///   a single probe (`capacity` + 1, refused) at least `ConcurrencyLimit.firstProbeBackoff`
-    ///   (1 minute) after the refusal before it, which is the bridge's promise (a drain shorter
-    ///   than a minute after settling sees none);
-    /// - fewer than 1 % of all requests are refused, and the webhook is never paused;
-    /// - every message is accepted, each entity's in order.
-    /// A bridge that probed above the limit every few requests (plain AIMD) fails the first two.
-    @Test("adaptive: a receiver that takes 4 at once, 429 beyond: settled within 10 s, under 1 % refused, 20,000 messages drain never above 4 after settling")
-    func adaptiveSettles() async throws {
-        let topic = BridgeTestCluster.unique("adaptive")
-        try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
-        let capacity = 4
-        let total = 20_000
-        let log = ArrivalLog()
-        let started = ContinuousClock.now
-        try await withReceiver(secret: nil, respond: { request in
-            if log.enter(request, capacity: capacity) {
-                log.leave()
-                return .init(status: 429)
-            }
-            try? await Task.sleep(for: .milliseconds(2))
-            log.leave()
-            return .init(status: 202)
-        }) { receiver, port in
-            let config = try DeliveryBehaviourTests.config(
-                topic: topic, port: port, webhooks: Self.webhook("adaptive", port: port, options: "{adaptive: true}"),
-                site: "{id: c404, token: c404-test-token-0001, max_in_flight: 16}")
-            try await withBridge(config) { bridge in
-                let lane = try #require(bridge.engine.lane("adaptive"))
-                let revision = lane.status.revision
-                try await Reliability.produce(Reliability.events(topic: topic, entities: 2_000, steps: 0..<10), bootstrap: BridgeTestCluster.shared.bootstrapServers)
-                #expect(await receiver.wait(timeout: .seconds(600)) { _ in log.acceptedCount >= total })
-                #expect(lane.status.status == .enabled && lane.status.revision == revision, "never paused")
-                let limits = try await Self.concurrencyLimits(bridge, "adaptive")
-                #expect(limits.count == 2 && limits.allSatisfy { (1...capacity).contains($0) }, "/status and /metrics: \(limits)")
-            }
-            let arrivals = log.arrivals
-            let first = try #require(arrivals.first)
-            let settled = first.at + .seconds(10)
-            let refused = arrivals.filter(\.refused)
-            #expect(refused.count * 100 < arrivals.count, "\(refused.count) of \(arrivals.count) refused")
-            // After settling, a refusal is only a probe: one request above the limit, a minute or
-            // more after the refusal before it.
-            var previousRefusal: ContinuousClock.Instant?
-            var notProbes: [String] = []
-            for arrival in refused {
-                let since = previousRefusal.map { arrival.at - $0 }
-                if arrival.at >= settled, arrival.concurrency != capacity + 1 || since.map({ $0 < ConcurrencyLimit.firstProbeBackoff }) == true {
-                    notProbes.append("\(arrival.concurrency) at once, \(since.map { "\($0)" } ?? "-") after the last refusal")
-                }
-                previousRefusal = arrival.at
-            }
-            #expect(notProbes.isEmpty, "\(notProbes.count) refusals after settling that are no probe, first: \(notProbes.prefix(3))")
-            let accepted = receiver.requests.filter { $0.answeredStatus == 202 }
-            #expect(Set(accepted.compactMap { $0.header("message_id") }).count == total)
-            // First arrivals: a parking for being too slow (max_pending) may send again what was in flight.
-            let steps = StatusTests.steps(StatusTests.uniqueInOrder(accepted))
-            #expect(steps.count == 2_000 && steps.values.allSatisfy { $0 == Array(0..<10) }, "each entity in order")
-            let afterSettling = arrivals.filter { $0.at >= settled }
-            print(
-                "PACE adaptive: requests=\(arrivals.count) accepted=\(accepted.count) refused=\(refused.count) refused_after_settling=\(afterSettling.filter(\.refused).count)"
-                    + " peak_after_settling=\(afterSettling.map(\.concurrency).max() ?? 0) drain_s=\((arrivals.last!.at - first.at).seconds) total_s=\((ContinuousClock.now - started).seconds)")
-        }
-    }
-
     /// The bucket holds one second's worth (20) and gains 20 a second: 120 requests cannot
     /// start over less than (120 - 20) / 20 = 5 s. Checked as a lower bound on the span of their
     /// arrivals (with 1 s allowed for the first request's own way there), which a slow machine
@@ -212,6 +144,82 @@ struct PaceBehaviourTests {
             #expect(arrivals.count == 60)
             #expect(arrivals.prefix(2).map(\.concurrency) == [1, 1], "the first request alone")
             #expect(arrivals.map(\.concurrency).max() == 8)
+        }
+    }
+}
+
+extension ReliabilitySuite {
+    /// Convergence is judged on arrival times at the receiver, so it runs in the serialized
+    /// phase: on a machine loaded by the parallel phase's dozens of bridges, a 2 ms answer can
+    /// take long enough to look like a change in the receiver's capacity.
+    @Suite("Reliability: adaptive pace", .serialized)
+    struct AdaptivePace {
+        /// The receiver takes `capacity` (4) requests at once, each for 2 ms, and answers 429 without
+        /// `Retry-After` to any beyond. Defined and checked here:
+        /// - settled: from 10 s after the first request on;
+        /// - after settling the receiver never has more than `capacity` requests in progress, except
+        ///   a single probe (`capacity` + 1, refused) at least `ConcurrencyLimit.firstProbeBackoff`
+        ///   (1 minute) after the refusal before it, which is the bridge's promise (a drain shorter
+        ///   than a minute after settling sees none);
+        /// - fewer than 1 % of all requests are refused, and the webhook is never paused;
+        /// - every message is accepted, each entity's in order.
+        /// A bridge that probed above the limit every few requests (plain AIMD) fails the first two.
+        @Test("adaptive: a receiver that takes 4 at once, 429 beyond: settled within 10 s, under 1 % refused, 20,000 messages drain never above 4 after settling")
+        func adaptiveSettles() async throws {
+            let topic = BridgeTestCluster.unique("adaptive")
+            try BridgeTestCluster.shared.createTopic(topic, partitions: 4)
+            let capacity = 4
+            let total = 20_000
+            let log = ArrivalLog()
+            let started = ContinuousClock.now
+            try await withReceiver(secret: nil, respond: { request in
+                if log.enter(request, capacity: capacity) {
+                    log.leave()
+                    return .init(status: 429)
+                }
+                try? await Task.sleep(for: .milliseconds(2))
+                log.leave()
+                return .init(status: 202)
+            }) { receiver, port in
+                let config = try DeliveryBehaviourTests.config(
+                    topic: topic, port: port, webhooks: PaceBehaviourTests.webhook("adaptive", port: port, options: "{adaptive: true}"),
+                    site: "{id: c404, token: c404-test-token-0001, max_in_flight: 16}")
+                try await withBridge(config) { bridge in
+                    let lane = try #require(bridge.engine.lane("adaptive"))
+                    let revision = lane.status.revision
+                    try await Reliability.produce(Reliability.events(topic: topic, entities: 2_000, steps: 0..<10), bootstrap: BridgeTestCluster.shared.bootstrapServers)
+                    #expect(await receiver.wait(timeout: .seconds(600)) { _ in log.acceptedCount >= total })
+                    #expect(lane.status.status == .enabled && lane.status.revision == revision, "never paused")
+                    let limits = try await PaceBehaviourTests.concurrencyLimits(bridge, "adaptive")
+                    #expect(limits.count == 2 && limits.allSatisfy { (1...capacity).contains($0) }, "/status and /metrics: \(limits)")
+                }
+                let arrivals = log.arrivals
+                let first = try #require(arrivals.first)
+                let settled = first.at + .seconds(10)
+                let refused = arrivals.filter(\.refused)
+                #expect(refused.count * 100 < arrivals.count, "\(refused.count) of \(arrivals.count) refused")
+                // After settling, a refusal is only a probe: one request above the limit, a minute or
+                // more after the refusal before it.
+                var previousRefusal: ContinuousClock.Instant?
+                var notProbes: [String] = []
+                for arrival in refused {
+                    let since = previousRefusal.map { arrival.at - $0 }
+                    if arrival.at >= settled, arrival.concurrency != capacity + 1 || since.map({ $0 < ConcurrencyLimit.firstProbeBackoff }) == true {
+                        notProbes.append("\(arrival.concurrency) at once, \(since.map { "\($0)" } ?? "-") after the last refusal")
+                    }
+                    previousRefusal = arrival.at
+                }
+                #expect(notProbes.isEmpty, "\(notProbes.count) refusals after settling that are no probe, first: \(notProbes.prefix(3))")
+                let accepted = receiver.requests.filter { $0.answeredStatus == 202 }
+                #expect(Set(accepted.compactMap { $0.header("message_id") }).count == total)
+                // First arrivals: a parking for being too slow (max_pending) may send again what was in flight.
+                let steps = StatusTests.steps(StatusTests.uniqueInOrder(accepted))
+                #expect(steps.count == 2_000 && steps.values.allSatisfy { $0 == Array(0..<10) }, "each entity in order")
+                let afterSettling = arrivals.filter { $0.at >= settled }
+                print(
+                    "PACE adaptive: requests=\(arrivals.count) accepted=\(accepted.count) refused=\(refused.count) refused_after_settling=\(afterSettling.filter(\.refused).count)"
+                        + " peak_after_settling=\(afterSettling.map(\.concurrency).max() ?? 0) drain_s=\((arrivals.last!.at - first.at).seconds) total_s=\((ContinuousClock.now - started).seconds)")
+            }
         }
     }
 }
