@@ -8,8 +8,7 @@ import WebhookBridgeTools
 /// A subprocess whose stdout and stderr lines are collected, for tests of the executable.
 final class ChildProcess: Sendable {
     private let process: Process
-    /// The lines so far, the unfinished last one, and whether the output has ended (EOF).
-    private let output = Waitable<(lines: [String], partial: String, ended: Bool)>(([], "", false))
+    private let output = Waitable<(lines: [String], partial: String)>(([], ""))
 
     /// The built `webhook-bridge` executable, next to the test bundle.
     static var executable: URL {
@@ -30,11 +29,7 @@ final class ChildProcess: Sendable {
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             guard let self else { return }
             let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                self.output.withLock { $0.ended = true }
-                return
-            }
+            guard !data.isEmpty else { return }
             self.output.withLock { state in
                 state.partial += String(decoding: data, as: UTF8.self)
                 var complete = state.partial.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -72,8 +67,6 @@ final class ChildProcess: Sendable {
                 continuation.resume()
             }
         }
-        // The last lines may still be on their way from the pipe when the process has exited.
-        _ = await output.wait(until: { $0.ended }, timeout: .seconds(5))
         return process.terminationStatus
     }
 
