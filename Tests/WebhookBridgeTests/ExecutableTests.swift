@@ -168,6 +168,8 @@ struct ExecutableTests {
                 func run(_ arguments: [String], token: String = "c404-test-token-0001") async throws -> (Int32, [String]) {
                     let child = try ChildProcess(ChildProcess.executable, ["webhooks"] + arguments + ["--url", url, "--site", "c404"], environment: ["WEBHOOK_BRIDGE_TOKEN": token])
                     let status = await child.stop(signal: 0)
+                    // Its last lines may still be on their way from the pipe after it exited.
+                    _ = await child.waitUntil(timeout: .seconds(5)) { !$0.isEmpty }
                     return (status, child.lines)
                 }
                 let (listed, lines) = try await run(["list"])
