@@ -8,33 +8,21 @@ import WebhookDomain
 /// configuration; `DeliveryHTTPClient` takes the SSL context made from it (nil: the system's
 /// trust store alone), made once, as it loads the certificates.
 final class ReceiverTLS: Sendable {
-    private let made = Mutex<[WebhookTLS: TLSConfiguration]>([:])
-    private let contexts = Mutex<[WebhookTLS?: NIOSSLContext]>([:])
-    /// Distinct configurations kept at most; beyond it they are all made again on use.
-    private let limit = 1_000
+    private let configurations = Kept<WebhookTLS, TLSConfiguration>()
+    private let contexts = Kept<WebhookTLS?, NIOSSLContext>()
 
     func configuration(for tls: WebhookTLS) throws -> TLSConfiguration {
-        if let configuration = made.withLock({ $0[tls] }) { return configuration }
-        let configuration = try Self.configuration(tls)
-        made.withLock { made in
-            if made.count >= limit { made.removeAll() }
-            made[tls] = configuration
-        }
-        return configuration
+        try configurations.value(for: tls) { try Self.configuration(tls) }
     }
 
     /// The SSL context of a delivery connection: HTTP/1.1, full certificate verification
     /// (hostname included) against the system's trust store and the webhook's CA.
     func context(for tls: WebhookTLS?) throws -> NIOSSLContext {
-        if let context = contexts.withLock({ $0[tls] }) { return context }
-        var configuration = try tls.map { try self.configuration(for: $0) } ?? .makeClientConfiguration()
-        configuration.applicationProtocols = ["http/1.1"]
-        let context = try NIOSSLContext(configuration: configuration)
-        contexts.withLock { contexts in
-            if contexts.count >= limit { contexts.removeAll() }
-            contexts[tls] = context
+        try contexts.value(for: tls) {
+            var configuration = try tls.map { try self.configuration(for: $0) } ?? .makeClientConfiguration()
+            configuration.applicationProtocols = ["http/1.1"]
+            return try NIOSSLContext(configuration: configuration)
         }
-        return context
     }
 
     /// The configuration these PEMs make, or an error naming the part that does not parse.
@@ -58,6 +46,22 @@ final class ReceiverTLS: Sendable {
             throw SettingsError(path: path, problem: "not a PEM certificate")
         }
         return certificates
+    }
+}
+
+/// Values made on first use and kept; beyond `limit` distinct keys they are all made again on use.
+private final class Kept<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let values = Mutex<[Key: Value]>([:])
+    private let limit = 1_000
+
+    func value(for key: Key, make: () throws -> Value) throws -> Value {
+        if let value = values.withLock({ $0[key] }) { return value }
+        let value = try make()
+        values.withLock { values in
+            if values.count >= limit { values.removeAll() }
+            values[key] = value
+        }
+        return value
     }
 }
 
