@@ -109,21 +109,9 @@ public final class ControlTopicView: Sendable {
     /// their read-back.
     func write(_ records: [(key: String, value: [UInt8]?)]) async throws(KafkaError) {
         guard !records.isEmpty else { return }
-        let (producer, topic) = (self.producer, self.topic)
-        let results = await withTaskGroup(of: Result<Int64, KafkaError>.self) { group in
-            for record in records {
-                group.addTask {
-                    do throws(KafkaError) {
-                        return .success(try await producer.send(KafkaOutgoingRecord(topic: topic, partition: 0, key: Array(record.key.utf8), value: record.value)).offset)
-                    } catch {
-                        return .failure(error)
-                    }
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
+        let results = await producer.send(records.map { KafkaOutgoingRecord(topic: topic, partition: 0, key: Array($0.key.utf8), value: $0.value) })
         var last: Int64 = 0
-        for result in results { last = max(last, try result.get()) }
+        for result in results { last = max(last, try result.get().offset) }
         await waitUntilApplied(last)
     }
 

@@ -8,7 +8,12 @@ import NIOTLS
 /// keeps the response head and the first `bodyLimit` bytes of the body, and when the response
 /// has ended hands the connection back to its pool (before completing the exchange, so a caller
 /// sending its next request from the callback finds it) or closes it (`Connection: close`).
-/// Any error, or a close before the response has ended, fails the exchange and the connection.
+/// Any error, or a close before the response has ended, fails the exchange and the connection,
+/// but for one case: a connection that had carried a response before and is lost before any byte
+/// of the next one came was most likely closed by the receiver while idle, as the request went
+/// out (a keep-alive timeout shorter than ours): that request is sent once more, on another
+/// connection (`DeliveryConnectionPool.resend`), as browsers and Go's client do. A receiver may
+/// then see it twice, which at-least-once delivery allows (its `message_id` is the same).
 final class DeliveryConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = DeliveryExchange
@@ -18,7 +23,11 @@ final class DeliveryConnectionHandler: ChannelDuplexHandler {
     private let endpoint: DeliveryEndpoint
     private let ready: EventLoopPromise<Void>
     private var isReady = false
+    /// Responses this connection has carried to their end.
+    private var carried = 0
     private var exchange: DeliveryExchange?
+    /// Whether any of the current exchange's response has come.
+    private var answered = false
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
 
@@ -48,6 +57,7 @@ final class DeliveryConnectionHandler: ChannelDuplexHandler {
         // The pool hands out idle connections only.
         precondition(self.exchange == nil, "a second request on a busy connection")
         self.exchange = exchange
+        answered = false
         head = nil
         body = []
         context.write(wrapOutboundOut(.head(exchange.request.head)), promise: nil)
@@ -56,6 +66,7 @@ final class DeliveryConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        answered = true
         switch unwrapInboundIn(data) {
         case .head(let head):
             // 1xx heads are informational; the final head follows.
@@ -69,6 +80,7 @@ final class DeliveryConnectionHandler: ChannelDuplexHandler {
                 done.fail(DeliveryHTTPClient.Failure.connectionClosed)
                 return context.close(promise: nil)
             }
+            carried += 1
             if head.isKeepAlive { pool.release(context.channel, to: endpoint) } else { context.close(promise: nil) }
             done.succeed(.init(head: head, body: body))
             body = []
@@ -81,10 +93,7 @@ final class DeliveryConnectionHandler: ChannelDuplexHandler {
         } else {
             ready.fail(DeliveryHTTPClient.Failure.connectionClosed)
         }
-        if let failed = exchange {
-            exchange = nil
-            failed.fail(failed.cutShort ?? DeliveryHTTPClient.Failure.connectionClosed)
-        }
+        lose(DeliveryHTTPClient.Failure.connectionClosed)
         context.fireChannelInactive()
     }
 
@@ -92,11 +101,22 @@ final class DeliveryConnectionHandler: ChannelDuplexHandler {
         // A TLS peer closing without close_notify: a close like any other (`channelInactive`).
         if case .uncleanShutdown = error as? NIOSSLError { return context.close(promise: nil) }
         ready.fail(error)
-        if let failed = exchange {
-            exchange = nil
-            failed.fail(failed.cutShort ?? error)
-        }
+        lose(error)
         context.close(promise: nil)
+    }
+
+    /// The connection failed or closed while it carried `exchange`: sent once more if the
+    /// receiver most likely closed it while idle (see the type's comment), or failed.
+    private func lose(_ error: any Error) {
+        guard let lost = exchange else { return }
+        exchange = nil
+        if let reason = lost.cutShort { return lost.fail(reason) }
+        if carried > 0, !answered, !lost.isDone, !lost.resent {
+            lost.resent = true
+            pool.resend(lost)
+        } else {
+            lost.fail(error)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -76,6 +76,17 @@ final class DeliveryConnectionPool {
 
     func cancel(_ exchange: DeliveryExchange) { cutShort(exchange, as: .cancelled) }
 
+    /// A request whose reused connection was lost before any of its response came
+    /// (`DeliveryConnectionHandler`): first in line for the next connection, within its deadline.
+    func resend(_ exchange: DeliveryExchange) {
+        guard !isShutDown else { return exchange.fail(DeliveryHTTPClient.Failure.shutDown) }
+        exchange.state = .waiting
+        let key = exchange.request.endpoint
+        if let channel = endpoints[key]?.idle.popLast()?.channel { return send(exchange, on: channel) }
+        endpoints[key, default: Endpoint()].waiting.insert(exchange, at: 0)
+        connectIfNeeded(key)
+    }
+
     /// A connection whose response ended with keep-alive: to the next waiting request, or idle.
     func release(_ channel: any Channel, to key: DeliveryEndpoint) {
         guard !isShutDown else { return channel.close(promise: nil) }
@@ -111,7 +122,11 @@ final class DeliveryConnectionPool {
 
     private func send(_ exchange: DeliveryExchange, on channel: any Channel) {
         exchange.state = .sending(channel)
-        channel.writeAndFlush(exchange).assumeIsolated().whenFailure { error in exchange.fail(error) }
+        channel.writeAndFlush(exchange).assumeIsolated().whenFailure { error in
+            // An open connection is closed, and its handler settles the exchange (it may send it
+            // again); one already closed has seen its handler's last word.
+            if channel.isActive { channel.close(promise: nil) } else { exchange.fail(error) }
+        }
     }
 
     /// Makes a connection when requests wait and the cap allows, unless a failed one's backoff runs.

@@ -13,6 +13,8 @@ import NIOSSL
 ///   one answered with `Connection: close`, failed, or cut short by `cancel`;
 /// - connections that cannot be made are tried again with a backoff until the deadline, which
 ///   then fails with the last reason (as AsyncHTTPClient does);
+/// - a request whose reused connection is lost before any of the response came is sent once
+///   more on another (`DeliveryConnectionHandler`);
 /// - no redirects, no decompression; bodies read and dropped but for the first `bodyLimit` bytes.
 ///
 /// `shutdown()` closes the idle connections.
@@ -118,6 +120,8 @@ final class DeliveryExchange: @unchecked Sendable {
     /// The deadline fired, or the request was cancelled, while on a connection: how it fails
     /// when that connection closes.
     var cutShort: DeliveryHTTPClient.Failure?
+    /// Sent once more after its reused connection was lost unanswered (at most once).
+    var resent = false
 
     init(request: DeliveryRequest, deadline: NIODeadline, bodyLimit: Int, promise: EventLoopPromise<DeliveryHTTPClient.Response>) {
         self.request = request

@@ -28,11 +28,35 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    typealias Report = Result<TopicPartitionOffset, KafkaError>
+
     /// Owned by librdkafka from produce until the delivery report, then released there.
     private final class Delivery {
-        let continuation: CheckedContinuation<Result<TopicPartitionOffset, KafkaError>, Never>
-        init(_ continuation: CheckedContinuation<Result<TopicPartitionOffset, KafkaError>, Never>) {
+        let batch: Batch
+        let slot: Int
+        init(_ batch: Batch, slot: Int) {
+            self.batch = batch
+            self.slot = slot
+        }
+    }
+
+    /// Records sent together: their reports, and the one wait that ends when all have come.
+    private final class Batch: Sendable {
+        private let state: Mutex<(reports: [Report?], missing: Int)>
+        private let continuation: CheckedContinuation<[Report], Never>
+
+        init(count: Int, _ continuation: CheckedContinuation<[Report], Never>) {
+            state = Mutex((Array(repeating: nil, count: count), count))
             self.continuation = continuation
+        }
+
+        func report(_ report: Report, slot: Int) {
+            let complete: [Report]? = state.withLock { state in
+                state.reports[slot] = report
+                state.missing -= 1
+                return state.missing == 0 ? state.reports.map { $0! } : nil
+            }
+            if let complete { continuation.resume(returning: complete) }
         }
     }
 
@@ -55,9 +79,9 @@ public final class KafkaProducer: Sendable {
             let delivery = Unmanaged<Delivery>.fromOpaque(opaque).takeRetainedValue()
             if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 let topic = String(cString: rd_kafka_topic_name(m.rkt))
-                delivery.continuation.resume(returning: .success(TopicPartitionOffset(TopicPartition(topic, m.partition), offset: m.offset)))
+                delivery.batch.report(.success(TopicPartitionOffset(TopicPartition(topic, m.partition), offset: m.offset)), slot: delivery.slot)
             } else {
-                delivery.continuation.resume(returning: .failure(KafkaError(m.err, context: "produce")))
+                delivery.batch.report(.failure(KafkaError(m.err, context: "produce")), slot: delivery.slot)
             }
         }
         client = try RDKafkaClient(role: .producer, properties: configuration.properties, context: context)
@@ -75,23 +99,37 @@ public final class KafkaProducer: Sendable {
     /// Produces a record and waits for the broker's acknowledgement (acks=all).
     @discardableResult
     public func send(_ record: KafkaOutgoingRecord) async throws(KafkaError) -> TopicPartitionOffset {
-        while true {
-            let result: Result<TopicPartitionOffset, KafkaError> = await withCheckedContinuation { continuation in
-                let delivery = Unmanaged.passRetained(Delivery(continuation)).toOpaque()
-                if let error = enqueue(record, opaque: delivery) {
-                    Unmanaged<Delivery>.fromOpaque(delivery).release()
-                    continuation.resume(returning: .failure(error))
+        try await send([record])[0].get()
+    }
+
+    /// Produces records together and waits for the broker's acknowledgement of each (acks=all),
+    /// with one wait for all of them: start-up writes thousands of control records, and a task
+    /// per record cost about 2 KB each (docs/benchmarks.md). The reports are in the records' order.
+    public func send(_ records: [KafkaOutgoingRecord]) async -> [Result<TopicPartitionOffset, KafkaError>] {
+        var reports = [Report?](repeating: nil, count: records.count)
+        var pending = Array(records.indices)
+        while !pending.isEmpty {
+            let sent = await withCheckedContinuation { continuation in
+                let batch = Batch(count: pending.count, continuation)
+                for (slot, index) in pending.enumerated() {
+                    let delivery = Unmanaged.passRetained(Delivery(batch, slot: slot)).toOpaque()
+                    if let error = enqueue(records[index], opaque: delivery) {
+                        Unmanaged<Delivery>.fromOpaque(delivery).release()
+                        batch.report(.failure(error), slot: slot)
+                    }
                 }
             }
-            switch result {
-            case .failure(let error) where error.code == .rdkafka(RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue):
-                // librdkafka's local queue is full: let the poll thread drain it, then try again.
-                try? await Task.sleep(for: .milliseconds(5))
-                continue
-            default:
-                return try result.get()
+            // librdkafka's local queue was full for some: let the poll thread drain it, then
+            // send those again.
+            let queueFull = KafkaError.Code.rdkafka(RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue)
+            var again: [Int] = []
+            for (slot, index) in pending.enumerated() {
+                if case .failure(let error) = sent[slot], error.code == queueFull { again.append(index) } else { reports[index] = sent[slot] }
             }
+            pending = again
+            if !pending.isEmpty { try? await Task.sleep(for: .milliseconds(5)) }
         }
+        return reports.map { $0! }
     }
 
     /// Hands a record over without waiting for the broker: for records whose loss is logged

@@ -24,6 +24,28 @@ struct KafkaRoundTripTests {
         await producer.close()
     }
 
+    @Test("records sent together are each acknowledged, in order, also past a full local queue")
+    func sendTogether() async throws {
+        let topic = try TestCluster.topic("together", partitions: 1)
+        // A local queue of 50 records: 500 sent at once fill it ten times over.
+        var kafka = TestCluster.kafka
+        kafka.properties = ["queue.buffering.max.messages": "50"]
+        let producer = try KafkaProducer(configuration: .init(kafka: kafka), logger: TestCluster.logger)
+        let records = (0..<500).map { KafkaOutgoingRecord(topic: topic, partition: 0, key: Array("k\($0)".utf8), value: Array("\($0)".utf8)) }
+        let reports = await producer.send(records)
+        let offsets = try reports.map { try $0.get().offset }
+        #expect(Set(offsets).count == 500)
+        let consumer = try TestCluster.consumer(group: TestCluster.uniqueName("g"))
+        try consumer.subscribe([topic])
+        let read = await readRecords(consumer, count: 500)
+        // Each report names the offset its own record was written at.
+        let valueAt = Dictionary(uniqueKeysWithValues: read.map { ($0.offset, String(decoding: $0.value!, as: UTF8.self)) })
+        #expect(offsets.enumerated().allSatisfy { valueAt[$1] == "\($0)" })
+        #expect(await producer.send([]).isEmpty)
+        await consumer.close()
+        await producer.close()
+    }
+
     @Test("a tombstone, a missing key and non-UTF-8 bytes are read without harm")
     func oddRecords() async throws {
         let topic = try TestCluster.topic("odd", partitions: 1)

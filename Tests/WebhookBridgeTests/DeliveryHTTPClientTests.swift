@@ -36,6 +36,40 @@ struct DeliveryHTTPClientTests {
         #expect(server.requests.map(\.connection) == [1, 1, 2])
     }
 
+    @Test("a reused connection closed unanswered: the request goes once more on a new one")
+    func staleConnectionResent() async throws {
+        let server = try await ScriptedHTTPServer { index in index == 1 ? .closeUnanswered : .status(202) }
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = DeliveryHTTPClient(group: loop)
+        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
+        #expect(try await Self.send(client, request).get() == 202)
+        #expect(try await Self.send(client, request).get() == 202)
+        await client.shutdown()
+        try await loop.shutdownGracefully()
+        await server.stop()
+        // The second went out on the first connection, which closed: again, on a second.
+        #expect(server.requests.map(\.connection) == [1, 1, 2])
+    }
+
+    @Test("only once, and never on a new connection: a receiver that closes without answering fails the request")
+    func unansweredNotResentForever() async throws {
+        let server = try await ScriptedHTTPServer { index in index == 0 ? .status(202) : .closeUnanswered }
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = DeliveryHTTPClient(group: loop)
+        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
+        #expect(try await Self.send(client, request).get() == 202)
+        let reused = await Self.send(client, request)
+        let fresh = await Self.send(client, request)
+        await client.shutdown()
+        try await loop.shutdownGracefully()
+        await server.stop()
+        let closed: [FailureText?] = [.connectionClosed, .connectionReset]
+        #expect(closed.contains(WebhookHTTPClient.classify(try #require(reused.failure)).kind))
+        #expect(closed.contains(WebhookHTTPClient.classify(try #require(fresh.failure)).kind))
+        // The second once more after its reused connection closed; the third on a new one, once.
+        #expect(server.requests.map(\.connection) == [1, 1, 2, 3])
+    }
+
     @Test("a deadline in the middle of the body is a timeout and closes the connection")
     func deadlineMidBody() async throws {
         let server = try await ScriptedHTTPServer { index in index == 0 ? .stallMidBody : .status(202) }

@@ -12,6 +12,9 @@ final class ScriptedHTTPServer: Sendable {
         case status(Int, close: Bool = false)
         /// The head and the first bytes of a 100-byte body, then nothing.
         case stallMidBody
+        /// No answer: the connection is closed (as a receiver closes an idle keep-alive connection
+        /// when the next request arrives).
+        case closeUnanswered
     }
 
     struct Request: Sendable {
@@ -94,6 +97,8 @@ final class ScriptedHTTPServer: Sendable {
                 let headers = HTTPHeaders([("Content-Length", "100")])
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .accepted, headers: headers))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "partial")))), promise: nil)
+            case .closeUnanswered:
+                context.close(promise: nil)
             }
         }
     }
