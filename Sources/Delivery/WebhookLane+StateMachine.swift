@@ -149,8 +149,12 @@ extension WebhookLane {
                 partitionState.window.open(offset)
                 partitionState.floor = max(partitionState.floor, offset.clampedAdding(1))
                 queue.append(QueuedMessage(message: message, partition: partition, epoch: partitionState.epoch, generation: partitionState.catchUpGeneration))
-                // Too slow: park it so it stops taking memory and never holds others back.
-                if queue.count >= webhook.options.maxPending { parkRequested = true }
+                // Too slow for its live records: park it so it stops taking memory and never
+                // holds others back. What catch-ups read counts apart (they read only as much as
+                // the window has room for): a window filled by catch-ups is the webhook catching
+                // up, not falling behind, and parking it there again restarted its catch-ups
+                // over and over while records kept coming (docs/benchmarks.md, latency).
+                if queue.count - queue.catchUpCount >= webhook.options.maxPending { parkRequested = true }
                 return (.taken, true)
             }
         }

@@ -128,6 +128,29 @@ struct LaneStateMachineTests {
         #expect(outcome8 == .taken, "from 6 on: live")
     }
 
+    @Test("max_pending: live messages beyond it park the webhook; a window its catch-ups filled does not")
+    func livePendingParks() {
+        let other = SourcePartition("oms.orders", 1)
+        var machine = Self.machine(maxPending: 4)
+        _ = machine.assigned(Self.partition, start: 10, epoch: 1, cursor: 0)
+        _ = machine.assigned(other, start: 0, epoch: 1, cursor: nil)
+        let generation = machine.partitions[Self.partition]!.catchUpGeneration
+        _ = machine.catchUpStarting(Self.partition, generation: generation)
+        // The catch-up reads what the window has room for: all of it.
+        let room = machine.reserveCatchUpRoom(Self.partition, generation: generation).room
+        machine.releaseCatchUpRoom(room)
+        #expect(room == 4)
+        let records = (0..<4).map { (offset: Int64($0), messages: [Self.message(Int64($0), entity: "E\($0)")]) }
+        _ = machine.catchUpRead(Self.partition, generation: generation, records: records, position: 0, atEnd: false)
+        #expect(machine.queue.count == 4)
+        // Live records of the other partition come in meanwhile: queued, no parking.
+        for offset in 0..<3 { _ = machine.offer(Self.message(Int64(offset), entity: "L\(offset)", partition: other), partition: other) }
+        #expect(!machine.parkRequested)
+        // The fourth live one makes max_pending live messages waiting: too slow, parked.
+        _ = machine.offer(Self.message(3, entity: "L3", partition: other), partition: other)
+        #expect(machine.parkRequested)
+    }
+
     @Test("an acknowledged probe is skipped by the catch-up of its episode, and sent again after a replay")
     func acknowledgedProbe() throws {
         var machine = Self.machine()
