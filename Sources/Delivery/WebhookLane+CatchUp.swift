@@ -15,10 +15,11 @@ extension WebhookLane {
     /// overflow the window and park the webhook again. The cursor is kept durable as acknowledgements come, and deleted once every
     /// catch-up message is acknowledged.
     func catchUp(_ partition: SourcePartition, generation: Int) async {
-        guard let start = state.withLock({ $0.catchUpStarting(partition, generation: generation) }) else { return }
+        guard let (start, behind) = state.withLock({ state in state.catchUpStarting(partition, generation: generation).map { ($0, state.catchUpBacklog(partition)) } })
+        else { return }
         let reader: KafkaSharedReader.Partition
         do {
-            reader = try await catchUpReader.open(partition, from: start, kafka: context.kafka, logger: logger)
+            reader = try await catchUpReader.open(partition, from: start, behind: behind, kafka: context.kafka, logger: logger)
         } catch {
             logger.error("catch-up reader failed", metadata: ["webhook": "\(webhookID)", "partition": "\(partition)", "error": "\(error)"])
             state.withLock { $0.catchUpFailed(partition, generation: generation) }

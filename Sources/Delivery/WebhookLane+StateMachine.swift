@@ -519,6 +519,13 @@ extension WebhookLane {
             return partitionState.floor
         }
 
+        /// How far the live path is past the partition's floor (what its catch-up has to read,
+        /// at most): which catch-up reads first (`CatchUpPlaces`).
+        func catchUpBacklog(_ partition: SourcePartition) -> Int64 {
+            guard let partitionState = partitions[partition] else { return 0 }
+            return max(0, partitionState.lastOffered.clampedAdding(1).clampedSubtracting(partitionState.floor))
+        }
+
         /// The catch-up's reader could not be opened: the partition stays parked.
         mutating func catchUpFailed(_ partition: SourcePartition, generation: Int) {
             if partitions[partition]?.catchUpGeneration == generation { partitions[partition]?.mode = .parked }
