@@ -55,7 +55,7 @@ struct ExecutableTests {
         #expect(bridge.lines.contains { $0.contains("webhooks[0].url: not an absolute http(s) URL") }, "\(bridge.lines)")
     }
 
-    @Test("config check validates offline (exit 2 naming the key); config plan shows what a start would do, and a start then leaves nothing to plan; a file webhook paused through the API stays paused across a restart")
+    @Test("config check validates offline (exit 2 naming the key); config plan shows what a start would do, and a start then leaves nothing to plan; a file webhook paused through the API stays paused across a restart; a second start on the same admin port is refused naming it")
     func configCheckAndPlan() async throws {
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
         try "sites: [{id: c404, token: c404-test-token-0001}]\nwebhooks: [{site: c404, url: 'https://a.example', topics: [order_state_changed]}]\n"
@@ -97,6 +97,11 @@ struct ExecutableTests {
         #expect(await again.waitForLine { $0.contains("ready") } != nil, "\(again.lines.suffix(10))")
         let shown = try await httpGet("http://127.0.0.1:\(adminPort)/webhooks/erp?site_id=c404")
         #expect(shown.body.contains(#""status":"paused""#), "the pause held across the restart: \(shown)")
+        // A second start while the first holds the admin port: refused, naming the setting.
+        let taken = try ChildProcess(ChildProcess.executable, ["run", "--config", good.path])
+        #expect(await taken.stop(signal: 0) == 1)
+        let refusal = await taken.waitForLine { $0.contains("http.admin_listen 127.0.0.1:\(adminPort): cannot listen") }
+        #expect(refusal != nil, "\(taken.lines.suffix(5))")
         #expect(await again.stop() == 0)
         #expect(await broker.stop() == 0)
     }

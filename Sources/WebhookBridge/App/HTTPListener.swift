@@ -30,11 +30,42 @@ enum HTTPListener {
         let server = HTTPServerBuilder { responder in
             LimitedHTTP1Channel(inner: HTTP1Channel(responder: responder, configuration: channel), readTimeout: readTimeout) { readTimeouts.increment() }
         }
-        return Application(
+        let listening = Listening()
+        let application = Application(
             router: router, server: server,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "webhook-bridge", availableConnectionsDelegate: cap),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                listening.flag.store(true, ordering: .releasing)
+                onRunning(channel.localAddress?.port ?? 0)
+            },
             logger: logger)
+        return Named(application: application, key: "http.\(name)_listen", address: address, listening: listening)
+    }
+
+    /// The listener's service: a failure to listen (the port taken, say) names the setting and
+    /// the address, not only the system call.
+    private struct Named<Inner: Service>: Service {
+        let application: Inner
+        let key: String
+        let address: BridgeConfig.ListenAddress
+        let listening: Listening
+
+        func run() async throws {
+            do {
+                try await application.run()
+            } catch where !listening.flag.load(ordering: .acquiring) {
+                throw ListenFailure(description: "\(key) \(address.host):\(address.port): cannot listen: \(error)")
+            }
+        }
+    }
+
+    /// Whether the server got as far as listening.
+    private final class Listening: Sendable {
+        let flag = Atomic(false)
+    }
+
+    struct ListenFailure: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Headers per request: the admin API needs a handful.
