@@ -50,6 +50,9 @@ extension WebhookLane {
         }
 
         var isEmpty: Bool { busy.isEmpty && quiet.isEmpty }
+
+        /// Whether the partition is kept as two numbers (live, nothing unsettled, no catch-up).
+        func isQuiet(_ partition: SourcePartition) -> Bool { quiet[partition] != nil }
         var keys: [SourcePartition] { Array(busy.keys) + Array(quiet.keys) }
         var values: LazyMapSequence<Self, PartitionState> { lazy.map(\.value) }
 

@@ -151,6 +151,22 @@ struct LaneStateMachineTests {
         #expect(machine.parkRequested)
     }
 
+    @Test("stop: catch-ups end (their generation moves on); a quiet partition stays two numbers")
+    func stopEndsCatchUps() {
+        let quiet = SourcePartition("oms.orders", 1)
+        var machine = Self.machine()
+        _ = machine.assigned(Self.partition, start: 10, epoch: 1, cursor: 4)
+        _ = machine.assigned(quiet, start: 0, epoch: 1, cursor: nil)
+        let generation = machine.partitions[Self.partition]!.catchUpGeneration
+        #expect(machine.catchUpStarting(Self.partition, generation: generation) == 4)
+        #expect(machine.partitions.isQuiet(quiet))
+        machine.stop()
+        #expect(machine.partitions[Self.partition]?.catchUpGeneration == generation + 1)
+        let reserved = machine.reserveCatchUpRoom(Self.partition, generation: generation)
+        #expect(!reserved.current, "the running catch-up is no longer wanted")
+        #expect(machine.partitions.isQuiet(quiet))
+    }
+
     @Test("an acknowledged probe is skipped by the catch-up of its episode, and sent again after a replay")
     func acknowledgedProbe() throws {
         var machine = Self.machine()
