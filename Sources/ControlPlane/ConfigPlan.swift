@@ -73,7 +73,7 @@ extension ControlCatalog {
     /// from it (a webhook with its status and cursors); objects managed by the API and every
     /// runtime state (status and retry episode, cursors, replays) are left alone, except that a
     /// new file webhook gets its initial status.
-    public func plan(_ file: FileDefinitions) throws(ConfigConflict) -> ConfigPlan {
+    public func plan(_ file: FileDefinitions, now: Int64 = WallClock.milliseconds()) throws(ConfigConflict) -> ConfigPlan {
         var plan = ConfigPlan()
         let fileSites = Set(file.sites.map(\.id))
         let storedWebhooks = view.records(prefix: ControlRecord.Prefix.webhooks).compactMap { record -> ControlRecord.StoredWebhook? in
@@ -111,7 +111,7 @@ extension ControlCatalog {
             if let existing, file.generatedKeys.contains(webhook.id) { webhook.hashKeys = existing.webhook.hashKeys }
             if store.state(webhook.id) == nil {
                 // Its initial status, before the definition: no instance delivers before it is known.
-                plan.records.append(.status(webhookID: webhook.id, WebhookState(status: webhook.status)))
+                plan.records.append(.status(webhookID: webhook.id, WebhookState(status: webhook.status, since: now)))
             }
             let desired = ControlRecord.StoredWebhook(webhook.withStatus(.enabled), origin: .config)
             guard let existing else {

@@ -31,7 +31,7 @@ public struct DeliveryContext: Sendable {
     public init(
         client: WebhookHTTPClient, maxConcurrentRequests: Int = 256, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
         storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger, attempts: AttemptLog? = nil,
-        metrics: DeliveryMetrics = DeliveryMetrics(), tracing: DeliveryTracing? = nil, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        metrics: DeliveryMetrics = DeliveryMetrics(), tracing: DeliveryTracing? = nil, now: @escaping @Sendable () -> Int64 = WallClock.milliseconds
     ) {
         self.client = client
         self.slots = RequestSlots(maxConcurrentRequests)

@@ -125,6 +125,18 @@ struct WebhookStateTests {
         #expect(state.status == .dead)
     }
 
+    @Test("created paused or disabled: message_retention counts from its creation", arguments: [WebhookStatus.paused, .disabled])
+    func retentionFromCreation(status: WebhookStatus) {
+        let retention = Self.policy.messageRetention.milliseconds
+        var state = WebhookState(status: status, since: 1_000)
+        // A pause through the API later keeps the time it has been inactive since.
+        _ = state.apply(.pauseRequested, policy: Self.policy, now: 2_000)
+        #expect(state.apply(.tick, policy: Self.policy, now: 1_000 + retention).isEmpty)
+        #expect(state.apply(.tick, policy: Self.policy, now: 1_000 + retention + 1) == [.died])
+        #expect(state.status == .dead)
+        #expect(WebhookState(status: .enabled, since: 1_000).inactiveSinceMilliseconds == nil)
+    }
+
     @Test("an enabled webhook never dies of retention")
     func enabledDoesNotDie() {
         var state = WebhookState()

@@ -243,7 +243,7 @@ public struct AdminAPI: Sendable {
         case .disabled: event = .disableRequested
         case .dead: throw AdminError.badRequest("status", "expected one of enabled, paused, disabled")
         }
-        _ = state.apply(event, policy: .init(site: site), now: Int64(Date().timeIntervalSince1970 * 1000))
+        _ = state.apply(event, policy: .init(site: site), now: WallClock.milliseconds())
         try await backend.save(state: state, webhookID: id)
         return Self.json(["webhook": WebhookResource.json(webhook, state: backend.state(id))])
     }

@@ -29,7 +29,7 @@ extension ControlCatalogAdminBackend {
     public func isManagedByFile(_ object: ManagedObject) -> Bool { catalog.isManagedByFile(object) }
 
     public func create(_ webhook: Webhook, status: WebhookStatus) async throws {
-        try await catalog.store.save(state: WebhookState(status: status), webhookID: webhook.id)
+        try await catalog.store.save(state: WebhookState(status: status, since: WallClock.milliseconds()), webhookID: webhook.id)
         try await catalog.save(webhook)
     }
 

@@ -30,11 +30,15 @@ public struct WebhookState: Codable, Equatable, Sendable {
     /// computed before an API change can be told apart and set aside (DESIGN.md §5).
     public var basis: String?
 
-    public init(status: WebhookStatus = .enabled) {
+    /// A webhook's first state. `since` (milliseconds since the epoch): when it begins; a
+    /// paused or disabled webhook counts `message_retention` from it, so one created paused or
+    /// disabled becomes dead like one paused later (without it, it never did).
+    public init(status: WebhookStatus = .enabled, since: Int64? = nil) {
         self.status = status
         pause = status == .paused ? .manual : nil
         retries = 0
         failureAlertSent = false
+        if status == .paused || status == .disabled { inactiveSinceMilliseconds = since }
     }
 
     /// Whether a state read from the control topic replaces this one. A state that follows
