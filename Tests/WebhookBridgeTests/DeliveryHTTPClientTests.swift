@@ -22,102 +22,96 @@ struct DeliveryHTTPClientTests {
         do { return .success(Int(try await client.execute(request, deadline: .now() + timeout, abort: abort).head.status.code)) } catch { return .failure(error) }
     }
 
-    @Test("a keep-alive connection carries the next request; one answered with Connection: close is not reused")
-    func keepAliveAndClose() async throws {
-        let server = try await ScriptedHTTPServer { index in .status(202, close: index == 1) }
+    /// A client on an event loop of its own against a server answering as `script` says: `body`
+    /// sends `request` (to the server) with it. Client, loop and server are shut down after it;
+    /// the server is returned, for what it has seen.
+    static func withClient(
+        maxConnectionsPerEndpoint: Int = 64, script: @escaping @Sendable (_ index: Int) -> ScriptedHTTPServer.Answer = { _ in .status(202) },
+        _ body: (DeliveryHTTPClient, DeliveryRequest, ScriptedHTTPServer) async throws -> Void
+    ) async throws -> ScriptedHTTPServer {
+        let server = try await ScriptedHTTPServer(script: script)
         let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = DeliveryHTTPClient(group: loop)
-        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
-        for _ in 0..<3 { #expect(try await Self.send(client, request).get() == 202) }
+        let client = DeliveryHTTPClient(group: loop, maxConnectionsPerEndpoint: maxConnectionsPerEndpoint)
+        do {
+            try await body(client, try Self.request("http://127.0.0.1:\(server.port)/hook"), server)
+        } catch {
+            await client.shutdown()
+            try await loop.shutdownGracefully()
+            await server.stop()
+            throw error
+        }
         await client.shutdown()
         try await loop.shutdownGracefully()
         await server.stop()
+        return server
+    }
+
+    @Test("a keep-alive connection carries the next request; one answered with Connection: close is not reused")
+    func keepAliveAndClose() async throws {
+        let server = try await Self.withClient(script: { .status(202, close: $0 == 1) }) { client, request, _ throws in
+            for _ in 0..<3 { #expect(try await Self.send(client, request).get() == 202) }
+        }
         // The first two on one connection; the second said close, so the third needed another.
         #expect(server.requests.map(\.connection) == [1, 1, 2])
     }
 
     @Test("a reused connection closed unanswered: the request goes once more on a new one")
     func staleConnectionResent() async throws {
-        let server = try await ScriptedHTTPServer { index in index == 1 ? .closeUnanswered : .status(202) }
-        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = DeliveryHTTPClient(group: loop)
-        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
-        #expect(try await Self.send(client, request).get() == 202)
-        #expect(try await Self.send(client, request).get() == 202)
-        await client.shutdown()
-        try await loop.shutdownGracefully()
-        await server.stop()
+        let server = try await Self.withClient(script: { $0 == 1 ? .closeUnanswered : .status(202) }) { client, request, _ throws in
+            #expect(try await Self.send(client, request).get() == 202)
+            #expect(try await Self.send(client, request).get() == 202)
+        }
         // The second went out on the first connection, which closed: again, on a second.
         #expect(server.requests.map(\.connection) == [1, 1, 2])
     }
 
     @Test("only once, and never on a new connection: a receiver that closes without answering fails the request")
     func unansweredNotResentForever() async throws {
-        let server = try await ScriptedHTTPServer { index in index == 0 ? .status(202) : .closeUnanswered }
-        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = DeliveryHTTPClient(group: loop)
-        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
-        #expect(try await Self.send(client, request).get() == 202)
-        let reused = await Self.send(client, request)
-        let fresh = await Self.send(client, request)
-        await client.shutdown()
-        try await loop.shutdownGracefully()
-        await server.stop()
-        let closed: [FailureText?] = [.connectionClosed, .connectionReset]
-        #expect(closed.contains(WebhookHTTPClient.classify(try #require(reused.failure)).kind))
-        #expect(closed.contains(WebhookHTTPClient.classify(try #require(fresh.failure)).kind))
+        let server = try await Self.withClient(script: { $0 == 0 ? .status(202) : .closeUnanswered }) { client, request, _ throws in
+            #expect(try await Self.send(client, request).get() == 202)
+            let reused = await Self.send(client, request)
+            let fresh = await Self.send(client, request)
+            let closed: [FailureText?] = [.connectionClosed, .connectionReset]
+            #expect(closed.contains(WebhookHTTPClient.classify(try #require(reused.failure)).kind))
+            #expect(closed.contains(WebhookHTTPClient.classify(try #require(fresh.failure)).kind))
+        }
         // The second once more after its reused connection closed; the third on a new one, once.
         #expect(server.requests.map(\.connection) == [1, 1, 2, 3])
     }
 
     @Test("a deadline in the middle of the body is a timeout and closes the connection")
     func deadlineMidBody() async throws {
-        let server = try await ScriptedHTTPServer { index in index == 0 ? .stallMidBody : .status(202) }
-        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = DeliveryHTTPClient(group: loop)
-        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
-        let stalled = await Self.send(client, request, timeout: .milliseconds(300))
-        #expect(WebhookHTTPClient.classify(try #require(stalled.failure)) == .timeout)
-        #expect(await client.connectionCount(request.endpoint) == 0, "the timed-out connection is closed")
-        #expect(try await Self.send(client, request).get() == 202)
-        await client.shutdown()
-        try await loop.shutdownGracefully()
-        await server.stop()
+        let server = try await Self.withClient(script: { $0 == 0 ? .stallMidBody : .status(202) }) { client, request, _ throws in
+            let stalled = await Self.send(client, request, timeout: .milliseconds(300))
+            #expect(WebhookHTTPClient.classify(try #require(stalled.failure)) == .timeout)
+            #expect(await client.connectionCount(request.endpoint) == 0, "the timed-out connection is closed")
+            #expect(try await Self.send(client, request).get() == 202)
+        }
         #expect(server.requests.map(\.connection) == [1, 2])
     }
 
     @Test("an abort cuts a request short mid-body and closes its connection")
     func abortMidBody() async throws {
-        let server = try await ScriptedHTTPServer { _ in .stallMidBody }
-        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = DeliveryHTTPClient(group: loop)
-        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
-        let abort = RequestAbort()
-        async let outcome = Self.send(client, request, timeout: .seconds(60), abort: abort)
-        #expect(await waitFor { server.requests.count == 1 })
-        abort.abort()
-        let failure = await outcome.failure
-        #expect(failure is DeliveryHTTPClient.Failure, "\(String(describing: failure))")
-        #expect(await client.connectionCount(request.endpoint) == 0, "the aborted connection is closed")
-        await client.shutdown()
-        try await loop.shutdownGracefully()
-        await server.stop()
+        _ = try await Self.withClient(script: { _ in .stallMidBody }) { client, request, server throws in
+            let abort = RequestAbort()
+            async let outcome = Self.send(client, request, timeout: .seconds(60), abort: abort)
+            #expect(await waitFor { server.requests.count == 1 })
+            abort.abort()
+            let failure = await outcome.failure
+            #expect(failure is DeliveryHTTPClient.Failure, "\(String(describing: failure))")
+            #expect(await client.connectionCount(request.endpoint) == 0, "the aborted connection is closed")
+        }
     }
 
     @Test("requests beyond the cap of connections per endpoint wait for a free one")
     func connectionCap() async throws {
-        let server = try await ScriptedHTTPServer()
-        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = DeliveryHTTPClient(group: loop, maxConnectionsPerEndpoint: 2)
-        let request = try Self.request("http://127.0.0.1:\(server.port)/hook")
-        let statuses = await withTaskGroup(of: Int?.self) { group in
-            for _ in 0..<10 { group.addTask { try? await Self.send(client, request).get() } }
-            return await group.reduce(into: []) { $0.append($1) }
+        let server = try await Self.withClient(maxConnectionsPerEndpoint: 2) { client, request, _ throws in
+            let statuses = await withTaskGroup(of: Int?.self) { group in
+                for _ in 0..<10 { group.addTask { try? await Self.send(client, request).get() } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 202, count: 10))
         }
-        await client.shutdown()
-        try await loop.shutdownGracefully()
-        await server.stop()
-        #expect(statuses == Array(repeating: 202, count: 10))
         #expect(server.connections <= 2, "\(server.connections) connections")
     }
 
