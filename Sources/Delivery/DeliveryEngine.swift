@@ -116,7 +116,7 @@ public final class DeliveryEngine: Sendable {
         lanes.sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for webhook in configuration.webhooks {
             guard let site = lanes.sites[webhook.siteID] else { continue }
-            let lane = WebhookLane(webhook: webhook, site: site, status: states[webhook.id] ?? WebhookState(status: webhook.status, since: context.now()), context: context)
+            let lane = WebhookLane(webhook: webhook, site: site, status: states[webhook.id], context: context)
             lanes.byID[webhook.id] = lane
             lanes.index(lane, webhook)
         }
@@ -181,7 +181,7 @@ public final class DeliveryEngine: Sendable {
                 lane.update(webhook: webhook, site: site)
                 return
             }
-            let lane = WebhookLane(webhook: webhook, site: site, status: state ?? WebhookState(status: webhook.status, since: context.now()), context: context)
+            let lane = WebhookLane(webhook: webhook, site: site, status: state, context: context)
             lane.assignRunning(lanes.positions.map { ($0.key, $0.value.next, $0.value.epoch) })
             lanes.byID[webhook.id] = lane
             lanes.index(lane, webhook)

@@ -23,9 +23,12 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
 
-    public init(webhook: Webhook, site: Site, status: WebhookState, context: DeliveryContext) {
+    /// `status`: the stored one; nil when none is stored yet, for the webhook's initial status
+    /// from now on.
+    public init(webhook: Webhook, site: Site, status: WebhookState?, context: DeliveryContext) {
         webhookID = webhook.id
         self.context = context
+        let status = status ?? WebhookState(status: webhook.status, since: context.now())
         state = Waitable(StateMachine(webhook: webhook, site: site, status: status))
     }
 
