@@ -441,7 +441,11 @@ extension WebhookLane {
         /// dispatcher's current positions; not delivering, it parks there first.
         mutating func assignedRunning(_ assigned: [(SourcePartition, next: Int64, epoch: UInt64)]) {
             let delivering = status.isDelivering && status.status != .dead
-            let mode: Mode = status.status == .dead ? .parked : delivering ? .live : .parking
+            // Not delivering: live until the parking asked for here begins (`beginParking` marks
+            // the partitions `.parking`, which says a parking is under way). Marked `.parking`
+            // here, no parking ever started, and the records offered to it were held, unsettled,
+            // for as long as the process ran.
+            let mode: Mode = status.status == .dead ? .parked : .live
             for (partition, next, epoch) in assigned {
                 partitions[partition] = PartitionState(mode: mode, epoch: epoch, floor: next, lastOffered: next.clampedAdding(-1))
             }

@@ -167,6 +167,20 @@ struct LaneStateMachineTests {
         #expect(machine.partitions.isQuiet(quiet))
     }
 
+    @Test("a lane made while running, not delivering, parks at the current positions; what it was offered meanwhile settles once the cursor is durable")
+    func createdPausedWhileRunning() {
+        var machine = Self.machine(status: WebhookState(status: .paused))
+        machine.assignedRunning([(Self.partition, next: 7, epoch: 1)])
+        #expect(machine.offer(Self.message(7), partition: Self.partition).result == .taken)
+        let work = machine.nextWork(now: .now, takeSlot: { true }, releaseSlot: {}).work
+        #expect(work.contains { if case .park = $0 { true } else { false } }, "the parking starts")
+        #expect(!work.contains { if case .send = $0 { true } else { false } }, "nothing is sent")
+        let (cursors, dropped) = machine.beginParking()
+        #expect(cursors == [Self.partition: 7])
+        #expect(machine.cursorsDurable(cursors, dropped: dropped).map(\.offset) == [7])
+        #expect(machine.partitions[Self.partition]?.mode == .parked)
+    }
+
     @Test("an acknowledged probe is skipped by the catch-up of its episode, and sent again after a replay")
     func acknowledgedProbe() throws {
         var machine = Self.machine()
