@@ -24,20 +24,15 @@ public struct AttemptLog: Sendable {
         json.add("outcome", acked ? "acked" : result.outcomeLabel)
         json.add("latency_ms", result.latency.milliseconds)
         json.add("at", Date().timeIntervalSince1970)
-        json.add(
-            "messages",
-            json: JSONWriter.array(
-                messages.map { message in
-                    var item = JSONWriter()
-                    item.add("message_id", message.messageID)
-                    item.add("topic", message.topic.name)
-                    item.add("sequence", message.sequence)
-                    return item.object
-                }))
+        json.addObjects("messages", messages) { item, message in
+            item.add("message_id", message.messageID)
+            item.add("topic", message.topic.name)
+            item.add("sequence", message.sequence)
+        }
         if let status = result.status { json.add("status", Int64(status)) }
         if !acked { json.add("error", result.failureDescription) }
         if let batchID = request.headers.first(where: { $0.name == "batch_id" })?.value { json.add("batch_id", batchID) }
-        if includePayloads { json.add("payloads", json: JSONWriter.array(messages.map { JSONWriter.string(String(decoding: $0.payload, as: UTF8.self)) })) }
-        producer.enqueue(KafkaOutgoingRecord(topic: topic, key: Array(webhookID.utf8), value: json.object))
+        if includePayloads { json.add("payloads", strings: messages.lazy.map { String(decoding: $0.payload, as: UTF8.self) }) }
+        producer.enqueue(KafkaOutgoingRecord(topic: topic, key: Array(webhookID.utf8), value: json.finish()))
     }
 }

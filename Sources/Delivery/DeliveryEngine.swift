@@ -197,7 +197,6 @@ public final class DeliveryEngine: Sendable {
             return lane
         }
         lane?.retire()
-        context.metrics.forget(webhookID: webhookID)
     }
 
     /// A webhook's status record changed in the control topic.
@@ -325,7 +324,7 @@ public final class DeliveryEngine: Sendable {
         logger.notice(
             "unsettled records at the limit: the webhook holding the most is parked",
             metadata: ["webhook": "\(lane.webhookID)", "records": "\(records)", "limit": "\(configuration.maxPendingRecords)"])
-        context.metrics.parkedForMemory(webhookID: lane.webhookID)
+        lane.series.parkedForMemory()
         return lane
     }
 

@@ -5,38 +5,22 @@ import WebhookDomain
 /// The delivery layer's counters and histograms (DESIGN.md §9), through swift-metrics with an
 /// explicit factory, so that each bridge has its own registry (Prometheus in production, none
 /// when nothing is given). Labels stay low-cardinality: webhook ids, outcomes and topics, never
-/// URLs or error texts.
-///
-/// The series labelled with a webhook are remembered per webhook, so that `forget(webhookID:)`
-/// can destroy them when the webhook is deleted: a deleted webhook leaves nothing on `/metrics`.
+/// URLs or error texts. The series labelled with a webhook are its lane's `WebhookSeries`.
 public struct DeliveryMetrics: Sendable {
     let factory: any MetricsFactory
-    /// Shared by every copy (the engine's context and the lanes hold copies).
-    private let perWebhook = PerWebhookSeries()
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.factory = factory
     }
 
-    /// One HTTP attempt: counted by webhook and outcome (`acked`, `status_500`, `timeout`, ...),
-    /// its time in the latency histogram, its messages counted.
-    func attempt(webhookID: String, outcome: String, latency: Duration, messages: Int) {
-        let labels = [("webhook", webhookID), ("outcome", outcome)]
-        counter("webhook_bridge_deliveries_total", labels, webhookID: webhookID).increment()
-        counter("webhook_bridge_messages_total", labels, webhookID: webhookID).increment(by: messages)
-        timer("webhook_bridge_delivery_latency_seconds", [("webhook", webhookID)], webhookID: webhookID)
-            .recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+    /// The series of one webhook, kept by its lane.
+    func series(webhookID: String) -> WebhookSeries {
+        WebhookSeries(webhookID: webhookID, factory: factory)
     }
 
     /// A source record that could not be routed went to the dead-letter topic.
     func deadLettered(sourceTopic: String) {
         Counter(label: "webhook_bridge_dead_letters_total", dimensions: [("topic", sourceTopic)], factory: factory).increment()
-    }
-
-    /// A probe could not be sent again: its record no longer routes to the webhook
-    /// (`unroutable`) or retention removed it (`expired`).
-    func probeUnavailable(webhookID: String, reason: String) {
-        counter("webhook_bridge_probe_\(reason)_total", [("webhook", webhookID)], webhookID: webhookID).increment()
     }
 
     /// A source record's `message_id` header was not a safe token: a derived id was sent instead.
@@ -50,66 +34,98 @@ public struct DeliveryMetrics: Sendable {
         Counter(label: "webhook_bridge_skipped_records_total", dimensions: [("topic", sourceTopic), ("reason", label)], factory: factory).increment()
     }
 
-    /// The engine's unsettled-record limit was reached and this webhook, holding the most, was
-    /// parked to free memory.
-    func parkedForMemory(webhookID: String) {
-        Counter(label: "webhook_bridge_parked_for_memory_total", dimensions: [("webhook", webhookID)], factory: factory).increment()
-    }
-
     /// A status transition raised an alert (whether or not it is mailed).
     func alertRaised(_ kind: AlertKind) {
         Counter(label: "webhook_bridge_alerts_raised_total", dimensions: [("alert", kind.rawValue)], factory: factory).increment()
     }
-
-    /// The webhook was deleted: every series labelled with it is destroyed (Prometheus
-    /// unregisters them). Its lane records nothing more once retired, so none comes back.
-    func forget(webhookID: String) {
-        for series in perWebhook.take(webhookID: webhookID) {
-            switch series.kind {
-            case .counter: Counter(label: series.label, dimensions: series.dimensions, factory: factory).destroy()
-            case .timer: Timer(label: series.label, dimensions: series.dimensions, factory: factory).destroy()
-            }
-        }
-    }
-
-    private func counter(_ label: String, _ dimensions: [(String, String)], webhookID: String) -> Counter {
-        perWebhook.remember(.init(kind: .counter, label: label, dimensions: dimensions), webhookID: webhookID)
-        return Counter(label: label, dimensions: dimensions, factory: factory)
-    }
-
-    private func timer(_ label: String, _ dimensions: [(String, String)], webhookID: String) -> Timer {
-        perWebhook.remember(.init(kind: .timer, label: label, dimensions: dimensions), webhookID: webhookID)
-        return Timer(label: label, dimensions: dimensions, factory: factory)
-    }
 }
 
-/// The series recorded for each webhook, to destroy with it.
-private final class PerWebhookSeries: Sendable {
-    struct Series: Hashable, Sendable {
-        enum Kind: Hashable, Sendable { case counter, timer }
-        var kind: Kind
-        var label: String
-        private var names: [String]
-        private var values: [String]
+/// The series labelled with one webhook. Each is made in the registry once, at its first use,
+/// and kept here: looking three of them up in the registry at every attempt, and remembering
+/// each by webhook id to destroy it later, cost CPU per delivery and about 0.5 KB per webhook
+/// (docs/benchmarks.md). `destroy()` (the webhook was deleted) removes them from the registry
+/// (Prometheus unregisters them) and records nothing more: a deleted webhook leaves nothing on
+/// `/metrics`, and a request ending late brings nothing back.
+final class WebhookSeries: Sendable {
+    private struct Handlers {
+        var latency: (any TimerHandler)?
+        var outcomes: [(outcome: String, deliveries: any CounterHandler, messages: any CounterHandler)] = []
+        /// Probe and parking counters, by label.
+        var counters: [(label: String, handler: any CounterHandler)] = []
+        var destroyed = false
+    }
 
-        init(kind: Kind, label: String, dimensions: [(String, String)]) {
-            self.kind = kind
-            self.label = label
-            names = dimensions.map(\.0)
-            values = dimensions.map(\.1)
+    private let webhookID: String
+    private let factory: any MetricsFactory
+    private let handlers = Mutex(Handlers())
+
+    init(webhookID: String, factory: any MetricsFactory) {
+        self.webhookID = webhookID
+        self.factory = factory
+    }
+
+    /// One HTTP attempt: counted by outcome (`acked`, `status_500`, `timeout`, ...), its time in
+    /// the latency histogram, its messages counted.
+    func attempt(outcome: String, latency: Duration, messages: Int) {
+        handlers.withLock { handlers in
+            guard !handlers.destroyed else { return }
+            let series: (deliveries: any CounterHandler, messages: any CounterHandler)
+            if let known = handlers.outcomes.first(where: { $0.outcome == outcome }) {
+                series = (known.deliveries, known.messages)
+            } else {
+                let labels = [("webhook", webhookID), ("outcome", outcome)]
+                series = (
+                    factory.makeCounter(label: "webhook_bridge_deliveries_total", dimensions: labels),
+                    factory.makeCounter(label: "webhook_bridge_messages_total", dimensions: labels)
+                )
+                handlers.outcomes.append((outcome, series.deliveries, series.messages))
+            }
+            series.deliveries.increment(by: 1)
+            series.messages.increment(by: Int64(messages))
+            if handlers.latency == nil {
+                handlers.latency = factory.makeTimer(label: "webhook_bridge_delivery_latency_seconds", dimensions: [("webhook", webhookID)])
+            }
+            handlers.latency?.recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
         }
-
-        var dimensions: [(String, String)] { Array(zip(names, values)) }
     }
 
-    private let series = Mutex<[String: Set<Series>]>([:])
-
-    func remember(_ one: Series, webhookID: String) {
-        _ = series.withLock { $0[webhookID, default: []].insert(one) }
+    /// A probe could not be sent again: its record no longer routes to the webhook
+    /// (`unroutable`) or retention removed it (`expired`).
+    func probeUnavailable(reason: String) {
+        count("webhook_bridge_probe_\(reason)_total")
     }
 
-    /// The webhook's series, forgotten here.
-    func take(webhookID: String) -> Set<Series> {
-        series.withLock { $0.removeValue(forKey: webhookID) ?? [] }
+    /// The engine's unsettled-record limit was reached and this webhook, holding the most, was
+    /// parked to free memory.
+    func parkedForMemory() {
+        count("webhook_bridge_parked_for_memory_total")
+    }
+
+    /// The webhook was deleted: every series labelled with it leaves the registry.
+    func destroy() {
+        let handlers = handlers.withLock { handlers in
+            defer { handlers = Handlers(destroyed: true) }
+            return handlers
+        }
+        for (_, deliveries, messages) in handlers.outcomes {
+            factory.destroyCounter(deliveries)
+            factory.destroyCounter(messages)
+        }
+        for (_, handler) in handlers.counters { factory.destroyCounter(handler) }
+        if let latency = handlers.latency { factory.destroyTimer(latency) }
+    }
+
+    private func count(_ label: String) {
+        handlers.withLock { handlers in
+            guard !handlers.destroyed else { return }
+            let handler: any CounterHandler
+            if let known = handlers.counters.first(where: { $0.label == label }) {
+                handler = known.handler
+            } else {
+                handler = factory.makeCounter(label: label, dimensions: [("webhook", webhookID)])
+                handlers.counters.append((label, handler))
+            }
+            handler.increment(by: 1)
+        }
     }
 }

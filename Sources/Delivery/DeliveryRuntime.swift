@@ -4,7 +4,10 @@ import WebhookDomain
 /// What one instance is doing for a webhook right now (for `/status` and the metrics gauges).
 /// In-flight, queued and lag are this instance's: each instance sees the partitions it holds.
 public struct WebhookRuntime: Sendable {
-    public var webhook: Webhook
+    public var id: String
+    public var siteID: String
+    /// Whether the webhook has a filter (`filteredMessages` counts what it kept).
+    public var filters: Bool
     public var state: WebhookState
     public var inFlightRequests: Int
     /// Requests it may have in flight now: `max_in_flight`, or less while its pace holds it
@@ -42,7 +45,7 @@ extension WebhookLane {
                 if let high = highWatermark(partition) { lag += max(0, high - min(partitionState.window.low ?? partitionState.floor, partitionState.floor)) }
             }
             return WebhookRuntime(
-                webhook: state.webhook, state: state.status, inFlightRequests: state.inFlightRequests,
+                id: state.webhook.id, siteID: state.webhook.siteID, filters: state.webhook.filter != nil, state: state.status, inFlightRequests: state.inFlightRequests,
                 concurrencyLimit: state.pace.window(maxInFlight: state.site.maxInFlight), queuedMessages: state.queue.count,
                 acknowledgedMessages: state.acknowledgedMessages, filteredMessages: state.filteredMessages,
                 parkedPartitions: parked, cursorLag: lag)
@@ -63,7 +66,7 @@ extension DeliveryEngine {
     public func runtime() -> [WebhookRuntime] {
         let highWatermark = { (partition: SourcePartition) in self.consumer.highWatermark(partition.kafka) }
         var runtimes = lanesByID.values.map { $0.runtime(highWatermark: highWatermark) }
-        runtimes.sort { $0.webhook.id < $1.webhook.id }
+        runtimes.sort { $0.id < $1.id }
         return runtimes
     }
 

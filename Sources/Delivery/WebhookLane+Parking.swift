@@ -105,6 +105,7 @@ extension WebhookLane {
     /// deliveries are settled at once, in-flight ones when they end, and the lane stops.
     func retire() {
         settleInProgress(state.withLock { $0.retire() })
+        series.destroy()
         stop()
     }
 }

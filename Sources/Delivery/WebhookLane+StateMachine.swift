@@ -111,8 +111,6 @@ extension WebhookLane {
         /// Partitions being given up: revoked, with requests still in flight.
         var revoking: Set<SourcePartition> = []
         var stopping = false
-        /// The webhook was deleted: nothing of it is recorded any more (its metric series are gone).
-        var retired = false
         /// Its concurrency limit, rate limit and `Retry-After` hold (`options.rate_limit`,
         /// `options.adaptive`, the slow start after a pause).
         var pace: DeliveryPace
@@ -500,7 +498,6 @@ extension WebhookLane {
                 partitions[partition] = partitionState
             }
             status.status = .dead
-            retired = true
             return settle.filter { partitions[$0.partition]?.epoch == $0.epoch }
         }
 

@@ -86,7 +86,7 @@ extension WebhookLane {
             return true
         }
         guard scanned else { return false }
-        recordMetrics { $0.probeUnavailable(webhookID: webhookID, reason: reason) }
+        series.probeUnavailable(reason: reason)
         logger.warning(
             "probe cannot be sent again: \(reason == "expired" ? "retention removed its record" : "its record no longer routes to this webhook")",
             metadata: [

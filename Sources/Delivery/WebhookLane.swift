@@ -22,12 +22,15 @@ public final class WebhookLane: RequestSlots.Waiter {
     let inFlight = Mutex(InFlightRequests())
     /// The Kafka client of this webhook's catch-ups.
     let catchUpReader = CatchUpReader()
+    /// Its metric series, destroyed when it is retired.
+    let series: WebhookSeries
 
     /// `status`: the stored one; nil when none is stored yet, for the webhook's initial status
     /// from now on.
     public init(webhook: Webhook, site: Site, status: WebhookState?, context: DeliveryContext) {
         webhookID = webhook.id
         self.context = context
+        series = context.metrics.series(webhookID: webhook.id)
         let status = status ?? WebhookState(status: webhook.status, since: context.now())
         state = Waitable(StateMachine(webhook: webhook, site: site, status: status))
     }
@@ -210,7 +213,7 @@ public final class WebhookLane: RequestSlots.Waiter {
         let outcome = acked ? "acked" : result.outcomeLabel
         context.attempts?.record(messages, request: request, webhookID: webhookID, attempt: attempt, result: result, acked: acked)
         span?.end(request, status: result.status, outcome: outcome, failure: acked ? nil : result.failureDescription)
-        recordMetrics { $0.attempt(webhookID: webhookID, outcome: outcome, latency: result.latency, messages: messages.count) }
+        series.attempt(outcome: outcome, latency: result.latency, messages: messages.count)
         var metadata: Logger.Metadata = [
             "message_id": "\(messages.count == 1 ? first.messageID : request.headers.first { $0.name == "batch_id" }?.value ?? "")",
             "webhook": "\(webhookID)", "topic": "\(first.topic.name)", "attempt": "\(attempt)", "messages": "\(messages.count)",
@@ -226,15 +229,6 @@ public final class WebhookLane: RequestSlots.Waiter {
             logger.warning("delivery failed", metadata: metadata)
         }
         return result
-    }
-
-    /// Records into the metrics unless the webhook was deleted. Checked under the lane's lock,
-    /// which `retire()` takes before the engine destroys the webhook's series
-    /// (`DeliveryMetrics.forget(webhookID:)`): a request that ends after that records nothing.
-    func recordMetrics(_ record: (DeliveryMetrics) -> Void) {
-        state.withLock { state in
-            if !state.retired { record(context.metrics) }
-        }
     }
 
     static func failure(_ result: HTTPAttemptResult) -> DeliveryFailure {

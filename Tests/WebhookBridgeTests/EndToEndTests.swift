@@ -75,7 +75,7 @@ struct EndToEndTests {
             try await withBridge(config) { first in
                 defer { gate.open() }
                 let lane = try #require(first.engine.lane("hook"))
-                @Sendable func runtime(_ bridge: Bridge) -> WebhookRuntime? { bridge.engine.runtime().first { $0.webhook.id == "hook" } }
+                @Sendable func runtime(_ bridge: Bridge) -> WebhookRuntime? { bridge.engine.runtime().first { $0.id == "hook" } }
                 try await produce(Self.events(topic: topic, entities: 20, perEntity: 20))
                 // All 400 read: 50 acknowledged, the other 350 in flight at the gate or queued.
                 #expect(await waitFor {

@@ -101,7 +101,7 @@ struct ObservabilityTests {
                 // sites, topics, two webhooks and their statuses and cursors at least.
                 #expect((metrics.value("webhook_bridge_control_view_keys") ?? 0) >= 5)
                 // The failed webhook has every record from its first event on still to receive.
-                #expect(bridge.engine.runtime().first { $0.webhook.id == "bad" }?.cursorLag == 13)
+                #expect(bridge.engine.runtime().first { $0.id == "bad" }?.cursorLag == 13)
                 #expect(PrometheusSamples(try await adminGET(bridge, "/metrics").body).value("webhook_bridge_cursor_lag_records", ["webhook": "bad"]) == 13)
                 #expect(bridge.engine.partitionLags().count == 2)
                 #expect(PrometheusSamples(try await adminGET(bridge, "/metrics").body).value("webhook_bridge_consumer_lag_records", ["topic": topic, "partition": "1"]) == 0)

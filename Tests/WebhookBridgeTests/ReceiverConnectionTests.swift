@@ -77,7 +77,7 @@ struct ReceiverConnectionTests {
                 try await produce(records(3..<5))
                 #expect(await acked(5))
                 #expect(server.issued == 2, "a 401 brought exactly one new token")
-                let state = try #require(bridge.engine.runtime().first { $0.webhook.id == "oauth" })
+                let state = try #require(bridge.engine.runtime().first { $0.id == "oauth" })
                 #expect(state.state.status == .enabled && state.state.lastError == nil, "the 401 refreshed before the attempt counted as failed")
             }
             let hooks = receiver.requests.filter { $0.uri == "/hook" }
@@ -160,8 +160,8 @@ struct ReceiverConnectionTests {
             try await withBridge(config) { bridge in
                 try await produce([KafkaOutgoingRecord(topic: topic, key: "order-1", value: #"{"order_id":"order-1"}"#)])
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.contains { $0.uri == "/mtls" } })
-                #expect(await waitFor { bridge.engine.runtime().first { $0.webhook.id == "no-cert" }?.state.status == .paused })
-                let failed = bridge.engine.runtime().first { $0.webhook.id == "no-cert" }?.state.lastError
+                #expect(await waitFor { bridge.engine.runtime().first { $0.id == "no-cert" }?.state.status == .paused })
+                let failed = bridge.engine.runtime().first { $0.id == "no-cert" }?.state.lastError
                 #expect(failed == "tls certificate rejected", "the receiver refused the handshake without a client certificate: \(failed ?? "nil")")
             }
             #expect(receiver.requests.allSatisfy { $0.uri == "/mtls" && $0.hmacVerdict == .valid(keyIndex: 0) })
@@ -203,8 +203,8 @@ struct ReceiverConnectionTests {
                 try await produce([KafkaOutgoingRecord(topic: topic, key: "order-1", value: #"{"order_id":"order-1"}"#)])
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.contains { $0.uri == "/proxied" } })
                 #expect(await proxy.waitForLine { $0.contains("CONNECT 127.0.0.1:\(port) ") } != nil, "tinyproxy saw no tunnel: \(proxy.lines.suffix(5))")
-                #expect(await waitFor { bridge.engine.runtime().first { $0.webhook.id == "proxy-down" }?.state.status == .paused })
-                #expect(bridge.engine.runtime().first { $0.webhook.id == "proxy-down" }?.state.lastError == "connection refused")
+                #expect(await waitFor { bridge.engine.runtime().first { $0.id == "proxy-down" }?.state.status == .paused })
+                #expect(bridge.engine.runtime().first { $0.id == "proxy-down" }?.state.lastError == "connection refused")
             }
             #expect(!receiver.requests.contains { $0.uri == "/proxy-down" }, "the site whose proxy is down sent nothing around it")
         }

@@ -72,7 +72,7 @@ struct ReceiverOptionsTests {
                 #expect(await receiver.wait(timeout: .seconds(30)) { requests in
                     requests.filter { $0.uri == "/shipped" }.count >= 3 && Self.batchedOrders(requests).count >= 5
                 })
-                #expect(await waitFor { bridge.engine.runtime().first { $0.webhook.id == "shipped" }?.filteredMessages == 2 })
+                #expect(await waitFor { bridge.engine.runtime().first { $0.id == "shipped" }?.filteredMessages == 2 })
                 let metrics = bridge.adminBackend.metricsText()
                 #expect(metrics.contains(#"webhook_bridge_filtered_messages{webhook="shipped"} 2"#), "\(metrics)")
                 // The webhook as the API shows it: the auth's type, never its token.

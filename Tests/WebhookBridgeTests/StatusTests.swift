@@ -224,7 +224,7 @@ struct StatusTests {
                 try await produce(Self.events(topic: topic, entities: 3, perEntity: 4))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/good") }.count >= 12 })
                 // The backlog is left to the cursors: nothing of it is held in memory.
-                let runtime = try #require(bridge.engine.runtime().first { $0.webhook.id == "bad" })
+                let runtime = try #require(bridge.engine.runtime().first { $0.id == "bad" })
                 #expect(runtime.parkedPartitions == 2 && runtime.queuedMessages == 0 && runtime.inFlightRequests == 0, "\(runtime)")
                 #expect(bridge.catalog.store.cursors(webhookID: "bad") == parkedAtStart)
             }
@@ -234,13 +234,13 @@ struct StatusTests {
                 let lane = try #require(bridge.engine.lane("bad"))
                 #expect(lane.status.status == .paused && lane.status.pause == .manual)
                 #expect(bridge.catalog.store.cursors(webhookID: "bad") == parkedAtStart, "the cursors were read back from the control topic")
-                #expect(await waitFor { bridge.engine.runtime().first { $0.webhook.id == "bad" }?.parkedPartitions == 2 })
+                #expect(await waitFor { bridge.engine.runtime().first { $0.id == "bad" }?.parkedPartitions == 2 })
                 #expect(receiver.requests.filter { $0.uri.hasPrefix("/bad") }.isEmpty)
                 #expect(await lane.apply(.enableRequested))
                 #expect(await receiver.wait(timeout: .seconds(30)) { $0.filter { $0.uri.hasPrefix("/bad") }.count >= 12 })
                 // Caught up: the cursors are deleted and nothing is parked any more.
                 #expect(await waitFor { bridge.catalog.store.cursors(webhookID: "bad").isEmpty }, "\(bridge.catalog.store.cursors(webhookID: "bad"))")
-                #expect(await waitFor { bridge.engine.runtime().first { $0.webhook.id == "bad" }?.parkedPartitions == 0 })
+                #expect(await waitFor { bridge.engine.runtime().first { $0.id == "bad" }?.parkedPartitions == 0 })
             }
             let bad = Self.uniqueInOrder(receiver.requests.filter { $0.uri.hasPrefix("/bad") })
             #expect(bad.count == 12)
@@ -271,7 +271,7 @@ struct StatusTests {
                 // it has not had stay in Kafka, not in memory.
                 #expect(await waitFor { !bridge.catalog.store.cursors(webhookID: "bad").isEmpty }, "no cursor written for the slow webhook")
                 #expect(await waitFor {
-                    guard let runtime = bridge.engine.runtime().first(where: { $0.webhook.id == "bad" }) else { return false }
+                    guard let runtime = bridge.engine.runtime().first(where: { $0.id == "bad" }) else { return false }
                     return runtime.parkedPartitions >= 1 && runtime.cursorLag > 0
                 }, "\(bridge.engine.runtime())")
                 let held = receiver.requests.filter { $0.uri.hasPrefix("/bad") }.count

@@ -69,14 +69,14 @@ final class BridgeMetrics: Sendable {
     func render(engine: DeliveryEngine, controlKeys: Int) -> String {
         var values: [(GaugeSpec, [(String, String)], Double)] = []
         for webhook in engine.runtime() {
-            let label = [("webhook", webhook.webhook.id)]
+            let label = [("webhook", webhook.id)]
             for status in WebhookStatus.allCases {
                 values.append((Self.status, label + [("status", status.rawValue)], webhook.state.status == status ? 1 : 0))
             }
             values.append((Self.inFlight, label, Double(webhook.inFlightRequests)))
             values.append((Self.concurrencyLimit, label, Double(webhook.concurrencyLimit)))
             values.append((Self.queued, label, Double(webhook.queuedMessages)))
-            if webhook.webhook.filter != nil { values.append((Self.filtered, label, Double(webhook.filteredMessages))) }
+            if webhook.filters { values.append((Self.filtered, label, Double(webhook.filteredMessages))) }
             values.append((Self.parked, label, Double(webhook.parkedPartitions)))
             values.append((Self.cursorLag, label, Double(webhook.cursorLag)))
         }

@@ -1,39 +1,99 @@
-/// Writes a JSON object straight to bytes, for the hot paths (batch bodies, attempt records)
-/// where Foundation's JSONSerialization costs more than the request it describes.
+/// Writes a JSON object straight to bytes, for the hot paths (batch bodies, attempt records,
+/// `/status`) where Foundation's JSONSerialization costs more than the request it describes.
+/// Everything, nested objects included, is appended to one buffer: no intermediate arrays.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var empty = true
 
     public init() {}
 
     /// A JSON string literal, escaped.
     public static func string(_ text: String) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
+        var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 2)
+        appendString(text, to: &out)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal, escaped.
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+                let hex: StaticString = "0123456789abcdef"
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                hex.withUTF8Buffer { hex in
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xf)])
+                }
             default: out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
-        return out
     }
 
     /// Adds a member whose value is already JSON.
     public mutating func add(_ key: String, json value: [UInt8]) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        bytes += Self.string(key)
-        bytes.append(UInt8(ascii: ":"))
+        member(key)
         bytes += value
     }
 
-    public mutating func add(_ key: String, _ value: String) { add(key, json: Self.string(value)) }
-    public mutating func add(_ key: String, _ value: Int64) { add(key, json: Array(String(value).utf8)) }
-    public mutating func add(_ key: String, _ value: Double) { add(key, json: Array(String(value).utf8)) }
+    public mutating func add(_ key: String, _ value: String) {
+        member(key)
+        Self.appendString(value, to: &bytes)
+    }
+
+    public mutating func add(_ key: String, _ value: Int64) {
+        member(key)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let start = bytes.count
+        var rest = value.magnitude
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
+    }
+
+    public mutating func add(_ key: String, _ value: Double) {
+        member(key)
+        bytes += value.description.utf8
+    }
+
+    public mutating func add(_ key: String, _ value: Bool) {
+        member(key)
+        bytes += (value ? "true" : "false").utf8
+    }
+
+    /// Adds an array member of objects, each written by `write` in place.
+    public mutating func addObjects<Elements: Sequence>(_ key: String, _ elements: Elements, _ write: (inout JSONWriter, Elements.Element) -> Void) {
+        member(key)
+        bytes.append(UInt8(ascii: "["))
+        var item = JSONWriter()
+        swap(&item.bytes, &bytes)
+        for (index, element) in elements.enumerated() {
+            if index > 0 { item.bytes.append(UInt8(ascii: ",")) }
+            item.bytes.append(UInt8(ascii: "{"))
+            item.empty = true
+            write(&item, element)
+            item.bytes.append(UInt8(ascii: "}"))
+        }
+        swap(&item.bytes, &bytes)
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Adds an array member of strings.
+    public mutating func add(_ key: String, strings: some Sequence<String>) {
+        member(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, text) in strings.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.appendString(text, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
 
     /// A JSON array of already-JSON elements.
     public static func array(_ elements: [[UInt8]]) -> [UInt8] {
@@ -46,6 +106,17 @@ public struct JSONWriter {
         return out
     }
 
-    /// The finished object.
-    public var object: [UInt8] { bytes + [UInt8(ascii: "}")] }
+    /// The finished object, handed over without a copy: the writer is spent.
+    public mutating func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        defer { bytes = [] }
+        return bytes
+    }
+
+    private mutating func member(_ key: String) {
+        if !empty { bytes.append(UInt8(ascii: ",")) }
+        empty = false
+        Self.appendString(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
 }
