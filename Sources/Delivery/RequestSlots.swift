@@ -76,6 +76,25 @@ final class RequestSlots: Sendable {
         }
     }
 
+    /// For a lane with requests to start and no runner: true if a slot is reserved for it (one
+    /// was, or a free one now is), for its runner's next `tryAcquire`. Otherwise it waits in line,
+    /// as in `tryAcquire`, and is signalled when one is reserved.
+    func reserve(for lane: any Waiter) -> Bool {
+        let id = ObjectIdentifier(lane)
+        return state.withLock { state in
+            // At its share (only with requests in flight, so a runner is active): its runner decides.
+            guard state.reserved[id] == nil, state.held[id, default: 0] < state.share else { return true }
+            if state.available > state.waitingTasks, state.waitingLanes.isEmpty {
+                state.available -= 1
+                state.held[id, default: 0] += 1
+                state.reserved[id] = 1
+                return true
+            }
+            if state.waitingLaneIDs.insert(id).inserted { state.waitingLanes.append(lane) }
+            return false
+        }
+    }
+
     /// A lane's request ended: its slot goes to the next in line.
     func release(for lane: any Waiter) {
         let id = ObjectIdentifier(lane)

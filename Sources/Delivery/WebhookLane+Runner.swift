@@ -24,6 +24,11 @@ extension WebhookLane {
         case runnerLooks
         /// Nothing to do (idle, or stopping with no runner): no slot is needed either.
         case idle
+        /// Requests to start and no slot for them: no runner until `RequestSlots` reserves one
+        /// for the lane and signals it. With 10,000 webhooks given records at once, a runner per
+        /// lane that only found no slot and ended was thousands of tasks alive together
+        /// (docs/benchmarks.md, memory).
+        case waitsForSlot
     }
 
     /// What the runner does next.
@@ -45,13 +50,16 @@ extension WebhookLane.StateMachine {
     /// partition, and no retry runs yet.
     var probeRetryDue: Bool { status.status == .paused && status.pause == .auto && !retryScheduled && ownsProbe }
 
-    /// Something changed that may give the lane work.
-    mutating func wake() -> WebhookLane.Wake {
+    /// Something changed that may give the lane work. With no runner active and requests its
+    /// only work, `reserveSlot` is asked for a request slot first (false: the lane waits in line).
+    mutating func wake(reserveSlot: () -> Bool = { true }) -> WebhookLane.Wake {
         if runner.active {
             runner.woken = true
             return .runnerLooks
         }
         guard hasWork else { return .idle }
+        let onlyRequests = !parkRequested && catchUpsToStart.isEmpty && !probeRetryDue
+        if onlyRequests, !reserveSlot() { return .waitsForSlot }
         runner = WebhookLane.Runner(active: true, woken: true)
         return .startRunner
     }

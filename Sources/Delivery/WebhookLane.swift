@@ -48,13 +48,19 @@ public final class WebhookLane: RequestSlots.Waiter {
     /// none active and work to do, one is started (`DeliveryContext.startRunner`). Also how
     /// `RequestSlots` says a slot was reserved: a lane with nothing to send passes it on.
     func signal() {
-        wake(state.withLock { $0.wake() })
+        wake(state.withLock { wake(&$0) })
+    }
+
+    /// The state machine's wake, with a request slot reserved for a runner that would only
+    /// start requests. Called under the lane's lock.
+    private func wake(_ state: inout StateMachine) -> Wake {
+        state.wake(reserveSlot: { context.slots.reserve(for: self) })
     }
 
     private func wake(_ wake: Wake) {
         switch wake {
         case .startRunner: context.startRunner(self)
-        case .runnerLooks: break
+        case .runnerLooks, .waitsForSlot: break
         case .idle: context.slots.withdraw(self)
         }
     }
@@ -76,7 +82,7 @@ public final class WebhookLane: RequestSlots.Waiter {
     public func offer(_ message: RoutedMessage, partition: SourcePartition) -> OfferResult {
         let (result, wake) = state.withLock { state in
             let (result, wake) = state.offer(message, partition: partition)
-            return (result, wake ? state.wake() : nil)
+            return (result, wake ? self.wake(&state) : nil)
         }
         if let wake { self.wake(wake) }
         return result
@@ -107,7 +113,7 @@ public final class WebhookLane: RequestSlots.Waiter {
     public func stop() {
         wake(state.withLock { state in
             state.stop()
-            return state.wake()
+            return wake(&state)
         })
         context.slots.withdraw(self)
     }

@@ -26,6 +26,35 @@ struct LaneRunnerTests {
         #expect(machine.runner.active)
     }
 
+    @Test("Requests alone start no runner without a request slot: the lane waits in line; other work starts one regardless")
+    func noRunnerWithoutASlot() {
+        var machine = LaneStateMachineTests.machine()
+        _ = machine.assigned(Self.partition, start: 0, epoch: 1, cursor: nil)
+        _ = machine.offer(LaneStateMachineTests.message(0), partition: Self.partition)
+        var asked = 0
+        let reserve = { (granted: Bool) in { () -> Bool in
+            asked += 1
+            return granted
+        } }
+        let refused = machine.wake(reserveSlot: reserve(false))
+        #expect(refused == .waitsForSlot)
+        #expect(!machine.runner.active && asked == 1)
+        let granted = machine.wake(reserveSlot: reserve(true))
+        #expect(granted == .startRunner)
+        #expect(machine.runner.active && asked == 2)
+        let running = machine.wake(reserveSlot: reserve(false))
+        #expect(running == .runnerLooks)
+        #expect(asked == 2, "an active runner takes its slots itself")
+
+        var parking = LaneStateMachineTests.machine()
+        _ = parking.assigned(Self.partition, start: 0, epoch: 1, cursor: nil)
+        _ = parking.offer(LaneStateMachineTests.message(0), partition: Self.partition)
+        let parks = parking.parkToFreeMemory()
+        #expect(parks)
+        let wake = parking.wake(reserveSlot: { false })
+        #expect(wake == .startRunner, "a parking needs no slot")
+    }
+
     @Test("The runner looks once per wake and ends when nothing it started is left and nothing woke it")
     func runnerEndsWhenIdle() {
         var machine = LaneStateMachineTests.machine()

@@ -27,6 +27,25 @@ struct RequestSlotsTests {
         #expect(slots.tryAcquire(for: c))
     }
 
+    @Test("a lane without a runner reserves a free slot for its runner's next request, or waits in line for one")
+    func reserveBeforeTheRunnerStarts() {
+        let slots = RequestSlots(2)
+        let (a, b, c) = (Lane(), Lane(), Lane())
+        #expect(slots.reserve(for: a))
+        #expect(slots.reserve(for: a), "reserving again keeps the one reservation")
+        #expect(slots.tryAcquire(for: b))
+        #expect(!slots.reserve(for: c), "both slots are taken: one reserved, one in use")
+        #expect(!slots.reserve(for: c), "asking again does not queue it twice")
+        #expect(slots.waiting.lanes == 1)
+        #expect(slots.tryAcquire(for: a), "the runner takes the reserved slot")
+        #expect(!slots.tryAcquire(for: a), "and only that one")
+        slots.release(for: b)
+        #expect(c.signalled == 1)
+        #expect(slots.reserve(for: c), "signalled, it finds its slot reserved")
+        #expect(slots.tryAcquire(for: c))
+        #expect(!slots.tryAcquire(for: b))
+    }
+
     @Test("one lane holds at most half the slots, even with nobody else waiting yet: a hanging receiver leaves the rest to others")
     func fairShare() {
         let slots = RequestSlots(4)
