@@ -3,35 +3,36 @@ import Kafka
 import Logging
 import WebhookDomain
 
-/// What every lane shares.
-public struct DeliveryContext: Sendable {
-    public var client: WebhookHTTPClient
+/// What every lane shares: one object for all of them (inline, it was about 300 bytes a lane).
+public final class DeliveryContext: Sendable {
+    public let client: WebhookHTTPClient
     /// Requests in flight, process-wide.
-    var slots: RequestSlots
-    public var progress: PartitionProgress
-    public var store: any DeliveryStore
-    public var alerts: any AlertSink
-    public var routing: SharedRouter
+    let slots: RequestSlots
+    public let progress: PartitionProgress
+    public let store: any DeliveryStore
+    public let alerts: any AlertSink
+    public let routing: SharedRouter
     /// For catch-up readers and probe look-ups.
-    public var kafka: KafkaConfig
+    public let kafka: KafkaConfig
     /// Called with a partition's new storable offset (its lowest open record).
-    public var storeOffset: @Sendable (SourcePartition, Int64) -> Void
-    public var logger: Logger
+    public let storeOffset: @Sendable (SourcePartition, Int64) -> Void
+    public let logger: Logger
     /// Where every attempt is recorded for audit, if anywhere.
-    public var attempts: AttemptLog?
-    public var metrics: DeliveryMetrics
+    public let attempts: AttemptLog?
+    public let metrics: DeliveryMetrics
     /// One span per attempt (`tracing.otlp_endpoint`); nil: no tracing at all.
-    public var tracing: DeliveryTracing?
+    public let tracing: DeliveryTracing?
     /// Wall-clock milliseconds since the epoch (injected so tests can move time).
-    public var now: @Sendable () -> Int64
+    public let now: @Sendable () -> Int64
     /// Runs a lane's `run()` (in the engine's task group): called when a wake finds the lane
     /// idle with work to do, at most once until that run ends.
-    var startRunner: @Sendable (WebhookLane) -> Void = { _ in }
+    let startRunner: @Sendable (WebhookLane) -> Void
 
     public init(
         client: WebhookHTTPClient, maxConcurrentRequests: Int = 256, progress: PartitionProgress, store: any DeliveryStore, alerts: any AlertSink, routing: SharedRouter, kafka: KafkaConfig,
         storeOffset: @escaping @Sendable (SourcePartition, Int64) -> Void, logger: Logger, attempts: AttemptLog? = nil,
-        metrics: DeliveryMetrics = DeliveryMetrics(), tracing: DeliveryTracing? = nil, now: @escaping @Sendable () -> Int64 = WallClock.milliseconds
+        metrics: DeliveryMetrics = DeliveryMetrics(), tracing: DeliveryTracing? = nil, now: @escaping @Sendable () -> Int64 = WallClock.milliseconds,
+        startRunner: @escaping @Sendable (WebhookLane) -> Void = { _ in }
     ) {
         self.client = client
         self.slots = RequestSlots(maxConcurrentRequests)
@@ -46,6 +47,7 @@ public struct DeliveryContext: Sendable {
         self.metrics = metrics
         self.tracing = tracing
         self.now = now
+        self.startRunner = startRunner
     }
 
     /// Settles one live delivery in the partition's progress and stores the offset if it moved.

@@ -43,7 +43,9 @@ public final class DeliveryEngine: Sendable {
         var topic: String
     }
 
-    private let configuration: Configuration
+    /// `Configuration.maxPendingRecords`: the rest of the configuration is not kept (its webhooks
+    /// are the lanes' now).
+    private let maxPendingRecords: Int
     let consumer: KafkaConsumer
     let progress: PartitionProgress
     let context: DeliveryContext
@@ -60,11 +62,16 @@ public final class DeliveryEngine: Sendable {
     private struct Lanes {
         var byID: [String: WebhookLane] = [:]
         var bySubscription: [SubscriptionKey: [WebhookLane]] = [:]
-        var sites: [String: Site] = [:]
+        var sites: [String: SharedSite] = [:]
         var positions: [SourcePartition: (next: Int64, epoch: UInt64)] = [:]
 
         mutating func index(_ lane: WebhookLane, _ webhook: Webhook) {
             for topic in Set(webhook.topics) { bySubscription[SubscriptionKey(site: webhook.siteID, topic: topic), default: []].append(lane) }
+        }
+
+        /// One shared object per site for its lanes; the first of a duplicated id.
+        static func share(_ sites: [Site]) -> [String: SharedSite] {
+            Dictionary(sites.map { ($0.id, SharedSite($0)) }, uniquingKeysWith: { first, _ in first })
         }
 
         mutating func unindex(_ lane: WebhookLane, _ webhook: Webhook) {
@@ -87,7 +94,7 @@ public final class DeliveryEngine: Sendable {
         store: any DeliveryStore, alerts: any AlertSink, states: [String: WebhookState] = [:], attempts: AttemptLog? = nil,
         metrics: DeliveryMetrics = DeliveryMetrics(), tracing: DeliveryTracing? = nil, logger: Logger
     ) {
-        self.configuration = configuration
+        maxPendingRecords = configuration.maxPendingRecords
         self.consumer = consumer
         self.logger = logger
         readiness = Readiness(grace: consumer.sessionTimeout) { ready in
@@ -101,19 +108,18 @@ public final class DeliveryEngine: Sendable {
         routing = SharedRouter(configuration.router, decoding: configuration.schemaRegistry.map { SourceDecoding(registry: $0, logger: logger) })
         let (runnableLanes, startRunner) = AsyncStream.makeStream(of: WebhookLane.self)
         (self.runnableLanes, self.startRunner) = (runnableLanes, startRunner)
-        var context = DeliveryContext(
+        let context = DeliveryContext(
             client: client, maxConcurrentRequests: configuration.maxConcurrentRequests, progress: progress, store: store, alerts: alerts, routing: routing, kafka: kafka,
             storeOffset: { partition, offset in
                 consumer.storeOffsets([TopicPartitionOffset(partition.kafka, offset: offset)])
                 completed.yield()
-            }, logger: logger, attempts: attempts, metrics: metrics, tracing: tracing)
-        context.startRunner = { startRunner.yield($0) }
+            }, logger: logger, attempts: attempts, metrics: metrics, tracing: tracing, startRunner: { startRunner.yield($0) })
         self.context = context
         deadLetters = DeadLetterWriter(
             topic: configuration.deadLetterTopic, producer: producer, context: context,
             retry: .init(first: configuration.deadLetterFirstRetry, max: configuration.deadLetterMaxRetry))
         var lanes = Lanes()
-        lanes.sites = Dictionary(configuration.sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        lanes.sites = Lanes.share(configuration.sites)
         for webhook in configuration.webhooks {
             guard let site = lanes.sites[webhook.siteID] else { continue }
             let lane = WebhookLane(webhook: webhook, site: site, status: states[webhook.id], context: context)
@@ -207,8 +213,8 @@ public final class DeliveryEngine: Sendable {
     /// Sites or custom topics changed: new routing, and new settings for the sites' lanes.
     public func update(sites: [Site], router: Router) {
         routing.router = router
-        let affected: [(WebhookLane, Site)] = lanes.withLock { lanes in
-            lanes.sites = Dictionary(sites.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let affected: [(WebhookLane, SharedSite)] = lanes.withLock { lanes in
+            lanes.sites = Lanes.share(sites)
             return lanes.byID.values.compactMap { lane in lanes.sites[lane.webhook.siteID].map { (lane, $0) } }
         }
         for (lane, site) in affected { lane.update(webhook: lane.webhook, site: site) }
@@ -304,7 +310,7 @@ public final class DeliveryEngine: Sendable {
                 }
                 // Over the limit, the webhook holding the most unsettled records is parked (one
                 // at a time), rather than intake stopping for every webhook (DESIGN.md §6).
-                while progress.pendingRecords > configuration.maxPendingRecords {
+                while progress.pendingRecords > maxPendingRecords {
                     if relieving?.parkableRecords ?? 0 == 0 { relieving = parkHeaviestLane() }
                     guard await completionSignals.next() != nil else { return }
                 }
@@ -317,13 +323,13 @@ public final class DeliveryEngine: Sendable {
     /// records frees little and costs a catch-up that reads its partitions again, so with many
     /// small webhooks (10,000 holding ten records each) intake waits instead, as it did before.
     private func parkHeaviestLane() -> WebhookLane? {
-        let worthParking = max(1, configuration.maxPendingRecords / 100)
+        let worthParking = max(1, maxPendingRecords / 100)
         guard let (lane, records) = allLanes.map({ ($0, $0.parkableRecords) }).max(by: { $0.1 < $1.1 }), records >= worthParking,
             lane.parkToFreeMemory()
         else { return nil }
         logger.notice(
             "unsettled records at the limit: the webhook holding the most is parked",
-            metadata: ["webhook": "\(lane.webhookID)", "records": "\(records)", "limit": "\(configuration.maxPendingRecords)"])
+            metadata: ["webhook": "\(lane.webhookID)", "records": "\(records)", "limit": "\(maxPendingRecords)"])
         lane.series.parkedForMemory()
         return lane
     }

@@ -81,10 +81,10 @@ extension WebhookLane {
 
     /// The webhook's definition or its site's settings changed. Requests in flight keep the old
     /// definition; the next ones use the new.
-    func update(webhook: Webhook, site: Site) {
+    func update(webhook: Webhook, site: SharedSite) {
         state.withLock { state in
             state.webhook = webhook
-            state.site = site
+            state.share(site)
             state.pace.configure(webhook.options)
         }
         signal()

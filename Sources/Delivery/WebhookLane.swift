@@ -27,7 +27,11 @@ public final class WebhookLane: RequestSlots.Waiter {
 
     /// `status`: the stored one; nil when none is stored yet, for the webhook's initial status
     /// from now on.
-    public init(webhook: Webhook, site: Site, status: WebhookState?, context: DeliveryContext) {
+    public convenience init(webhook: Webhook, site: Site, status: WebhookState?, context: DeliveryContext) {
+        self.init(webhook: webhook, site: SharedSite(site), status: status, context: context)
+    }
+
+    init(webhook: Webhook, site: SharedSite, status: WebhookState?, context: DeliveryContext) {
         webhookID = webhook.id
         self.context = context
         series = context.metrics.series(webhookID: webhook.id)

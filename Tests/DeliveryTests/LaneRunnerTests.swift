@@ -93,6 +93,33 @@ struct LaneRunnerTests {
 
     // MARK: - Quiet partitions
 
+    @Test("Partition states of several topics, stored in any order, read back, change between quiet and busy, and leave")
+    func manyPartitionStates() {
+        var states = WebhookLane.PartitionStates()
+        var expected: [SourcePartition: WebhookLane.PartitionState] = [:]
+        let partitions = (0..<12).map { SourcePartition($0 % 3 == 0 ? "oms.parcels" : "oms.orders", Int32(($0 * 7) % 12)) }
+        for (index, partition) in partitions.shuffled().enumerated() {
+            let quiet = WebhookLane.PartitionState(mode: .live, epoch: UInt64(index), floor: Int64(index) + 10, lastOffered: Int64(index) + 9)
+            states[partition] = quiet
+            expected[partition] = quiet
+        }
+        var busy = WebhookLane.PartitionState(mode: .parked, epoch: 9, floor: 3, lastOffered: 2)
+        busy.held = [1]
+        states[partitions[4]] = busy
+        expected[partitions[4]] = busy
+        #expect(!states.isQuiet(partitions[4]) && states.isQuiet(partitions[5]))
+        #expect(states.removeValue(forKey: partitions[7]) == expected.removeValue(forKey: partitions[7]))
+        #expect(states.removeValue(forKey: partitions[7]) == nil)
+        states[partitions[2]] = nil
+        expected[partitions[2]] = nil
+        for partition in partitions { #expect(states[partition] == expected[partition], "\(partition)") }
+        #expect(Set(states.keys) == Set(expected.keys) && states.keys.count == expected.count)
+        #expect(Dictionary(uniqueKeysWithValues: states.map { ($0.key, $0.value) }) == expected)
+        states[partitions[4]] = WebhookLane.PartitionState(mode: .live, epoch: 9, floor: 3, lastOffered: 2)
+        #expect(states.isQuiet(partitions[4]))
+        #expect(states[partitions[4]] == WebhookLane.PartitionState(mode: .live, epoch: 9, floor: 3, lastOffered: 2))
+    }
+
     @Test("A quiet partition is kept as two numbers and read back as it was; one with messages open is kept whole")
     func quietPartitions() {
         var machine = LaneStateMachineTests.machine()
@@ -156,11 +183,11 @@ struct LaneRunnerTests {
     static func withLane(_ body: (WebhookLane, GatedStore, AsyncStream<WebhookLane>) async throws -> Void) async throws {
         let client = WebhookHTTPClient()
         let store = GatedStore()
-        var context = DeliveryContext(
-            client: client, progress: PartitionProgress(), store: store, alerts: NoAlerts(), routing: SharedRouter(Router(routes: [], sites: [])),
-            kafka: KafkaConfig(bootstrapServers: "127.0.0.1:1"), storeOffset: { _, _ in }, logger: Logger(label: "lane-runner-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         let (runners, startRunner) = AsyncStream.makeStream(of: WebhookLane.self)
-        context.startRunner = { startRunner.yield($0) }
+        let context = DeliveryContext(
+            client: client, progress: PartitionProgress(), store: store, alerts: NoAlerts(), routing: SharedRouter(Router(routes: [], sites: [])),
+            kafka: KafkaConfig(bootstrapServers: "127.0.0.1:1"), storeOffset: { _, _ in }, logger: Logger(label: "lane-runner-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
+            startRunner: { startRunner.yield($0) })
         let machine = LaneStateMachineTests.machine(status: WebhookState(status: .paused))
         let lane = WebhookLane(webhook: machine.webhook, site: machine.site, status: machine.status, context: context)
         do { try await body(lane, store, runners) } catch {
