@@ -43,9 +43,11 @@ public final class KafkaConsumer: Sendable {
                 "heartbeat.interval.ms": "1000",
                 "fetch.wait.max.ms": "50",
                 "enable.partition.eof": "false",
-                // Prefetch at most 4 MB (librdkafka's default is 64 MB): the bridge's own
-                // buffer and the lanes' windows hold the rest.
-                "queued.max.messages.kbytes": "4096",
+                // Prefetch at most 1 MB (librdkafka's default is 64 MB): the bridge's own
+                // buffer and the lanes' windows hold the rest. Each fetched buffer stays until its
+                // last record is copied out, so the prefetch costs several times this in peak
+                // memory (docs/benchmarks.md: 4 MB took 10 MB more with 10,000 webhooks).
+                "queued.max.messages.kbytes": "1024",
             ])
         }
     }
