@@ -12,17 +12,22 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         MallocArenas.limit()
+        try await service().run()
+    }
+
+    /// The service, holding the only copy of the configuration's webhooks: none is left here.
+    private func service() throws -> BridgeService {
         let (settings, text) = try ConfigCommand.load(config)
         LogSetup.bootstrap(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: "webhook-bridge")
         logger.notice("webhook-bridge starting", metadata: ["group_id": "\(settings.kafka.groupID)", "pid": "\(ProcessInfo.processInfo.processIdentifier)"])
-        try await BridgeService(config: settings, file: (config, text), logger: logger) { bridge in
+        return BridgeService(config: settings, file: (config, text), logger: logger) { bridge in
             for generated in bridge.generatedKeysInUse {
                 // Shown once, like a key the API generates: the receiver needs it to verify signatures.
                 FileHandle.standardError.write(
                     Data("webhook-bridge: webhook \(generated.webhookID) has no hash key; generated \(generated.key.whsec) (kept in the control topic)\n".utf8))
             }
             logger.notice("webhook-bridge started", metadata: ["bootstrap_servers": "\(bridge.bootstrapServers)"])
-        }.run()
+        }
     }
 }

@@ -52,7 +52,7 @@ public final class Bridge: Sendable {
 
     /// With the metrics registry of listeners that started before the bridge (`BridgeService`).
     init(config: BridgeConfig, logger: Logger, store: (any DeliveryStore)? = nil, alerts: (any AlertSink)? = nil, metrics: BridgeMetrics) async throws {
-        self.config = config
+        self.config = config.withoutWebhooks
         self.metrics = metrics
         self.logger = logger
         if config.kafka.isEmbedded {

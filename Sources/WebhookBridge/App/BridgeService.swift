@@ -1,6 +1,7 @@
 import ControlPlane
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import WebhookDomain
 
@@ -10,7 +11,11 @@ import WebhookDomain
 /// control topic, the config file's upsert) then runs inside the service lifecycle, so a SIGTERM
 /// during a slow start ends it cleanly.
 public struct BridgeService: Sendable {
+    /// The configuration without its webhooks, for the listeners and the service group.
     let config: BridgeConfig
+    /// The whole configuration, taken once by the start-up. Its webhooks go to the control topic
+    /// and no copy is kept (about 7 MB with 10,000 webhooks; docs/benchmarks.md).
+    private let wholeConfig: ConfigHandoff
     /// The file the configuration was read from, and its text: reloaded on SIGHUP.
     let file: (path: String, text: String)?
     let logger: Logger
@@ -20,7 +25,8 @@ public struct BridgeService: Sendable {
     public init(
         config: BridgeConfig, file: (path: String, text: String)? = nil, logger: Logger, onStarted: @escaping @Sendable (Bridge) -> Void = { _ in }
     ) {
-        self.config = config
+        self.config = config.withoutWebhooks
+        wholeConfig = ConfigHandoff(config)
         self.file = file
         self.logger = logger
         self.onStarted = onStarted
@@ -32,7 +38,7 @@ public struct BridgeService: Sendable {
         let backend = StartingAdminBackend(destinationPolicy: DestinationPolicy(allowPrivateDestinations: config.http.allowPrivateDestinations), quotas: config.quotas)
         let api = AdminAPI(backend: backend, logger: logger, authFailuresPerMinute: config.http.authFailuresPerMinute)
         let listeners = Bridge.listeners(config.http, api: api, metrics: metrics, logger: logger, onAdminRunning: { _ in }, onOpsRunning: { _ in })
-        let startup = Startup(config: config, file: file, logger: logger, metrics: metrics, backend: backend, onStarted: onStarted)
+        let startup = Startup(config: wholeConfig, file: file, logger: logger, metrics: metrics, backend: backend, onStarted: onStarted)
         try await Bridge.serviceGroup(listeners + [.init(service: startup)], signals: signals, config: config, logger: logger).run()
     }
 
@@ -40,7 +46,7 @@ public struct BridgeService: Sendable {
     /// Its description is its name: ServiceLifecycle logs services, and the configuration holds
     /// secrets.
     struct Startup: Service, CustomStringConvertible {
-        let config: BridgeConfig
+        let config: ConfigHandoff
         let file: (path: String, text: String)?
         let logger: Logger
         let metrics: BridgeMetrics
@@ -52,7 +58,7 @@ public struct BridgeService: Sendable {
         func run() async throws {
             let bridge: Bridge
             do {
-                bridge = try await cancelWhenGracefulShutdown { try await Bridge(config: config, logger: logger, metrics: metrics) }
+                bridge = try await cancelWhenGracefulShutdown { try await Bridge(config: config.take(), logger: logger, metrics: metrics) }
             } catch where Task.isShuttingDownGracefully {
                 logger.notice("stopped while starting")
                 return
@@ -70,5 +76,21 @@ public struct BridgeService: Sendable {
                 Task { await group.triggerGracefulShutdown() }
             }
         }
+    }
+}
+
+/// A configuration handed over once: whoever takes it holds the only copy.
+final class ConfigHandoff: Sendable {
+    private let config: Mutex<BridgeConfig?>
+
+    init(_ config: BridgeConfig) { self.config = Mutex(config) }
+
+    struct AlreadyTaken: Error, CustomStringConvertible {
+        var description: String { "the bridge service was started twice" }
+    }
+
+    func take() throws -> BridgeConfig {
+        guard let config = config.withLock({ $0.take() }) else { throw AlreadyTaken() }
+        return config
     }
 }

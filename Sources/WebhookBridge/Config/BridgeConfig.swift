@@ -149,6 +149,14 @@ public struct BridgeConfig: Sendable {
 
     public var router: Router { Router(routes: routes, sites: sites, extraTopics: topics) }
 
+    /// The configuration without its webhooks: what a running bridge keeps. They are in the
+    /// control topic once started, and a reload reads the file again.
+    public var withoutWebhooks: BridgeConfig {
+        var settings = self
+        settings.webhooks = []
+        return settings
+    }
+
     /// What the file defines for the control topic (`ControlCatalog.plan(_:)`).
     public var fileDefinitions: FileDefinitions {
         FileDefinitions(
