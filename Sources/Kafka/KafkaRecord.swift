@@ -73,9 +73,10 @@ public struct KafkaRecord: Sendable {
     }
 
     /// Copies a message out of librdkafka. The message stays owned by the caller.
-    init(copying message: UnsafePointer<rd_kafka_message_t>) {
+    /// `topics` names the message's topic: records of a batch share one string per topic.
+    init(copying message: UnsafePointer<rd_kafka_message_t>, topics: inout TopicNames) {
         let m = message.pointee
-        topic = String(cString: rd_kafka_topic_name(m.rkt))
+        topic = topics.name(of: m.rkt)
         partition = m.partition
         offset = m.offset
         key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
@@ -97,6 +98,20 @@ public struct KafkaRecord: Sendable {
                 index += 1
             }
         }
+    }
+}
+
+/// The topic names of a batch of messages, each made once: a name longer than 15 bytes is a
+/// string on the heap, and each record held one of its own (docs/benchmarks.md, memory).
+struct TopicNames {
+    private var last: (topic: OpaquePointer, name: String)?
+
+    mutating func name(of topic: OpaquePointer?) -> String {
+        guard let topic else { return "" }
+        if let last, last.topic == topic { return last.name }
+        let name = String(cString: rd_kafka_topic_name(topic))
+        last = (topic, name)
+        return name
     }
 }
 

@@ -41,11 +41,12 @@ public final class KafkaSharedReader: Sendable {
                 let count = rd_kafka_consume_batch_queue(self.queue, timeoutMilliseconds, &messages, maxRecords)
                 var records: [KafkaRecord] = []
                 records.reserveCapacity(max(count, 0))
+                var topics = TopicNames()
                 for message in messages.prefix(max(count, 0)) {
                     guard let message else { continue }
                     defer { rd_kafka_message_destroy(message) }
                     if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                        records.append(KafkaRecord(copying: message))
+                        records.append(KafkaRecord(copying: message, topics: &topics))
                     } else if message.pointee.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                         let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
                         self.client.context.logger.warning("kafka reader error", metadata: ["partition": "\(self.topicPartition)", "error": "\(text)"])

@@ -7,12 +7,13 @@ extension RDKafkaClient {
     /// through `BlockingCalls`. Error messages are logged and skipped; they never become records.
     func pollRecords(maxRecords: Int, timeoutMilliseconds: Int32, into records: inout [KafkaRecord]) {
         var timeout = timeoutMilliseconds
+        var topics = TopicNames()
         while records.count < maxRecords, let message = rd_kafka_consumer_poll(handle, timeout) {
             timeout = 0
             // The message is ours until rd_kafka_message_destroy; the record copies what it needs.
             defer { rd_kafka_message_destroy(message) }
             if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                records.append(KafkaRecord(copying: message))
+                records.append(KafkaRecord(copying: message, topics: &topics))
             } else if message.pointee.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
                 context.logger.warning("kafka consumer error", metadata: ["error": "\(text)"])
