@@ -41,6 +41,33 @@ struct JSONWriterTests {
         #expect(String(decoding: bytes, as: UTF8.self).contains(#""items":[{"name":"a","count":1},{"name":"b","count":-2}],"none":[]"#))
     }
 
+    @Test("written in pieces (drained as it goes), the text is the same as written at once")
+    func drainedInPieces() {
+        func write(_ json: inout JSONWriter, drainEvery: Int?) -> [UInt8] {
+            var pieces: [UInt8] = []
+            json.add("ready", true)
+            json.openArray("items")
+            for index in 0..<7 {
+                json.addObject { item in
+                    item.add("index", Int64(index))
+                    item.add("name", "item \(index)")
+                }
+                if let drainEvery, index % drainEvery == drainEvery - 1 { pieces += json.drain() }
+            }
+            json.closeArray()
+            json.add("after", "end")
+            return pieces + json.finish()
+        }
+        var whole = JSONWriter()
+        let once = write(&whole, drainEvery: nil)
+        for every in [1, 2, 3] {
+            var pieces = JSONWriter()
+            #expect(write(&pieces, drainEvery: every) == once)
+        }
+        #expect(String(decoding: once, as: UTF8.self).hasPrefix(#"{"ready":true,"items":[{"index":0,"name":"item 0"},{"index":1"#))
+        #expect(String(decoding: once, as: UTF8.self).hasSuffix(#""name":"item 6"}],"after":"end"}"#))
+    }
+
     @Test("an empty writer finishes as an empty object")
     func empty() {
         var json = JSONWriter()

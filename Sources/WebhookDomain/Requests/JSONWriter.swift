@@ -2,10 +2,14 @@
 /// `/status`) where Foundation's JSONSerialization costs more than the request it describes.
 /// Everything, nested objects included, is appended to one buffer: no intermediate arrays.
 public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+    public private(set) var bytes: [UInt8]
     private var empty = true
+    /// The open array (`openArray`) has no element yet.
+    private var arrayEmpty = true
 
-    public init() {}
+    public init() { bytes = [UInt8(ascii: "{")] }
+
+    private init(continuing bytes: [UInt8]) { self.bytes = bytes }
 
     /// A JSON string literal, escaped.
     public static func string(_ text: String) -> [UInt8] {
@@ -69,19 +73,39 @@ public struct JSONWriter {
 
     /// Adds an array member of objects, each written by `write` in place.
     public mutating func addObjects<Elements: Sequence>(_ key: String, _ elements: Elements, _ write: (inout JSONWriter, Elements.Element) -> Void) {
+        openArray(key)
+        for element in elements { addObject { write(&$0, element) } }
+        closeArray()
+    }
+
+    /// Opens an array member; `addObject` appends its objects and `closeArray` ends it.
+    public mutating func openArray(_ key: String) {
         member(key)
         bytes.append(UInt8(ascii: "["))
-        var item = JSONWriter()
+        arrayEmpty = true
+    }
+
+    /// Appends an object, written by `write` in place, to the open array.
+    public mutating func addObject(_ write: (inout JSONWriter) -> Void) {
+        if !arrayEmpty { bytes.append(UInt8(ascii: ",")) }
+        arrayEmpty = false
+        var item = JSONWriter(continuing: [])
         swap(&item.bytes, &bytes)
-        for (index, element) in elements.enumerated() {
-            if index > 0 { item.bytes.append(UInt8(ascii: ",")) }
-            item.bytes.append(UInt8(ascii: "{"))
-            item.empty = true
-            write(&item, element)
-            item.bytes.append(UInt8(ascii: "}"))
-        }
+        item.bytes.append(UInt8(ascii: "{"))
+        write(&item)
+        item.bytes.append(UInt8(ascii: "}"))
         swap(&item.bytes, &bytes)
+    }
+
+    public mutating func closeArray() {
         bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// What is written so far, handed over, for a writer that sends its text in pieces: it goes
+    /// on writing from where it was.
+    public mutating func drain() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
     }
 
     /// Adds an array member of strings.
