@@ -13,21 +13,30 @@ import Synchronization
 public final class Waitable<Value: Sendable>: Sendable {
     // Inlinable (with what they touch), so that callers in other modules get `withLock`
     // specialized for their value: unspecialized, each call looked up generic metadata at run
-    // time (about 4% of a delivery's CPU in the profile of docs/benchmarks.md).
+    // time (about 4% of a delivery's CPU in the profile of docs/benchmarks.md). `wait(for:)` too:
+    // its waiter's closure, run at every change of the value, instantiated generic metadata
+    // (about 3% more).
     @usableFromInline
     struct Waiter: Sendable {
-        let id: UInt64
+        @usableFromInline let id: UInt64
         /// Runs under the lock: takes what the waiter waits for, if it is there, and returns how
         /// to resume the waiter (outside the lock).
         @usableFromInline let take: @Sendable (inout Value) -> (@Sendable () -> Void)?
-        let cancel: @Sendable () -> Void
+        @usableFromInline let cancel: @Sendable () -> Void
+
+        @inlinable
+        init(id: UInt64, take: @escaping @Sendable (inout Value) -> (@Sendable () -> Void)?, cancel: @escaping @Sendable () -> Void) {
+            self.id = id
+            self.take = take
+            self.cancel = cancel
+        }
     }
 
     @usableFromInline
     struct Locked: Sendable {
         @usableFromInline var value: Value
         @usableFromInline var waiters = Deque<Waiter>()
-        var nextID: UInt64 = 0
+        @usableFromInline var nextID: UInt64 = 0
 
         init(value: Value) { self.value = value }
 
@@ -69,6 +78,7 @@ public final class Waitable<Value: Sendable>: Sendable {
 
     /// Waits until `take` finds what it waits for, and returns it; nil if the task is cancelled
     /// first. `take` runs under the lock: at once, then after each change of the value.
+    @inlinable
     public func wait<Taken: Sendable>(for take: @escaping @Sendable (inout Value) -> Taken?) async -> Taken? {
         let id = locked.withLock { locked in
             defer { locked.nextID &+= 1 }
@@ -83,7 +93,8 @@ public final class Waitable<Value: Sendable>: Sendable {
         }
     }
 
-    private func register<Taken: Sendable>(
+    @inlinable
+    func register<Taken: Sendable>(
         _ id: UInt64, _ take: @escaping @Sendable (inout Value) -> Taken?, _ continuation: CheckedContinuation<Taken?, Never>
     ) {
         let waiter = Waiter(
@@ -104,7 +115,8 @@ public final class Waitable<Value: Sendable>: Sendable {
         if let now { continuation.resume(returning: now) }
     }
 
-    private func cancel(_ id: UInt64) {
+    @usableFromInline
+    func cancel(_ id: UInt64) {
         let waiter = locked.withLock { locked -> Waiter? in
             guard let index = locked.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return locked.waiters.remove(at: index)
