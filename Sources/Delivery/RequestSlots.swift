@@ -44,6 +44,20 @@ final class RequestSlots: Sendable {
             return woken
         }
 
+        /// Takes a free slot for the lane if it is under its share and nobody waits before it;
+        /// otherwise the lane waits in line (once), unless it is at its share.
+        mutating func takeFree(for lane: any Waiter) -> Bool {
+            let id = ObjectIdentifier(lane)
+            guard held[id, default: 0] < share else { return false }
+            if available > waitingTasks, waitingLanes.isEmpty {
+                available -= 1
+                held[id, default: 0] += 1
+                return true
+            }
+            if waitingLaneIDs.insert(id).inserted { waitingLanes.append(lane) }
+            return false
+        }
+
         mutating func giveBack(_ count: Int, of id: ObjectIdentifier) {
             let remaining = (held[id] ?? 0) - count
             held[id] = remaining > 0 ? remaining : nil
@@ -65,14 +79,7 @@ final class RequestSlots: Sendable {
                 state.reserved[id] = count > 1 ? count - 1 : nil
                 return true
             }
-            guard state.held[id, default: 0] < state.share else { return false }
-            if state.available > state.waitingTasks, state.waitingLanes.isEmpty {
-                state.available -= 1
-                state.held[id, default: 0] += 1
-                return true
-            }
-            if state.waitingLaneIDs.insert(id).inserted { state.waitingLanes.append(lane) }
-            return false
+            return state.takeFree(for: lane)
         }
     }
 
@@ -84,14 +91,9 @@ final class RequestSlots: Sendable {
         return state.withLock { state in
             // At its share (only with requests in flight, so a runner is active): its runner decides.
             guard state.reserved[id] == nil, state.held[id, default: 0] < state.share else { return true }
-            if state.available > state.waitingTasks, state.waitingLanes.isEmpty {
-                state.available -= 1
-                state.held[id, default: 0] += 1
-                state.reserved[id] = 1
-                return true
-            }
-            if state.waitingLaneIDs.insert(id).inserted { state.waitingLanes.append(lane) }
-            return false
+            guard state.takeFree(for: lane) else { return false }
+            state.reserved[id] = 1
+            return true
         }
     }
 

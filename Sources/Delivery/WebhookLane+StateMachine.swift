@@ -89,10 +89,7 @@ extension WebhookLane {
         var webhook: Webhook
         /// The site's settings: one object shared by the site's lanes (inline, 336 bytes a lane).
         private var sharedSite: SharedSite
-        var site: Site {
-            get { sharedSite.site }
-            set { sharedSite = SharedSite(newValue) }
-        }
+        var site: Site { sharedSite.site }
         var status: WebhookState
         var queue = DeliveryQueue()
         var inFlightRequests = 0

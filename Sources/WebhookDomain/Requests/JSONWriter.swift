@@ -119,17 +119,6 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    /// A JSON array of already-JSON elements.
-    public static func array(_ elements: [[UInt8]]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        for (index, element) in elements.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += element
-        }
-        out.append(UInt8(ascii: "]"))
-        return out
-    }
-
     /// The finished object, handed over without a copy: the writer is spent.
     public mutating func finish() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))
