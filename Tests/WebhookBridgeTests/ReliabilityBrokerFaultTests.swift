@@ -69,8 +69,11 @@ extension ReliabilitySuite {
                         let steps = (Int(broker) * chunkSteps)..<((Int(broker) + 1) * chunkSteps)
                         let producing = Task { try await Reliability.produce(Reliability.events(topic: "oms.orders", entities: entities, steps: steps), bootstrap: cluster.bootstrapServers) }
                         // The fault must last a while: long enough for fetches, commits and
-                        // control writes to that broker to fail.
+                        // control writes to that broker to fail. Then it lasts until the other
+                        // brokers' partitions have delivered (at most 15 s): a rebalance the
+                        // fault sets off can hold deliveries for longer than the 2 s.
                         try await Task.sleep(for: .seconds(2))
+                        _ = await tally.waitForUnique(deliveredBefore + 1, timeout: .seconds(15))
                         let deliveredWhileDown = tally.counts.unique - deliveredBefore
                         cluster.setBroker(broker, up: true)
                         try await producing.value
